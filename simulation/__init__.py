@@ -1,0 +1,35 @@
+"""SME internationalization under integrated policy: an agent-based model on Mesa.
+
+The public API::
+
+    import simulation
+    result = simulation.run(package, seed=1, n_smes=2000)
+    result.timeseries      # one row per quarter
+    result.summary         # end-of-run outcomes
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sme-internationalization")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.1.0"
+
+from .agents import SME, LargeEnterprise, LocalGovernment, NationalGovernment  # noqa: E402
+from .api import RunResult, run, summarize  # noqa: E402
+from .model import SMEModel  # noqa: E402
+from .params import REGISTRY, Parameter, ParameterError, defaults  # noqa: E402
+from .policy import (  # noqa: E402
+    CATALOGUE,
+    NO_POLICY,
+    PackageEntry,
+    PolicyError,
+    PolicyPackage,
+    Targeting,
+)
+
+__all__ = [
+    "CATALOGUE", "NO_POLICY", "REGISTRY", "LargeEnterprise", "LocalGovernment", "NationalGovernment",
+    "PackageEntry", "Parameter", "ParameterError", "PolicyError", "PolicyPackage", "RunResult", "SME",
+    "SMEModel", "Targeting", "__version__", "defaults", "run", "summarize",
+]

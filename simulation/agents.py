@@ -1,0 +1,329 @@
+"""The agents: SMEs, large enterprises, the national and the local governments.
+
+SMEs are thousands, so their numbers live in the model's arrays
+(:class:`simulation.state.SMEArrays`) and an :class:`SME` agent is a view of
+its row: inspecting one firm in a notebook or the classroom app reads the
+same numbers the mechanisms move. LEs and governments are few and decide in
+plain Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .mechanisms import support
+from .policy import LEVELS, POLICY_STAGES, PackageEntry, PolicyPackage
+from .state import (
+    BARRIERS,
+    COMPETITIVENESS,
+    CONNECTIVITY,
+    SIZE_CLASSES,
+    STAGES,
+    size_class,
+)
+
+if TYPE_CHECKING:
+    from .model import SMEModel
+
+
+class SME(mesa.Agent):
+    """A small or medium enterprise: one row of the model's SME arrays.
+
+    When the firm exits, its row is taken by an entrant; this object then
+    reports stage ``"exited"`` and the state the firm had when it closed.
+    """
+
+    def __init__(self, model: SMEModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+        self.firm_id = int(model.sme.firm_id[row])
+
+    @property
+    def alive(self) -> bool:
+        return int(self.model.sme.firm_id[self.row]) == self.firm_id
+
+    def _view(self):
+        if self.alive:
+            return self.model.sme, self.row
+        return self.model.exit_record(self.firm_id), 0
+
+    @property
+    def stage(self) -> str:
+        if not self.alive:
+            return "exited"
+        return STAGES[int(self.model.sme.stage[self.row])]
+
+    @property
+    def region(self) -> int:
+        s, i = self._view()
+        return int(s.region[i])
+
+    @property
+    def sector(self) -> int:
+        s, i = self._view()
+        return int(s.sector[i])
+
+    @property
+    def size(self) -> int:
+        s, i = self._view()
+        return int(s.size[i])
+
+    @property
+    def size_class(self) -> str:
+        return SIZE_CLASSES[int(size_class(np.array([self.size]))[0])]
+
+    @property
+    def entrepreneurial_orientation(self) -> float:
+        s, i = self._view()
+        return float(s.eo[i])
+
+    @property
+    def competitiveness(self) -> dict[str, float]:
+        s, i = self._view()
+        return {name: float(s.comp[i, j]) for j, name in enumerate(COMPETITIVENESS)}
+
+    @property
+    def connectivity(self) -> dict[str, float]:
+        s, i = self._view()
+        return {name: float(s.conn[i, j]) for j, name in enumerate(CONNECTIVITY)}
+
+    @property
+    def barriers(self) -> dict[str, float]:
+        s, i = self._view()
+        return {name: float(s.barriers[i, j]) for j, name in enumerate(BARRIERS)}
+
+    @property
+    def competitiveness_index(self) -> float:
+        return float(np.mean(list(self.competitiveness.values())))
+
+    @property
+    def connectivity_index(self) -> float:
+        return float(np.mean(list(self.connectivity.values())))
+
+    @property
+    def export_experience(self) -> float:
+        s, i = self._view()
+        return float(s.experience[i])
+
+    @property
+    def partner(self) -> LargeEnterprise | None:
+        s, i = self._view()
+        j = int(s.partner[i])
+        return self.model.large_enterprises[j] if (j >= 0 and self.alive) else None
+
+    def __repr__(self) -> str:
+        return f"SME(firm {self.firm_id}, {self.stage}, region {self.region}, sector {self.sector})"
+
+
+class LargeEnterprise(mesa.Agent):
+    """A lead firm or MNE: supplier slots, a quality bar, openness to new suppliers."""
+
+    def __init__(self, model: SMEModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def sector(self) -> int:
+        return int(self.model.le.sector[self.index])
+
+    @property
+    def slots(self) -> int:
+        return int(self.model.le.slots[self.index])
+
+    @property
+    def quality_threshold(self) -> float:
+        return float(self.model.le.threshold[self.index])
+
+    @property
+    def openness(self) -> float:
+        return float(self.model.le.openness[self.index])
+
+    @property
+    def suppliers(self) -> list[SME]:
+        rows = np.flatnonzero(self.model.sme.partner == self.index)
+        return [self.model.sme_agent(r) for r in rows]
+
+    def __repr__(self) -> str:
+        return f"LargeEnterprise({self.index}, sector {self.sector}, {len(self.suppliers)}/{self.slots} suppliers)"
+
+
+class LocalGovernment(mesa.Agent):
+    """The government of one region: delivers meso and micro programmes with its own capacity."""
+
+    def __init__(self, model: SMEModel, region: int) -> None:
+        super().__init__(model)
+        self.region = region
+
+    @property
+    def capacity(self) -> float:
+        """Competence of the local apparatus in [0, 1]."""
+        return float(self.model.world.capacity[self.region])
+
+    @property
+    def coordination(self) -> float:
+        """Coordination with the national government."""
+        return float(self.model.p["coordination"])
+
+    @property
+    def budget_spent(self) -> float:
+        return float(self.model.spent_total[:, :, self.region].sum())
+
+    @property
+    def budget_share(self) -> float:
+        """Share of all spending so far that went through this region."""
+        total = self.model.spent_total.sum()
+        return float(self.budget_spent / total) if total > 0 else 0.0
+
+    def __repr__(self) -> str:
+        return f"LocalGovernment(region {self.region}, capacity {self.capacity:.2f})"
+
+
+@dataclass
+class _EntryState:
+    entry: PackageEntry
+    start: int
+    end: int
+    remaining: float
+    rng: np.random.Generator
+
+    def budget_for(self, t: int) -> float:
+        """Even spending over the rest of the window; what went unspent carries forward."""
+        if not self.start <= t < self.end:
+            return 0.0
+        return self.remaining / (self.end - t)
+
+
+class NationalGovernment(mesa.Agent):
+    """The national government: enacts meta and macro measures and allocates programme budgets.
+
+    Programmes it delivers itself are allocated centrally (by SME numbers);
+    programmes delivered by local governments are allocated by local need as
+    far as national and local levels coordinate.
+    """
+
+    def __init__(self, model: SMEModel, package: PolicyPackage, rngs: list[np.random.Generator]) -> None:
+        super().__init__(model)
+        self.package = package
+        self.entries = []
+        for entry, rng in zip(package.entries, rngs):
+            start, end = entry.window(model.horizon)
+            self.entries.append(_EntryState(entry, start, end, float(entry.budget), rng))
+
+    @property
+    def budget(self) -> float:
+        return self.package.total_budget
+
+    @property
+    def centralization(self) -> float:
+        """Share of the programme budget the national government delivers itself."""
+        progs = [e.entry for e in self.entries if e.entry.spec.mode != "regulatory"]
+        total = sum(e.budget for e in progs)
+        return sum(e.budget for e in progs if e.deliverer == "national") / total if total else 1.0
+
+    def step(self) -> None:
+        m = self.model
+        m.framework_level = 0.0
+        m.requirement_level = 0.0
+        for es in self.entries:
+            amount = es.budget_for(m.t)
+            if amount <= 0.0:
+                continue
+            mode = es.entry.spec.mode
+            if mode == "regulatory":
+                spent = self._enforce(es, amount)
+            elif mode == "per_firm":
+                spent = self._deliver(es, amount)
+            else:
+                spent = self._build(es, amount)
+            es.remaining -= float(spent.sum())
+            spec = es.entry.spec
+            m.spent_step[LEVELS.index(spec.level), POLICY_STAGES.index(spec.stage)] += spent
+
+    def _enforce(self, es: _EntryState, amount: float) -> np.ndarray:
+        """A regulation is enforced at a level set by its intensity and the administrative budget behind it."""
+        m, spec = self.model, es.entry.spec
+        funded = min(1.0, amount / spec.unit_cost)
+        level = es.entry.intensity * funded
+        if level <= 0:
+            return np.zeros(m.world.n_regions)
+        support.apply_regulation(m.sme, spec, level)
+        effects = spec.effects
+        if "tariff_cut" in effects:
+            m.tariff_cut = max(m.tariff_cut, min(1.0, effects["tariff_cut"] * level))
+        if "le_openness" in effects:
+            if "tech_transfer" in effects:
+                m.requirement_level = max(m.requirement_level, min(level, 1.0))
+            else:
+                m.framework_level = max(m.framework_level, min(level, 1.0))
+        spent = min(amount, spec.unit_cost)
+        return spent * m.region_population_share()
+
+    def _targets(self, entry: PackageEntry) -> np.ndarray:
+        """SMEs an entry may reach: its regions and sectors, and who may take the instrument."""
+        s = self.model.sme
+        ok = np.ones(s.n, bool)
+        if entry.targeting.regions is not None:
+            ok &= np.isin(s.region, entry.targeting.regions)
+        if entry.targeting.sectors is not None:
+            ok &= np.isin(s.sector, entry.targeting.sectors)
+        rule = entry.spec.eligibility
+        if rule == "unmapped":
+            ok &= ~s.mapped
+        elif rule == "collateral":
+            ok &= self.model.has_collateral()
+        return ok
+
+    def _allocation(self, entry: PackageEntry, eligible: np.ndarray, need_per_firm: np.ndarray):
+        m = self.model
+        r = m.world.n_regions
+        eff = np.maximum(support.delivery_efficiency(m.world.capacity, entry.deliverer, m.p), 1e-9)
+        population = np.bincount(m.sme.region, weights=eligible, minlength=r)
+        need = np.bincount(m.sme.region, weights=need_per_firm * eligible, minlength=r) * eff
+        share = support.regional_allocation(population, need, entry.deliverer, m.p["coordination"])
+        return eff, share
+
+    def _deliver(self, es: _EntryState, amount: float) -> np.ndarray:
+        """A per-firm programme: allocate to regions, pick recipients, apply, account."""
+        m, entry, spec = self.model, es.entry, es.entry.spec
+        s, ctx, r = m.sme, m.context(), m.world.n_regions
+        eligible = self._targets(entry)
+        grad = ctx.grad_comp if spec.determinant == "competitiveness" else ctx.grad_conn
+        eff, share = self._allocation(entry, eligible, grad * ctx.potential(spec.stage))
+        dose = entry.intensity
+        if dose <= 0:
+            return np.zeros(r)
+        unit = spec.unit_cost * dose
+        quota = amount * share * eff / unit
+        weights = support.selection_weights(
+            ctx.potential(spec.stage), eligible, s.mapped, s.support, entry.targeting.select,
+            m.p["targeting_strength"], m.p["coordination"])
+        rows = support.draw_recipients(es.rng, weights, s.region, quota)
+        cost = unit / eff[s.region[rows]]
+        if cost.sum() > amount:  # Poisson sampling overshot the money left: drop random picks
+            order = es.rng.permutation(len(rows))
+            rows, cost = rows[order], cost[order]
+            keep = np.cumsum(cost) <= amount
+            rows, cost = rows[keep], cost[keep]
+        if spec.eligibility == "unmapped":
+            s.mapped[rows] = True
+        else:
+            support.apply_programme(s, rows, spec, dose, m.p)
+        return np.bincount(s.region[rows], weights=cost, minlength=r)
+
+    def _build(self, es: _EntryState, amount: float) -> np.ndarray:
+        """A public good: regional infrastructure, allocated like a programme, used by every SME there."""
+        m, entry, spec = self.model, es.entry, es.entry.spec
+        ctx = m.context()
+        eligible = self._targets(entry)
+        eff, share = self._allocation(entry, eligible, ctx.grad_conn * ctx.potential(spec.stage))
+        budget = amount * share
+        firms = np.maximum(np.bincount(m.sme.region, minlength=m.world.n_regions), 1)
+        coverage = budget * eff / (spec.unit_cost * firms)
+        for var, strength in spec.effects.items():
+            if var == "infrastructure":
+                m.region_infra = support.build_infrastructure(m.region_infra, coverage, strength)
+        return budget

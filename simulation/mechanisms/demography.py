@@ -1,0 +1,166 @@
+"""Demography: the world's regions, new firms, exits and firm renewal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..state import (
+    EXPORTING,
+    MAX_SME_SIZE,
+    PRECONDITION,
+    STRENGTHENING,
+    B,
+    C,
+    K,
+    SMEArrays,
+    size_class,
+)
+
+# How much regions differ at full heterogeneity (half-widths of even spreads).
+_INFRA_SPREAD = 0.35
+_CAPACITY_MEAN, _CAPACITY_SPREAD = 0.6, 0.3
+_POPULATION_SPREAD = 0.6
+_SKILL_SPREAD = 1.0  # logit shift of regional human capital
+# Micro firms die more often than small and medium ones (BIES 42(3), 2006).
+_SIZE_HAZARD = np.array([1.2, 0.7, 0.45])
+
+
+def _logit(p: float | np.ndarray) -> float | np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _spread(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n values evenly spaced over [-1, 1], in random order (so regions truly differ)."""
+    return rng.permutation(np.linspace(-1.0, 1.0, n)) if n > 1 else np.zeros(n)
+
+
+@dataclass
+class World:
+    """The regions and sectors SMEs live in."""
+
+    infrastructure: np.ndarray   # (R,) regional infrastructure level
+    capacity: np.ndarray         # (R,) competence of each local government
+    skill: np.ndarray            # (R,) regional human capital (logit shift of competitiveness)
+    population_share: np.ndarray  # (R,) share of SMEs in each region
+    n_sectors: int
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.infrastructure)
+
+
+def make_world(rng: np.random.Generator, p: Mapping) -> World:
+    """Regions that differ in infrastructure, human capital, local capacity and size, scaled by heterogeneity.
+
+    With ``region_heterogeneity = 0`` every region is the same (the H2 control).
+    """
+    r, h = p["n_regions"], p["region_heterogeneity"]
+    infra = np.clip(p["infrastructure_mean"] + h * _INFRA_SPREAD * _spread(rng, r), 0.0, 1.0)
+    capacity = np.clip(_CAPACITY_MEAN + h * _CAPACITY_SPREAD * _spread(rng, r), 0.05, 1.0)
+    skill = h * _SKILL_SPREAD * _spread(rng, r)
+    weight = np.exp(h * _POPULATION_SPREAD * _spread(rng, r))
+    return World(infra, capacity, skill, weight / weight.sum(), p["n_sectors"])
+
+
+def infrastructure_access(region_level: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """A firm's use of its region's infrastructure: the regional level, scaled by where it sits."""
+    return np.clip(region_level * np.exp(offset), 0.0, 1.0)
+
+
+def region_of_rows(world: World, n: int) -> np.ndarray:
+    """Region of each row: contiguous blocks sized by population share."""
+    counts = np.floor(world.population_share * n).astype(np.int64)
+    counts[np.argsort(-world.population_share)[: n - counts.sum()]] += 1
+    return np.repeat(np.arange(world.n_regions), counts)
+
+
+def draw_sizes(rng: np.random.Generator, n: int, tail: float) -> np.ndarray:
+    """Employment from a Pareto law truncated to SMEs (1 to 99 workers): heavy-tailed, mostly micro."""
+    u = rng.random(n)
+    top = (MAX_SME_SIZE + 1.0) ** -tail
+    return np.floor((1.0 - u * (1.0 - top)) ** (-1.0 / tail)).clip(1, MAX_SME_SIZE)
+
+
+def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping,
+              first_id: int, region_infra: np.ndarray) -> SMEArrays:
+    """Draw ``len(regions)`` new SMEs in the given regions.
+
+    Components are logit-normal around their means with a firm effect shared
+    by all components (good firms are good at several things) and a size
+    effect; barriers fall with the matching components.
+    """
+    n = len(regions)
+    size = draw_sizes(rng, n, p["size_tail"])
+    lsize = np.log(size)
+    eo_conc = 4.0
+    eo = rng.beta(p["eo_mean"] * eo_conc, (1 - p["eo_mean"]) * eo_conc, n)
+    firm = rng.standard_normal(n)
+
+    comp = _sigmoid(_logit(p["comp_mean"]) + world.skill[regions, None] + 0.25 * lsize[:, None] + 0.6 * firm[:, None]
+                    + 0.5 * rng.standard_normal((n, 5)))
+    conn = np.empty((n, 5))
+    conn[:, [K["market_knowledge"], K["network_ties"], K["institutional"]]] = _sigmoid(
+        _logit(max(p["conn_mean"], 1e-3)) + 0.15 * lsize[:, None] + 0.4 * firm[:, None]
+        + 0.8 * (eo[:, None] - p["eo_mean"]) + 0.5 * rng.standard_normal((n, 3)))
+    if p["conn_mean"] == 0.0:
+        conn[:, [K["market_knowledge"], K["network_ties"], K["institutional"]]] = 0.0
+    conn[:, K["le_linkage"]] = 0.0
+    infra_offset = 0.2 * rng.standard_normal(n)
+    conn[:, K["infrastructure"]] = infrastructure_access(region_infra[regions], infra_offset)
+
+    barriers = np.empty((n, 4))
+    barriers[:, B["knowledge"]] = _sigmoid(
+        _logit(0.7) - 2.0 * (eo - p["eo_mean"]) - 2.0 * (conn[:, K["market_knowledge"]] - p["conn_mean"])
+        + 0.6 * rng.standard_normal(n))
+    barriers[:, B["resource"]] = _sigmoid(
+        _logit(0.6) - 2.5 * (comp[:, C["finance"]] - p["comp_mean"]) - 0.3 * lsize
+        + 0.4 * rng.standard_normal(n))
+    barriers[:, B["procedure"]] = _sigmoid(
+        _logit(0.6) - 2.0 * (conn[:, K["institutional"]] - p["conn_mean"]) + 0.4 * rng.standard_normal(n))
+    exo_base = rng.uniform(0.2, 0.6, n)
+    barriers[:, B["exogenous"]] = exo_base
+
+    stage = np.where(barriers[:, B["knowledge"]] < p["awareness_threshold"],
+                     STRENGTHENING, PRECONDITION).astype(np.int8)
+    return SMEArrays(
+        firm_id=np.arange(first_id, first_id + n, dtype=np.int64),
+        region=regions.astype(np.int64),
+        sector=rng.integers(0, world.n_sectors, n).astype(np.int64),
+        size=size, eo=eo,
+        comp=comp, comp_base=comp.copy(), conn=conn, conn_base=conn.copy(),
+        infra_offset=infra_offset, barriers=barriers, exo_base=exo_base,
+        stage=stage,
+        experience=np.zeros(n), ever_exported=np.zeros(n, bool), spell=np.zeros(n, np.int64),
+        demand=np.ones(n), partner=np.full(n, -1, np.int64), mapped=np.zeros(n, bool),
+        support=np.zeros(n), age=np.zeros(n, np.int64),
+    )
+
+
+def exit_hazard(s: SMEArrays, comp_index: np.ndarray, p: Mapping, tariff_cut: float) -> np.ndarray:
+    """Quarterly probability that each SME closes.
+
+    A base hazard that falls with size (firm renewal), plus a competition term:
+    an SME whose competitiveness is below what it needs to hold its home
+    market loses sales and may exit. Liberalization raises that requirement
+    (import competition). Exporters are half shielded by their foreign sales.
+    """
+    required = p["survival_threshold"] + p["import_pressure"] * tariff_cut
+    shortfall = np.maximum(required - comp_index, 0.0)
+    exporting = s.stage >= EXPORTING
+    shortfall = np.where(exporting, 0.5 * shortfall, shortfall)
+    base = p["base_exit_rate"] * _SIZE_HAZARD[size_class(s.size)]
+    return np.minimum(base + p["competition_exit"] * shortfall, 1.0)
+
+
+def draw_exits(rng: np.random.Generator, hazard: np.ndarray) -> np.ndarray:
+    """Rows whose firm exits this quarter (one uniform per row, whatever the policy)."""
+    return np.flatnonzero(rng.random(len(hazard)) < hazard)
+

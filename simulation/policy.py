@@ -1,0 +1,262 @@
+"""Policy instruments and packages, as data.
+
+The :data:`CATALOGUE` holds every instrument the model knows: its policy level
+(meta, macro, meso, micro), the internationalization stage it serves
+(precondition, strengthening), the determinant it works on (competitiveness,
+connectivity), how it acts (per firm, as a regional public good, or as a
+regulation), which government delivers it by default, its unit cost and the
+state variables it moves.
+
+A :class:`PolicyPackage` is a list of :class:`PackageEntry` records: which
+instrument, with what total budget (kUSD) or intensity, over which quarters,
+targeted how, delivered by whom. Packages are plain data: ``from_dict`` reads
+the same structure the scenario files hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .params import suggest
+
+LEVELS: tuple[str, ...] = ("meta", "macro", "meso", "micro")
+POLICY_STAGES: tuple[str, ...] = ("precondition", "strengthening")
+DETERMINANTS: tuple[str, ...] = ("competitiveness", "connectivity")
+DELIVERERS: tuple[str, ...] = ("national", "local")
+MODES: tuple[str, ...] = ("per_firm", "public_good", "regulatory")
+SELECTIONS: tuple[str, ...] = ("potential", "random")
+
+
+class PolicyError(ValueError):
+    """A package names an unknown instrument or gives an entry an impossible value."""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One instrument of the catalogue.
+
+    ``unit_cost`` is in kUSD: per SME treated at dose 1 (``per_firm``), per SME
+    of the region covered (``public_good``), or per quarter of full enforcement
+    (``regulatory``). ``effects`` maps a state variable to the strength of one
+    full dose: components rise by ``strength * (1 - x)``, barriers fall by
+    ``strength * b``; regulatory strengths are per quarter.
+    """
+
+    name: str
+    level: str
+    stage: str
+    determinant: str
+    mode: str
+    delivered_by: str
+    unit_cost: float
+    effects: Mapping[str, float]
+    eligibility: str
+    meaning: str
+
+
+def _i(name, level, stage, determinant, mode, delivered_by, unit_cost, effects, meaning,
+       eligibility="any") -> Instrument:
+    return Instrument(name, level, stage, determinant, mode, delivered_by, unit_cost,
+                      dict(effects), eligibility, meaning)
+
+
+CATALOGUE: dict[str, Instrument] = {i.name: i for i in (
+    # --- precondition stage ----------------------------------------------
+    _i("mapping_study", "macro", "precondition", "connectivity", "per_firm", "national", 0.05,
+       {}, "Maps SMEs' potential and constraints so later support can be targeted.",
+       eligibility="unmapped"),
+    _i("awareness_information", "meso", "precondition", "connectivity", "per_firm", "local", 0.3,
+       {"knowledge": 0.55, "market_knowledge": 0.25},
+       "Awareness campaigns and GVC / market information services."),
+    _i("alliance_framework", "macro", "precondition", "connectivity", "regulatory", "national", 2.5,
+       {"le_openness": 1.0, "institutional": 0.03},
+       "Institutional framework for strategic alliances between SMEs and large enterprises."),
+    _i("strategic_measures", "macro", "precondition", "competitiveness", "regulatory", "national", 5.0,
+       {"procedure": 0.04, "institutional": 0.02},
+       "Strategic policy measures: regulation, deregulation, business climate."),
+    _i("trade_liberalization", "meta", "precondition", "competitiveness", "regulatory", "national", 2.0,
+       {"tariff_cut": 1.0},
+       "Tariff cut under economic integration (AEC, ACFTA): export margins and import competition rise."),
+    # --- strengthening stage ---------------------------------------------
+    _i("capacity_training", "micro", "strengthening", "competitiveness", "per_firm", "local", 1.0,
+       {"management": 0.3, "skills": 0.35, "knowledge": 0.1},
+       "Capacity building and training in skill centres."),
+    _i("business_incubation", "meso", "strengthening", "competitiveness", "per_firm", "local", 2.5,
+       {"management": 0.3, "technology": 0.2, "finance": 0.15, "network_ties": 0.1},
+       "Business incubation."),
+    _i("access_to_finance", "meso", "strengthening", "competitiveness", "per_firm", "national", 1.5,
+       {"finance": 0.45, "resource": 0.4},
+       "Credit programme without guarantee: only SMEs with collateral can take it.",
+       eligibility="collateral"),
+    _i("access_to_finance_guaranteed", "meso", "strengthening", "competitiveness", "per_firm",
+       "national", 2.0, {"finance": 0.45, "resource": 0.4},
+       "Credit programme with a guarantee linkage: reaches collateral-constrained SMEs."),
+    _i("technology_upgrading", "meso", "strengthening", "competitiveness", "per_firm", "local", 2.0,
+       {"technology": 0.35, "quality": 0.3},
+       "Technology upgrading and quality certification."),
+    _i("physical_infrastructure", "meso", "strengthening", "connectivity", "public_good", "national",
+       3.0, {"infrastructure": 0.35},
+       "Roads, ports, logistics and ICT: raises the region's infrastructure level."),
+    _i("networks_clusters", "micro", "strengthening", "connectivity", "per_firm", "local", 0.8,
+       {"network_ties": 0.4, "market_knowledge": 0.1},
+       "Networks and clusters (One Village One Product and the like)."),
+    _i("export_promotion", "meso", "strengthening", "connectivity", "per_firm", "national", 1.2,
+       {"market_knowledge": 0.3, "procedure": 0.3, "knowledge": 0.1},
+       "Export promotion: trade fairs, buyer missions, export procedures help."),
+    _i("performance_requirements", "macro", "strengthening", "connectivity", "regulatory",
+       "national", 2.5, {"le_openness": 1.0, "tech_transfer": 1.0},
+       "Performance requirements on FDI: local content, joint ventures with SMEs, technology transfer."),
+    _i("economic_stimulus", "macro", "strengthening", "competitiveness", "per_firm", "national", 0.5,
+       {"finance": 0.12},
+       "Broad allocative stimulus: a thin subsidy to whoever applies."),
+)}
+
+
+@dataclass(frozen=True)
+class Targeting:
+    """Who an entry may reach, and how recipients are chosen among them."""
+
+    select: str = "potential"
+    regions: tuple[int, ...] | None = None
+    sectors: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.select not in SELECTIONS:
+            raise PolicyError(
+                f"targeting.select must be one of {', '.join(SELECTIONS)}, got {self.select!r}"
+            )
+        for key in ("regions", "sectors"):
+            values = getattr(self, key)
+            if values is not None:
+                if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values):
+                    raise PolicyError(f"targeting.{key} must be a list of non-negative whole numbers")
+                object.__setattr__(self, key, tuple(values))
+
+
+@dataclass(frozen=True)
+class PackageEntry:
+    """One instrument in a package: budget (kUSD, total over [start, end)), dose, timing, targeting."""
+
+    instrument: str
+    budget: float = 0.0
+    intensity: float = 1.0
+    start: int = 0
+    end: int | None = None
+    targeting: Targeting = field(default_factory=Targeting)
+    delivered_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.instrument not in CATALOGUE:
+            raise PolicyError(
+                f"unknown instrument {self.instrument!r}{suggest(self.instrument, CATALOGUE)}"
+            )
+        for key in ("budget", "intensity"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise PolicyError(f"{self.instrument}.{key} must be a number, got {value!r}")
+            if value < 0:
+                raise PolicyError(f"{self.instrument}.{key} must be >= 0, got {value}")
+        if self.intensity > 5:
+            raise PolicyError(f"{self.instrument}.intensity must be in [0, 5], got {self.intensity}")
+        for key in ("start", "end"):
+            value = getattr(self, key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise PolicyError(f"{self.instrument}.{key} must be a non-negative whole number, got {value!r}")
+        if self.end is not None and self.end <= self.start:
+            raise PolicyError(
+                f"{self.instrument}: start ({self.start}) must come before end ({self.end})"
+            )
+        if self.delivered_by is not None and self.delivered_by not in DELIVERERS:
+            raise PolicyError(
+                f"{self.instrument}.delivered_by must be one of {', '.join(DELIVERERS)}, "
+                f"got {self.delivered_by!r}"
+            )
+
+    @property
+    def spec(self) -> Instrument:
+        return CATALOGUE[self.instrument]
+
+    @property
+    def deliverer(self) -> str:
+        return self.delivered_by or self.spec.delivered_by
+
+    def window(self, horizon: int) -> tuple[int, int]:
+        """Active quarters [start, end), clipped to the horizon."""
+        end = horizon if self.end is None else min(self.end, horizon)
+        return self.start, max(self.start, end)
+
+
+@dataclass(frozen=True)
+class PolicyPackage:
+    """A named list of instrument entries."""
+
+    name: str = "package"
+    entries: tuple[PackageEntry, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entries", tuple(self.entries))
+
+    @property
+    def total_budget(self) -> float:
+        return float(sum(e.budget for e in self.entries))
+
+    def budget_by(self, attribute: str) -> dict[str, float]:
+        """Total budget by an instrument attribute: 'level', 'stage' or 'determinant'."""
+        out: dict[str, float] = {}
+        for e in self.entries:
+            key = getattr(e.spec, attribute)
+            out[key] = out.get(key, 0.0) + e.budget
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PolicyPackage:
+        """Build a package from plain data (the structure scenario files hold)."""
+        entries = []
+        for raw in data.get("entries", data.get("instruments", ())):
+            raw = dict(raw)
+            targeting = raw.pop("targeting", None) or {}
+            if not isinstance(targeting, Mapping):
+                raise PolicyError("targeting must be a table")
+            unknown = set(raw) - _ENTRY_FIELDS
+            if unknown:
+                key = sorted(unknown)[0]
+                raise PolicyError(f"unknown entry key {key!r}{suggest(key, _ENTRY_FIELDS)}")
+            unknown = set(targeting) - _TARGETING_FIELDS
+            if unknown:
+                key = sorted(unknown)[0]
+                raise PolicyError(f"unknown targeting key {key!r}{suggest(key, _TARGETING_FIELDS)}")
+            t = dict(targeting)
+            for key in ("regions", "sectors"):
+                if t.get(key) is not None:
+                    if not isinstance(t[key], Sequence) or isinstance(t[key], str):
+                        raise PolicyError(f"targeting.{key} must be a list of whole numbers")
+                    t[key] = tuple(t[key])
+            entries.append(PackageEntry(targeting=Targeting(**t), **raw))
+        return cls(name=data.get("name", "package"), entries=tuple(entries),
+                   description=data.get("description", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description,
+                "entries": [asdict(e) for e in self.entries]}
+
+
+_ENTRY_FIELDS = {"instrument", "budget", "intensity", "start", "end", "delivered_by"}
+_TARGETING_FIELDS = {"select", "regions", "sectors"}
+
+NO_POLICY = PolicyPackage(name="no_policy")
+
+
+def markdown_table() -> str:
+    """The instrument catalogue as a Markdown table (used verbatim in docs/ODD.md)."""
+    lines = [
+        "| instrument | level | stage | determinant | mode | delivered by | unit cost (kUSD) | effects at one dose | who may take it |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i in CATALOGUE.values():
+        effects = ", ".join(f"{k} {v:g}" for k, v in i.effects.items()) or "marks SMEs as mapped"
+        lines.append(f"| `{i.name}` | {i.level} | {i.stage} | {i.determinant} | {i.mode} | "
+                     f"{i.delivered_by} | {i.unit_cost:g} | {effects} | {i.eligibility} |")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""Reporters: what is recorded each quarter, for the whole economy and by region.
+
+The :class:`Recorder` plays the part of Mesa's DataCollector, computing all
+measures in a few vectorized passes and returning tidy pandas tables.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .mechanisms.trade import capability
+from .policy import LEVELS, POLICY_STAGES
+from .state import EXPORTING, GVC, LIVE_STAGES, SIZE_CLASSES, B, size_class
+
+if TYPE_CHECKING:
+    from .model import SMEModel
+
+
+class Recorder:
+    """Collects one row per quarter (step 0 is the state after warm-up)."""
+
+    def __init__(self, model: SMEModel) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.region_rows: list[dict[str, np.ndarray]] = []
+        self.cum_budget = 0.0
+        self.cum_new = 0
+        self.cum_entries = 0
+
+    def collect(self, m: SMEModel, flows: dict[str, Any]) -> None:
+        s, p = m.sme, m.p
+        r = m.world.n_regions
+        n = s.n
+        stage_counts = np.bincount(s.stage, minlength=len(LIVE_STAGES))[: len(LIVE_STAGES)]
+        exporting = (s.stage == EXPORTING) | (s.stage == GVC)
+        comp, conn = s.competitiveness(), s.connectivity()
+        spent = m.spent_step
+        step_budget = float(spent.sum())
+        self.cum_budget += step_budget
+        self.cum_new += flows["new_exporters"]
+        self.cum_entries += flows["export_entries"]
+
+        row: dict[str, Any] = {"step": max(m.t, 0), "n_smes": n}
+        for name, count in zip(LIVE_STAGES, stage_counts):
+            row[f"n_{name}"] = int(count)
+        for name, count in zip(LIVE_STAGES, stage_counts):
+            row[f"share_{name}"] = count / n
+        n_exp = int(exporting.sum())
+        row["exporters"] = n_exp
+        row["export_participation"] = n_exp / n
+        row["gvc_participation"] = stage_counts[GVC] / n
+        cls = size_class(s.size)
+        cls_n = np.bincount(cls, minlength=3)
+        cls_x = np.bincount(cls, weights=exporting, minlength=3)
+        for k, name in enumerate(SIZE_CLASSES):
+            row[f"export_participation_{name}"] = cls_x[k] / cls_n[k] if cls_n[k] else np.nan
+            row[f"share_{name}"] = cls_n[k] / n
+        for key in ("exits", "exporter_exits", "export_entries", "new_exporters", "born_global",
+                    "export_stops", "early_export_stops", "became_aware",
+                    "alliances_formed", "alliances_dissolved"):
+            row[key] = int(flows[key])
+        row["entries"] = row["exits"]  # every exit is replaced by an entrant
+        row["alliances"] = int((s.partner >= 0).sum())
+        row["mean_competitiveness"] = float(comp.mean())
+        row["mean_connectivity"] = float(conn.mean())
+        row["mean_capability"] = float(capability(comp, conn, p["ces_rho"]).mean())
+        row["mean_knowledge_barrier"] = float(s.barriers[:, B["knowledge"]].mean())
+        row["mean_le_openness"] = float(m.le.openness.mean()) if m.le.n else np.nan
+        row["tariff_cut"] = m.tariff_cut
+        row["budget_spent"] = step_budget
+        for k, level in enumerate(LEVELS):
+            row[f"budget_{level}"] = float(spent[k].sum())
+        for k, stage in enumerate(POLICY_STAGES):
+            row[f"budget_{stage}"] = float(spent[:, k].sum())
+        row["cumulative_budget"] = self.cum_budget
+        row["cumulative_new_exporters"] = self.cum_new
+        row["cost_per_new_exporter"] = (self.cum_budget / self.cum_new
+                                        if self.cum_budget > 0 and self.cum_new else np.nan)
+        sales = flows["export_sales"]
+        sme_sales = float(sales.sum()) if sales is not None else np.nan
+        le_sales = p["le_export_value"] * m.le.n
+        row["sme_export_sales"] = sme_sales
+        row["sme_export_share"] = sme_sales / (sme_sales + le_sales) if sme_sales + le_sales > 0 else np.nan
+        self.rows.append(row)
+
+        counts = np.bincount(s.region, minlength=r)
+        denom = np.maximum(counts, 1)
+        reg: dict[str, np.ndarray] = {
+            "step": np.full(r, row["step"]), "region": np.arange(r), "n_smes": counts,
+        }
+        by_stage = np.bincount(s.region * len(LIVE_STAGES) + s.stage, minlength=r * len(LIVE_STAGES))
+        by_stage = by_stage.reshape(r, len(LIVE_STAGES))
+        for k, name in enumerate(LIVE_STAGES):
+            reg[f"share_{name}"] = by_stage[:, k] / denom
+        reg["export_participation"] = np.bincount(s.region, weights=exporting, minlength=r) / denom
+        reg["gvc_participation"] = by_stage[:, GVC] / denom
+        reg["exits"] = flows["exits_by_region"]
+        reg["export_entries"] = flows["entries_by_region"]
+        reg["mean_competitiveness"] = np.bincount(s.region, weights=comp, minlength=r) / denom
+        reg["mean_connectivity"] = np.bincount(s.region, weights=conn, minlength=r) / denom
+        reg["budget_spent"] = spent.sum(axis=(0, 1))
+        reg["local_capacity"] = m.world.capacity
+        reg["infrastructure"] = m.region_infra.copy()
+        self.region_rows.append(reg)
+
+    def timeseries(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def regions(self) -> pd.DataFrame:
+        cols = self.region_rows[0].keys()
+        return pd.DataFrame({c: np.concatenate([rr[c] for rr in self.region_rows]) for c in cols})
