@@ -84,17 +84,17 @@ class SME(mesa.Agent):
     @property
     def competitiveness(self) -> dict[str, float]:
         s, i = self._view()
-        return {name: float(s.comp[i, j]) for j, name in enumerate(COMPETITIVENESS)}
+        return {name: float(s.comp[j, i]) for j, name in enumerate(COMPETITIVENESS)}
 
     @property
     def connectivity(self) -> dict[str, float]:
         s, i = self._view()
-        return {name: float(s.conn[i, j]) for j, name in enumerate(CONNECTIVITY)}
+        return {name: float(s.conn[j, i]) for j, name in enumerate(CONNECTIVITY)}
 
     @property
     def barriers(self) -> dict[str, float]:
         s, i = self._view()
-        return {name: float(s.barriers[i, j]) for j, name in enumerate(BARRIERS)}
+        return {name: float(s.barriers[j, i]) for j, name in enumerate(BARRIERS)}
 
     @property
     def competitiveness_index(self) -> float:
@@ -224,15 +224,26 @@ class NationalGovernment(mesa.Agent):
         total = sum(e.budget for e in progs)
         return sum(e.budget for e in progs if e.deliverer == "national") / total if total else 1.0
 
-    def step(self) -> None:
+    def enact(self) -> None:
+        """Meta and macro measures first: regulations in force this quarter."""
         m = self.model
         m.framework_level = 0.0
         m.requirement_level = 0.0
+        self._run(regulatory=True)
+
+    def step(self) -> None:
+        """Programmes and public goods, through the regions."""
+        self._run(regulatory=False)
+
+    def _run(self, regulatory: bool) -> None:
+        m = self.model
         for es in self.entries:
+            mode = es.entry.spec.mode
+            if (mode == "regulatory") != regulatory:
+                continue
             amount = es.budget_for(m.t)
             if amount <= 0.0:
                 continue
-            mode = es.entry.spec.mode
             if mode == "regulatory":
                 spent = self._enforce(es, amount)
             elif mode == "per_firm":
@@ -262,28 +273,33 @@ class NationalGovernment(mesa.Agent):
         spent = min(amount, spec.unit_cost)
         return spent * m.region_population_share()
 
-    def _targets(self, entry: PackageEntry) -> np.ndarray:
-        """SMEs an entry may reach: its regions and sectors, and who may take the instrument."""
+    def _targets(self, entry: PackageEntry) -> np.ndarray | None:
+        """SMEs an entry may reach (its regions, sectors, and who may take the instrument); None: all."""
         s = self.model.sme
-        ok = np.ones(s.n, bool)
+        ok = None
         if entry.targeting.regions is not None:
-            ok &= np.isin(s.region, entry.targeting.regions)
+            ok = np.isin(s.region, entry.targeting.regions)
         if entry.targeting.sectors is not None:
-            ok &= np.isin(s.sector, entry.targeting.sectors)
+            sectors = np.isin(s.sector, entry.targeting.sectors)
+            ok = sectors if ok is None else ok & sectors
         rule = entry.spec.eligibility
-        if rule == "unmapped":
-            ok &= ~s.mapped
-        elif rule == "collateral":
-            ok &= self.model.has_collateral()
+        if rule in ("unmapped", "collateral"):
+            allowed = ~s.mapped if rule == "unmapped" else self.model.has_collateral()
+            ok = allowed if ok is None else ok & allowed
         return ok
 
-    def _allocation(self, entry: PackageEntry, eligible: np.ndarray, need_per_firm: np.ndarray):
+    def _allocation(self, entry: PackageEntry, eligible: np.ndarray | None, determinant: str):
+        """Delivery efficiency and budget share of each region for this entry."""
         m = self.model
-        r = m.world.n_regions
+        ctx = m.context()
         eff = np.maximum(support.delivery_efficiency(m.world.capacity, entry.deliverer, m.p), 1e-9)
-        population = np.bincount(m.sme.region, weights=eligible, minlength=r)
-        need = np.bincount(m.sme.region, weights=need_per_firm * eligible, minlength=r) * eff
-        share = support.regional_allocation(population, need, entry.deliverer, m.p["coordination"])
+        if eligible is None:
+            population = m.blocks.counts.astype(float)
+            need = ctx.need_by_region(determinant, entry.spec.stage)
+        else:
+            population = m.blocks.sum(eligible)
+            need = m.blocks.sum(ctx.need(determinant, entry.spec.stage) * eligible)
+        share = support.regional_allocation(population, need * eff, entry.deliverer, m.p["coordination"])
         return eff, share
 
     def _deliver(self, es: _EntryState, amount: float) -> np.ndarray:
@@ -291,17 +307,18 @@ class NationalGovernment(mesa.Agent):
         m, entry, spec = self.model, es.entry, es.entry.spec
         s, ctx, r = m.sme, m.context(), m.world.n_regions
         eligible = self._targets(entry)
-        grad = ctx.grad_comp if spec.determinant == "competitiveness" else ctx.grad_conn
-        eff, share = self._allocation(entry, eligible, grad * ctx.potential(spec.stage))
+        eff, share = self._allocation(entry, eligible, spec.determinant)
         dose = entry.intensity
         if dose <= 0:
             return np.zeros(r)
         unit = spec.unit_cost * dose
         quota = amount * share * eff / unit
-        weights = support.selection_weights(
-            ctx.potential(spec.stage), eligible, s.mapped, s.support, entry.targeting.select,
-            m.p["targeting_strength"], m.p["coordination"])
-        rows = support.draw_recipients(es.rng, weights, s.region, quota)
+        kappa = m.p["targeting_strength"]
+        targeted = entry.targeting.select == "potential" and kappa > 0 and s.mapped.any()
+        targeting = ctx.targeting_weight(spec.stage, kappa) if targeted else None
+        overlap = ctx.overlap(m.p["coordination"])
+        weights = support.selection_weights(s.n, targeting, eligible, overlap)
+        rows = support.draw_recipients(es.rng, weights, m.blocks, quota)
         cost = unit / eff[s.region[rows]]
         if cost.sum() > amount:  # Poisson sampling overshot the money left: drop random picks
             order = es.rng.permutation(len(rows))
@@ -312,16 +329,18 @@ class NationalGovernment(mesa.Agent):
             s.mapped[rows] = True
         else:
             support.apply_programme(s, rows, spec, dose, m.p)
+            ctx.served(rows, m.p["coordination"])
+            m.indices.touch(rows)
+        if spec.eligibility == "unmapped" and len(rows):
+            ctx.forget_targeting()
         return np.bincount(s.region[rows], weights=cost, minlength=r)
 
     def _build(self, es: _EntryState, amount: float) -> np.ndarray:
         """A public good: regional infrastructure, allocated like a programme, used by every SME there."""
         m, entry, spec = self.model, es.entry, es.entry.spec
-        ctx = m.context()
-        eligible = self._targets(entry)
-        eff, share = self._allocation(entry, eligible, ctx.grad_conn * ctx.potential(spec.stage))
+        eff, share = self._allocation(entry, self._targets(entry), "connectivity")
         budget = amount * share
-        firms = np.maximum(np.bincount(m.sme.region, minlength=m.world.n_regions), 1)
+        firms = np.maximum(m.blocks.counts, 1)
         coverage = budget * eff / (spec.unit_cost * firms)
         for var, strength in spec.effects.items():
             if var == "infrastructure":

@@ -14,7 +14,7 @@ from .mechanisms import alliances, demography, learning, support, trade
 from .params import resolve
 from .policy import LEVELS, NO_POLICY, POLICY_STAGES, PolicyPackage
 from .reporters import Recorder
-from .state import EXPORTING, GVC, PRECONDITION, C, SMEArrays
+from .state import EXPORTING, GVC, PRECONDITION, C, RegionBlocks, SMEArrays
 
 
 @dataclass
@@ -22,17 +22,104 @@ class StepContext:
     """Indices every mechanism of a quarter reads, computed once at its start."""
 
     sme: SMEArrays
+    blocks: RegionBlocks
     comp: np.ndarray
     conn: np.ndarray
     cap: np.ndarray
-    grad_comp: np.ndarray
-    grad_conn: np.ndarray
-    _potential: dict[str, np.ndarray] = field(default_factory=dict)
+    rho: float
+    _cache: dict[tuple | str, np.ndarray] = field(default_factory=dict)
 
     def potential(self, instrument_stage: str) -> np.ndarray:
-        if instrument_stage not in self._potential:
-            self._potential[instrument_stage] = support.export_potential(self.sme, self.cap, instrument_stage)
-        return self._potential[instrument_stage]
+        key = ("potential", instrument_stage)
+        if key not in self._cache:
+            self._cache[key] = support.export_potential(self.sme, self.cap, instrument_stage)
+        return self._cache[key]
+
+    def score(self, instrument_stage: str, kappa: float) -> np.ndarray:
+        key = ("score", instrument_stage)
+        if key not in self._cache:
+            self._cache[key] = support.targeting_score(self.potential(instrument_stage), kappa)
+        return self._cache[key]
+
+    def need(self, determinant: str, instrument_stage: str) -> np.ndarray:
+        """Per SME: marginal capability of the determinant times potential (what local need weighs)."""
+        key = ("need", determinant, instrument_stage)
+        if key not in self._cache:
+            if "gradient" not in self._cache:
+                self._cache["gradient"] = trade.capability_gradient(self.comp, self.conn, self.cap, self.rho)
+            grad_comp, grad_conn = self._cache["gradient"]
+            grad = grad_comp if determinant == "competitiveness" else grad_conn
+            self._cache[key] = grad * self.potential(instrument_stage)
+        return self._cache[key]
+
+    def need_by_region(self, determinant: str, instrument_stage: str) -> np.ndarray:
+        key = ("need_by_region", determinant, instrument_stage)
+        if key not in self._cache:
+            self._cache[key] = self.blocks.sum(self.need(determinant, instrument_stage))
+        return self._cache[key]
+
+    def targeting_weight(self, instrument_stage: str, kappa: float) -> np.ndarray:
+        """Selection weight from mapping: the score where an SME is mapped, 1 elsewhere."""
+        key = ("targeting_weight", instrument_stage)
+        if key not in self._cache:
+            self._cache[key] = np.where(self.sme.mapped, self.score(instrument_stage, kappa), 1.0)
+        return self._cache[key]
+
+    def overlap(self, coordination: float) -> np.ndarray | None:
+        """Overlap weights, kept current as programmes serve SMEs during the quarter."""
+        if coordination <= 0:
+            return None
+        if "overlap" not in self._cache:
+            self._cache["overlap"] = support.overlap_weight(self.sme.support, coordination)
+        return self._cache["overlap"]
+
+    def served(self, rows: np.ndarray, coordination: float) -> None:
+        if "overlap" in self._cache:
+            self._cache["overlap"][rows] = support.overlap_weight(self.sme.support[rows], coordination)
+
+    def forget_targeting(self) -> None:
+        """A mapping study just mapped more SMEs: what targeting knows has changed."""
+        self._cache.pop(("targeting_weight", "precondition"), None)
+        self._cache.pop(("targeting_weight", "strengthening"), None)
+
+
+class Indices:
+    """Competitiveness, connectivity and capability of every SME, kept current cheaply.
+
+    Recomputed in full after the learning phase (which moves every firm);
+    afterwards mechanisms that move a few firms mark those rows and only they
+    are recomputed before the next reader.
+    """
+
+    def __init__(self, sme: SMEArrays, rho: float) -> None:
+        self.sme, self.rho = sme, rho
+        self.recompute()
+
+    def recompute(self) -> None:
+        s = self.sme
+        self.comp, self.conn = s.competitiveness(), s.connectivity()
+        self.cap = trade.capability(self.comp, self.conn, self.rho)
+        self._dirty: list[np.ndarray] = []
+        self._all = False
+
+    def touch(self, rows: np.ndarray | None = None) -> None:
+        """Mark rows whose components changed (None: every row)."""
+        if rows is None:
+            self._all = True
+        elif len(rows):
+            self._dirty.append(rows)
+
+    def fresh(self) -> Indices:
+        if self._all:
+            self.recompute()
+        elif self._dirty:
+            rows = np.unique(np.concatenate(self._dirty))
+            s = self.sme
+            self.comp[rows] = s.comp[:, rows].mean(axis=0)
+            self.conn[rows] = s.conn[:, rows].mean(axis=0)
+            self.cap[rows] = trade.capability(self.comp[rows], self.conn[rows], self.rho)
+            self._dirty = []
+        return self
 
 
 # Child streams of the run's SeedSequence, one per source of chance, so that a
@@ -68,8 +155,10 @@ class SMEModel(mesa.Model):
         self.region_infra = self.world.infrastructure.copy()
         regions = demography.region_of_rows(self.world, p["n_smes"])
         self.sme = demography.new_firms(init, regions, self.world, p, 0, self.region_infra)
+        self.blocks = RegionBlocks(self.sme.region, self.world.n_regions)
         self.next_firm_id = self.sme.n
         self.le = alliances.make_les(init, p)
+        self.indices = Indices(self.sme, p["ces_rho"])
 
         self.t = -p["warmup_steps"]
         self.tariff_cut = 0.0
@@ -83,6 +172,7 @@ class SMEModel(mesa.Model):
         self._exit_log: list[SMEArrays] = []
         self._exit_index: dict[int, tuple[int, int]] = {}
         self._exit_indexed = 0
+        self._watched = False
 
         self._sme_agents = [SME(self, i) for i in range(self.sme.n)]
         self._agent_firm = self.sme.firm_id.copy()
@@ -98,22 +188,25 @@ class SMEModel(mesa.Model):
     # --- Mesa's agent views, kept in step with the arrays on demand ---------
     @property
     def agents(self) -> mesa.agent.AgentSet:
-        self._sync_agents()
+        self._sync_agents(watch=True)
         return super().agents
 
     @property
     def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
-        self._sync_agents()
+        self._sync_agents(watch=True)
         return super().agents_by_type
 
-    def _sync_agents(self) -> None:
+    def _sync_agents(self, watch: bool = False) -> None:
         """Give entrants their SME agents and retire the agents of firms that exited.
 
         Done when someone looks at the agents rather than every quarter, so
-        firm renewal costs no Python objects in long runs and sweeps.
+        firm renewal costs no Python objects in long runs and sweeps. Once
+        someone has looked (``watch``), exits are logged so that an agent held
+        from before reports the state its firm closed with.
         """
         if "_agent_firm" not in self.__dict__:
             return
+        self._watched = self._watched or watch
         stale = np.flatnonzero(self._agent_firm != self.sme.firm_id)
         for row in stale:
             self._sme_agents[row].remove()
@@ -122,7 +215,7 @@ class SMEModel(mesa.Model):
 
     def sme_agent(self, row: int) -> SME:
         """The agent of the firm now in ``row``."""
-        self._sync_agents()
+        self._sync_agents(watch=True)
         return self._sme_agents[row]
 
     def exit_record(self, firm_id: int) -> SMEArrays:
@@ -137,20 +230,17 @@ class SMEModel(mesa.Model):
     # --- helpers read by the governments ------------------------------------
     def context(self) -> StepContext:
         if self._ctx is None:
-            s = self.sme
-            comp, conn = s.competitiveness(), s.connectivity()
-            cap = trade.capability(comp, conn, self.p["ces_rho"])
-            gc, gk = trade.capability_gradient(comp, conn, cap, self.p["ces_rho"])
-            self._ctx = StepContext(s, comp, conn, cap, gc, gk)
+            ix = self.indices.fresh()
+            self._ctx = StepContext(self.sme, self.blocks, ix.comp.copy(), ix.conn.copy(), ix.cap.copy(),
+                                    self.p["ces_rho"])
         return self._ctx
 
     def region_population_share(self) -> np.ndarray:
-        counts = np.bincount(self.sme.region, minlength=self.world.n_regions)
-        return counts / counts.sum()
+        return self.blocks.counts / self.blocks.counts.sum()
 
     def has_collateral(self) -> np.ndarray:
         """SMEs a bank lends to without a guarantee: enough finance capability, or not micro."""
-        return (self.sme.comp[:, C["finance"]] >= 0.45) | (self.sme.size >= 5)
+        return (self.sme.comp[C["finance"]] >= 0.45) | (self.sme.size >= 5)
 
     # --- the schedule --------------------------------------------------------
     def step(self) -> None:
@@ -167,35 +257,39 @@ class SMEModel(mesa.Model):
         self.spent_step[:] = 0.0
         flows = _no_flows(r)
 
-        # 1. Governments: meta/macro measures, then programmes through the regions.
-        if policy:
-            self.national_government.step()
-            self.spent_total += self.spent_step
-
-        # 2. Learning: support fades, capability falls back, peers and export markets teach.
+        # 1. Learning: support fades, capability falls back, peers and export markets teach.
         support.decay_support(s, p)
         learning.depreciate(s, p)
         learning.exogenous_barrier(s, self.tariff_cut)
-        learning.follow_region_and_partner(s, self.region_infra)
+        learning.follow_region_and_partner(s, self.region_infra, self.blocks)
         learning.peer_spillovers(s, p, r, self.world.n_sectors)
         learning.learning_by_exporting(s, p)
+
+        # 2. Governments: meta/macro measures, then programmes through the regions.
+        if policy:
+            self.national_government.enact()
+        ix = self.indices
+        ix.recompute()
+        if policy:
+            self.national_government.step()
+            self.spent_total += self.spent_step
+        self._ctx = None
         flows["became_aware"] = len(learning.become_aware(s, p))
 
         # 3. Alliances: openness moves, some alliances end, LEs look for suppliers.
         if p["gvc_shock_step"] >= 0 and self.t == p["gvc_shock_step"]:
             self.shock = p["gvc_shock_size"]
-        comp, conn = s.competitiveness(), s.connectivity()
+        ix.fresh()
         target = alliances.openness_target(self.le, self.framework_level, self.requirement_level,
                                            self.shock, p)
         alliances.adjust_openness(self.le, target)
         shock_now = self.shock if self.t == p["gvc_shock_step"] else 0.0
-        flows["alliances_dissolved"] = len(alliances.dissolve(self._rng["dissolution"], s, self.le, comp, p, shock_now))
-        flows["alliances_formed"] = len(alliances.form_alliances(self._rng["matching"], s, self.le, comp, conn, p))
-        alliances.transfer_technology(s, p, self.requirement_level)
+        flows["alliances_dissolved"] = len(alliances.dissolve(self._rng["dissolution"], s, self.le, ix.comp, p, shock_now))
+        flows["alliances_formed"] = len(alliances.form_alliances(self._rng["matching"], s, self.le, ix.comp, ix.conn, p))
+        ix.touch(alliances.transfer_technology(s, p, self.requirement_level))
 
         # 4. Trade: sunk-cost export entry and exit.
-        comp, conn = s.competitiveness(), s.connectivity()
-        cap = trade.capability(comp, conn, p["ces_rho"])
+        cap = ix.fresh().cap
         was_pre = s.stage == PRECONDITION
         never = ~s.ever_exported
         enter, leave, demand = trade.export_decisions(self._rng["trade"], s, cap, p, self.tariff_cut)
@@ -210,17 +304,19 @@ class SMEModel(mesa.Model):
         flows["export_sales"] = trade.export_sales(s, cap, p, self.tariff_cut)
 
         # 5. Demography: exits under competition, replaced by entrants in the same region.
-        hazard = demography.exit_hazard(s, comp, p, self.tariff_cut)
+        hazard = demography.exit_hazard(s, ix.comp, p, self.tariff_cut)
         gone = demography.draw_exits(self._rng["exit"], hazard)
         flows["exits"] = len(gone)
         flows["exporter_exits"] = int((s.stage[gone] >= EXPORTING).sum())
         flows["exits_by_region"] = np.bincount(s.region[gone], minlength=r)
         if len(gone):
-            self._exit_log.append(s.take(gone))
+            if self._watched:
+                self._exit_log.append(s.take(gone))
             fresh = demography.new_firms(self._rng["entrants"], s.region[gone], self.world, p,
                                          self.next_firm_id, self.region_infra)
             self.next_firm_id += len(gone)
             s.replace_rows(gone, fresh)
+            ix.touch(gone)
         s.age += 1
         self.t += 1
         self._ctx = None

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .mechanisms.trade import capability
 from .policy import LEVELS, POLICY_STAGES
-from .state import EXPORTING, GVC, LIVE_STAGES, SIZE_CLASSES, B, size_class
+from .state import EXPORTING, GVC, LIVE_STAGES, SIZE_CLASSES, B
 
 if TYPE_CHECKING:
     from .model import SMEModel
@@ -35,7 +34,8 @@ class Recorder:
         n = s.n
         stage_counts = np.bincount(s.stage, minlength=len(LIVE_STAGES))[: len(LIVE_STAGES)]
         exporting = (s.stage == EXPORTING) | (s.stage == GVC)
-        comp, conn = s.competitiveness(), s.connectivity()
+        ix = m.indices.fresh()
+        comp, conn = ix.comp, ix.conn
         spent = m.spent_step
         step_budget = float(spent.sum())
         self.cum_budget += step_budget
@@ -51,7 +51,7 @@ class Recorder:
         row["exporters"] = n_exp
         row["export_participation"] = n_exp / n
         row["gvc_participation"] = stage_counts[GVC] / n
-        cls = size_class(s.size)
+        cls = s.size_class
         cls_n = np.bincount(cls, minlength=3)
         cls_x = np.bincount(cls, weights=exporting, minlength=3)
         for k, name in enumerate(SIZE_CLASSES):
@@ -65,8 +65,8 @@ class Recorder:
         row["alliances"] = int((s.partner >= 0).sum())
         row["mean_competitiveness"] = float(comp.mean())
         row["mean_connectivity"] = float(conn.mean())
-        row["mean_capability"] = float(capability(comp, conn, p["ces_rho"]).mean())
-        row["mean_knowledge_barrier"] = float(s.barriers[:, B["knowledge"]].mean())
+        row["mean_capability"] = float(ix.cap.mean())
+        row["mean_knowledge_barrier"] = float(s.barriers[B["knowledge"]].mean())
         row["mean_le_openness"] = float(m.le.openness.mean()) if m.le.n else np.nan
         row["tariff_cut"] = m.tariff_cut
         row["budget_spent"] = step_budget
@@ -79,27 +79,27 @@ class Recorder:
         row["cost_per_new_exporter"] = (self.cum_budget / self.cum_new
                                         if self.cum_budget > 0 and self.cum_new else np.nan)
         sales = flows["export_sales"]
-        sme_sales = float(sales.sum()) if sales is not None else np.nan
+        sme_sales = sales if sales is not None else np.nan
         le_sales = p["le_export_value"] * m.le.n
         row["sme_export_sales"] = sme_sales
         row["sme_export_share"] = sme_sales / (sme_sales + le_sales) if sme_sales + le_sales > 0 else np.nan
         self.rows.append(row)
 
-        counts = np.bincount(s.region, minlength=r)
+        blocks = m.blocks
+        counts = blocks.counts
         denom = np.maximum(counts, 1)
         reg: dict[str, np.ndarray] = {
             "step": np.full(r, row["step"]), "region": np.arange(r), "n_smes": counts,
         }
-        by_stage = np.bincount(s.region * len(LIVE_STAGES) + s.stage, minlength=r * len(LIVE_STAGES))
-        by_stage = by_stage.reshape(r, len(LIVE_STAGES))
+        by_stage = np.stack([blocks.sum(s.stage == k) for k in range(len(LIVE_STAGES))], axis=1)
         for k, name in enumerate(LIVE_STAGES):
             reg[f"share_{name}"] = by_stage[:, k] / denom
-        reg["export_participation"] = np.bincount(s.region, weights=exporting, minlength=r) / denom
+        reg["export_participation"] = blocks.sum(exporting) / denom
         reg["gvc_participation"] = by_stage[:, GVC] / denom
         reg["exits"] = flows["exits_by_region"]
         reg["export_entries"] = flows["entries_by_region"]
-        reg["mean_competitiveness"] = np.bincount(s.region, weights=comp, minlength=r) / denom
-        reg["mean_connectivity"] = np.bincount(s.region, weights=conn, minlength=r) / denom
+        reg["mean_competitiveness"] = blocks.sum(comp) / denom
+        reg["mean_connectivity"] = blocks.sum(conn) / denom
         reg["budget_spent"] = spent.sum(axis=(0, 1))
         reg["local_capacity"] = m.world.capacity
         reg["infrastructure"] = m.region_infra.copy()

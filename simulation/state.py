@@ -16,8 +16,10 @@ LIVE_STAGES: tuple[str, ...] = STAGES[:4]
 
 COMPETITIVENESS: tuple[str, ...] = ("management", "skills", "technology", "finance", "quality")
 CONNECTIVITY: tuple[str, ...] = (
-    "market_knowledge", "network_ties", "le_linkage", "infrastructure", "institutional",
+    "market_knowledge", "network_ties", "institutional", "le_linkage", "infrastructure",
 )
+# The firm's own connectivity components (the rest follow alliances and the region).
+FIRM_CONN = slice(0, 3)
 BARRIERS: tuple[str, ...] = ("knowledge", "resource", "procedure", "exogenous")
 
 # Column numbers, so mechanisms read as words.
@@ -39,19 +41,24 @@ def size_class(size: np.ndarray) -> np.ndarray:
 
 @dataclass
 class SMEArrays:
-    """Struct of arrays: row ``i`` is one SME slot (a firm until it exits)."""
+    """Struct of arrays: slot ``i`` is one SME (a firm until it exits).
+
+    Component matrices are stored component-major, shape (components, n), so
+    that each component is one contiguous row.
+    """
 
     firm_id: np.ndarray      # int64, a new id for every entrant
     region: np.ndarray       # int64, rows are sorted by region and keep it
     sector: np.ndarray       # int64
     size: np.ndarray         # float64, employees
+    size_class: np.ndarray   # int8, 0 micro, 1 small, 2 medium
     eo: np.ndarray           # float64, entrepreneurial orientation
-    comp: np.ndarray         # (n, 5) competitiveness components
-    comp_base: np.ndarray    # (n, 5) lasting level components fall back to
-    conn: np.ndarray         # (n, 5) connectivity components
-    conn_base: np.ndarray    # (n, 5)
-    infra_offset: np.ndarray # log of a firm's access relative to its region's infrastructure
-    barriers: np.ndarray     # (n, 4) knowledge, resource, procedure, exogenous
+    comp: np.ndarray         # (5, n) competitiveness components (component-major: fast rows)
+    comp_base: np.ndarray    # (5, n) lasting level components fall back to
+    conn: np.ndarray         # (5, n) connectivity components
+    conn_base: np.ndarray    # (5, n)
+    infra_factor: np.ndarray # a firm's access relative to its region's infrastructure (log-normal)
+    barriers: np.ndarray     # (4, n) knowledge, resource, procedure, exogenous
     exo_base: np.ndarray     # exogenous barrier before liberalization
     stage: np.ndarray        # int8, one of PRECONDITION..GVC
     experience: np.ndarray   # recent export experience in [0, 1]
@@ -70,19 +77,59 @@ class SMEArrays:
     def replace_rows(self, rows: np.ndarray, new: SMEArrays) -> None:
         """Write ``new`` (len(rows) firms) into ``rows``."""
         for f in fields(self):
-            getattr(self, f.name)[rows] = getattr(new, f.name)
+            a = getattr(self, f.name)
+            if a.ndim == 2:
+                a[:, rows] = getattr(new, f.name)
+            else:
+                a[rows] = getattr(new, f.name)
 
     def take(self, rows: np.ndarray) -> SMEArrays:
         """A new SMEArrays holding copies of ``rows``."""
-        return SMEArrays(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+        out = {}
+        for f in fields(self):
+            a = getattr(self, f.name)
+            out[f.name] = a[:, rows] if a.ndim == 2 else a[rows]
+        return SMEArrays(**out)
 
     def copy(self) -> SMEArrays:
         return SMEArrays(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
     def competitiveness(self) -> np.ndarray:
         """Competitiveness index: the mean of the five internal components."""
-        return self.comp.mean(axis=1)
+        c = self.comp
+        return (c[0] + c[1] + c[2] + c[3] + c[4]) * 0.2
 
     def connectivity(self) -> np.ndarray:
         """Connectivity index: the mean of the five external components."""
-        return self.conn.mean(axis=1)
+        k = self.conn
+        return (k[0] + k[1] + k[2] + k[3] + k[4]) * 0.2
+
+
+class RegionBlocks:
+    """Rows sorted by region, as contiguous blocks: sums by region without a scatter.
+
+    SME rows are assigned to regions in blocks and an entrant takes the row
+    (and region) of the firm it replaces, so the blocks hold for a whole run.
+    """
+
+    def __init__(self, region: np.ndarray, n_regions: int) -> None:
+        if np.any(np.diff(region) < 0):
+            raise ValueError("rows must be sorted by region")
+        self.n_regions = n_regions
+        self.counts = np.bincount(region, minlength=n_regions)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+        self._full = bool(np.all(self.counts > 0))
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        """Per-region sums of a per-row array."""
+        x = np.asarray(x, dtype=float)
+        if self._full:
+            return np.add.reduceat(x, self.starts)
+        out = np.zeros(self.n_regions)
+        nz = self.counts > 0
+        out[nz] = np.add.reduceat(x, self.starts[nz])
+        return out
+
+    def spread(self, per_region: np.ndarray) -> np.ndarray:
+        """A per-region array repeated over each region's rows."""
+        return np.repeat(per_region, self.counts)

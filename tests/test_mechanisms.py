@@ -9,7 +9,7 @@ import simulation as sim
 from simulation.mechanisms import alliances, demography, learning, support, trade
 from simulation.params import resolve
 from simulation.policy import CATALOGUE
-from simulation.state import EXPORTING, GVC, PRECONDITION, STRENGTHENING, B, C
+from simulation.state import EXPORTING, GVC, PRECONDITION, STRENGTHENING, B, C, RegionBlocks
 
 
 @pytest.fixture
@@ -61,9 +61,9 @@ def test_capability_gradient_matches_finite_difference():
 def test_awareness_lowers_the_knowledge_barrier(firms, p):
     s, _ = firms
     rows = np.flatnonzero(s.stage == PRECONDITION)[:200]
-    before = s.barriers[rows, B["knowledge"]].copy()
+    before = s.barriers[B["knowledge"], rows].copy()
     support.apply_programme(s, rows, CATALOGUE["awareness_information"], 1.0, p)
-    after = s.barriers[rows, B["knowledge"]]
+    after = s.barriers[B["knowledge"], rows]
     assert np.all(after < before)
     assert (learning.become_aware(s, p).size > 0), "some firms cross the awareness threshold"
 
@@ -84,7 +84,7 @@ def test_precondition_firms_absorb_less_of_strengthening_programmes(firms, p):
 def test_a_second_overlapping_programme_adds_less_than_the_first(firms, p):
     s, _ = firms
     rows = np.flatnonzero(s.stage == STRENGTHENING)[:200]
-    s.comp[rows, C["skills"]] = 0.3
+    s.comp[C["skills"], rows] = 0.3
     training = CATALOGUE["capacity_training"]
     first = support.apply_programme(s, rows, training, 1.0, p)
     second = support.apply_programme(s, rows, training, 1.0, p)
@@ -104,8 +104,9 @@ def test_coordination_spreads_support_over_unserved_firms(firms, p):
     quota = np.full(int(s.region.max()) + 1, 100.0)
     share_served = []
     for coordination in (0.0, 0.9):
-        w = support.selection_weights(np.ones(s.n), eligible, s.mapped, s.support, "random", 0.0, coordination)
-        rows = support.draw_recipients(rng, w, s.region, quota)
+        overlap = support.overlap_weight(s.support, coordination) if coordination else None
+        w = support.selection_weights(s.n, None, eligible, overlap)
+        rows = support.draw_recipients(rng, w, RegionBlocks(s.region, len(quota)), quota)
         share_served.append(np.mean(s.support[rows] > support.SERVED))
     assert share_served[0] == pytest.approx(0.5, abs=0.06)
     assert share_served[1] < 0.2
@@ -123,9 +124,9 @@ def test_mapping_raises_the_share_of_support_reaching_high_potential_smes(firms,
     quota = np.full(int(s.region.max()) + 1, 40.0)
     reach = {}
     for mapped in (np.zeros(s.n, bool), np.ones(s.n, bool)):
-        w = support.selection_weights(potential, eligible, mapped, s.support, "potential",
-                                      p["targeting_strength"], 0.0)
-        rows = np.concatenate([support.draw_recipients(rng, w, s.region, quota) for _ in range(20)])
+        score = support.targeting_score(potential, p["targeting_strength"])
+        w = support.selection_weights(s.n, np.where(mapped, score, 1.0), eligible, None)
+        rows = np.concatenate([support.draw_recipients(rng, w, RegionBlocks(s.region, len(quota)), quota) for _ in range(20)])
         reach[bool(mapped[0])] = high[rows].mean()
     assert reach[False] == pytest.approx(0.2, abs=0.05), "without mapping, support lands at random"
     assert reach[True] > 0.5
@@ -190,10 +191,10 @@ def test_framework_and_requirements_lift_openness_and_shocks_cut_it(p):
 def test_alliances_transfer_technology(firms, p):
     s, _ = firms
     s.partner[:100] = 0
-    before = s.comp[:, C["technology"]].copy()
+    before = s.comp[C["technology"]].copy()
     alliances.transfer_technology(s, p, requirements=0.0)
-    assert np.all(s.comp[:100, C["technology"]] > before[:100])
-    assert np.all(s.comp[100:, C["technology"]] == before[100:])
+    assert np.all(s.comp[C["technology"], :100] > before[:100])
+    assert np.all(s.comp[C["technology"], 100:] == before[100:])
 
 
 # --- trade -----------------------------------------------------------------
@@ -235,9 +236,9 @@ def test_peer_spillovers_reach_tied_firms_in_exporting_clusters(firms, p):
     s.stage[:] = STRENGTHENING
     cluster0 = (s.region == 0) & (s.sector == 0)
     s.stage[np.flatnonzero(cluster0)[:5]] = EXPORTING
-    before = s.barriers[:, B["knowledge"]].copy()
+    before = s.barriers[B["knowledge"]].copy()
     learning.peer_spillovers(s, p, world.n_regions, world.n_sectors)
-    fell = s.barriers[:, B["knowledge"]] < before
+    fell = s.barriers[B["knowledge"]] < before
     assert fell[cluster0].any()
     assert not fell[~cluster0].any(), "no exporting peers, no spillover"
 

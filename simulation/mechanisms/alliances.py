@@ -130,11 +130,16 @@ def form_alliances(rng: np.random.Generator, s: SMEArrays, le: LEArrays, comp_in
     return rows
 
 
-def transfer_technology(s: SMEArrays, p: Mapping, requirements: float) -> None:
-    """Allied SMEs learn from their lead firm; performance requirements on technology transfer deepen it."""
-    rate = p["tech_transfer"] * (1.0 + requirements) * (s.partner >= 0)
+def transfer_technology(s: SMEArrays, p: Mapping, requirements: float) -> np.ndarray:
+    """Allied SMEs learn from their lead firm; performance requirements on technology transfer deepen it.
+
+    Returns the rows that learned.
+    """
+    rows = np.flatnonzero(s.partner >= 0)
+    rate = p["tech_transfer"] * (1.0 + requirements)
     keep = 0.5
     for j, share in ((C["technology"], 1.0), (C["quality"], 1.0), (C["skills"], 0.5)):
-        delta = share * rate * (1.0 - s.comp[:, j])
-        s.comp[:, j] += delta
-        s.comp_base[:, j] += keep * delta
+        delta = share * rate * (1.0 - s.comp[j, rows])
+        s.comp[j, rows] += delta
+        s.comp_base[j, rows] += keep * delta
+    return rows

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..state import (
     EXPORTING,
+    FIRM_CONN,
     MAX_SME_SIZE,
     PRECONDITION,
     STRENGTHENING,
@@ -70,9 +71,9 @@ def make_world(rng: np.random.Generator, p: Mapping) -> World:
     return World(infra, capacity, skill, weight / weight.sum(), p["n_sectors"])
 
 
-def infrastructure_access(region_level: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def infrastructure_access(region_level: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """A firm's use of its region's infrastructure: the regional level, scaled by where it sits."""
-    return np.clip(region_level * np.exp(offset), 0.0, 1.0)
+    return np.minimum(region_level * factor, 1.0)
 
 
 def region_of_rows(world: World, n: int) -> np.ndarray:
@@ -104,39 +105,39 @@ def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Ma
     eo = rng.beta(p["eo_mean"] * eo_conc, (1 - p["eo_mean"]) * eo_conc, n)
     firm = rng.standard_normal(n)
 
-    comp = _sigmoid(_logit(p["comp_mean"]) + world.skill[regions, None] + 0.25 * lsize[:, None] + 0.6 * firm[:, None]
-                    + 0.5 * rng.standard_normal((n, 5)))
-    conn = np.empty((n, 5))
-    conn[:, [K["market_knowledge"], K["network_ties"], K["institutional"]]] = _sigmoid(
-        _logit(max(p["conn_mean"], 1e-3)) + 0.15 * lsize[:, None] + 0.4 * firm[:, None]
-        + 0.8 * (eo[:, None] - p["eo_mean"]) + 0.5 * rng.standard_normal((n, 3)))
-    if p["conn_mean"] == 0.0:
-        conn[:, [K["market_knowledge"], K["network_ties"], K["institutional"]]] = 0.0
-    conn[:, K["le_linkage"]] = 0.0
-    infra_offset = 0.2 * rng.standard_normal(n)
-    conn[:, K["infrastructure"]] = infrastructure_access(region_infra[regions], infra_offset)
+    comp = _sigmoid(_logit(p["comp_mean"]) + world.skill[regions] + 0.25 * lsize + 0.6 * firm
+                    + 0.5 * rng.standard_normal((5, n)))
+    conn = np.empty((5, n))
+    if p["conn_mean"] > 0.0:
+        conn[FIRM_CONN] = _sigmoid(_logit(p["conn_mean"]) + 0.15 * lsize + 0.4 * firm
+                                   + 0.8 * (eo - p["eo_mean"]) + 0.5 * rng.standard_normal((3, n)))
+    else:
+        conn[FIRM_CONN] = 0.0
+    conn[K["le_linkage"]] = 0.0
+    infra_factor = np.exp(0.2 * rng.standard_normal(n))
+    conn[K["infrastructure"]] = infrastructure_access(region_infra[regions], infra_factor)
 
-    barriers = np.empty((n, 4))
-    barriers[:, B["knowledge"]] = _sigmoid(
-        _logit(0.7) - 2.0 * (eo - p["eo_mean"]) - 2.0 * (conn[:, K["market_knowledge"]] - p["conn_mean"])
+    barriers = np.empty((4, n))
+    barriers[B["knowledge"]] = _sigmoid(
+        _logit(0.7) - 2.0 * (eo - p["eo_mean"]) - 2.0 * (conn[K["market_knowledge"]] - p["conn_mean"])
         + 0.6 * rng.standard_normal(n))
-    barriers[:, B["resource"]] = _sigmoid(
-        _logit(0.6) - 2.5 * (comp[:, C["finance"]] - p["comp_mean"]) - 0.3 * lsize
+    barriers[B["resource"]] = _sigmoid(
+        _logit(0.6) - 2.5 * (comp[C["finance"]] - p["comp_mean"]) - 0.3 * lsize
         + 0.4 * rng.standard_normal(n))
-    barriers[:, B["procedure"]] = _sigmoid(
-        _logit(0.6) - 2.0 * (conn[:, K["institutional"]] - p["conn_mean"]) + 0.4 * rng.standard_normal(n))
+    barriers[B["procedure"]] = _sigmoid(
+        _logit(0.6) - 2.0 * (conn[K["institutional"]] - p["conn_mean"]) + 0.4 * rng.standard_normal(n))
     exo_base = rng.uniform(0.2, 0.6, n)
-    barriers[:, B["exogenous"]] = exo_base
+    barriers[B["exogenous"]] = exo_base
 
-    stage = np.where(barriers[:, B["knowledge"]] < p["awareness_threshold"],
+    stage = np.where(barriers[B["knowledge"]] < p["awareness_threshold"],
                      STRENGTHENING, PRECONDITION).astype(np.int8)
     return SMEArrays(
         firm_id=np.arange(first_id, first_id + n, dtype=np.int64),
         region=regions.astype(np.int64),
         sector=rng.integers(0, world.n_sectors, n).astype(np.int64),
-        size=size, eo=eo,
+        size=size, size_class=size_class(size).astype(np.int8), eo=eo,
         comp=comp, comp_base=comp.copy(), conn=conn, conn_base=conn.copy(),
-        infra_offset=infra_offset, barriers=barriers, exo_base=exo_base,
+        infra_factor=infra_factor, barriers=barriers, exo_base=exo_base,
         stage=stage,
         experience=np.zeros(n), ever_exported=np.zeros(n, bool), spell=np.zeros(n, np.int64),
         demand=np.ones(n), partner=np.full(n, -1, np.int64), mapped=np.zeros(n, bool),
@@ -156,7 +157,7 @@ def exit_hazard(s: SMEArrays, comp_index: np.ndarray, p: Mapping, tariff_cut: fl
     shortfall = np.maximum(required - comp_index, 0.0)
     exporting = s.stage >= EXPORTING
     shortfall = np.where(exporting, 0.5 * shortfall, shortfall)
-    base = p["base_exit_rate"] * _SIZE_HAZARD[size_class(s.size)]
+    base = p["base_exit_rate"] * _SIZE_HAZARD[s.size_class]
     return np.minimum(base + p["competition_exit"] * shortfall, 1.0)
 
 

@@ -11,26 +11,24 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..state import EXPORTING, PRECONDITION, STRENGTHENING, B, C, K, SMEArrays
+from ..state import EXPORTING, FIRM_CONN, PRECONDITION, STRENGTHENING, B, C, K, RegionBlocks, SMEArrays
 from .demography import infrastructure_access
 
-# Firm-level connectivity components that fall back to a lasting level;
-# LE linkage follows alliances and infrastructure follows the region.
-_DEPRECIATING_CONN = [K["market_knowledge"], K["network_ties"], K["institutional"]]
 
 
 def depreciate(s: SMEArrays, p: Mapping) -> None:
     """Unused capability fades: components fall back towards the firm's lasting level."""
     s.comp += p["comp_depreciation"] * (s.comp_base - s.comp)
-    cols = _DEPRECIATING_CONN
-    s.conn[:, cols] += p["conn_depreciation"] * (s.conn_base[:, cols] - s.conn[:, cols])
+    # LE linkage follows alliances and infrastructure the region: only the firm's own components fade.
+    own = FIRM_CONN
+    s.conn[own] += p["conn_depreciation"] * (s.conn_base[own] - s.conn[own])
 
 
-def follow_region_and_partner(s: SMEArrays, region_infra: np.ndarray) -> None:
+def follow_region_and_partner(s: SMEArrays, region_infra: np.ndarray, blocks: RegionBlocks) -> None:
     """Infrastructure access tracks the region's infrastructure; LE linkage tracks alliances."""
-    s.conn[:, K["infrastructure"]] = infrastructure_access(region_infra[s.region], s.infra_offset)
-    link = s.conn[:, K["le_linkage"]]
-    s.conn[:, K["le_linkage"]] = np.where(s.partner >= 0, link + 0.5 * (1.0 - link), 0.8 * link)
+    s.conn[K["infrastructure"]] = infrastructure_access(blocks.spread(region_infra), s.infra_factor)
+    link = s.conn[K["le_linkage"]]
+    s.conn[K["le_linkage"]] = np.where(s.partner >= 0, link + 0.5 * (1.0 - link), 0.8 * link)
 
 
 def peer_spillovers(s: SMEArrays, p: Mapping, n_regions: int, n_sectors: int) -> np.ndarray:
@@ -44,33 +42,32 @@ def peer_spillovers(s: SMEArrays, p: Mapping, n_regions: int, n_sectors: int) ->
     exporting = (s.stage >= EXPORTING).astype(float)
     counts = np.bincount(cluster, minlength=n_clusters)
     share = np.bincount(cluster, weights=exporting, minlength=n_clusters) / np.maximum(counts, 1)
-    exposure = p["network_spillover"] * s.conn[:, K["network_ties"]] * share[cluster]
-    s.barriers[:, B["knowledge"]] *= 1.0 - exposure
-    mk = s.conn[:, K["market_knowledge"]]
-    s.conn[:, K["market_knowledge"]] = mk + exposure * (1.0 - mk)
+    exposure = p["network_spillover"] * s.conn[K["network_ties"]] * share[cluster]
+    s.barriers[B["knowledge"]] *= 1.0 - exposure
+    mk = s.conn[K["market_knowledge"]]
+    s.conn[K["market_knowledge"]] = mk + exposure * (1.0 - mk)
     return share
 
 
 def learning_by_exporting(s: SMEArrays, p: Mapping) -> None:
     """Exporters learn abroad: quality and market knowledge rise, knowledge and procedure barriers fall."""
-    rate = p["learning_by_exporting"] * (s.stage >= EXPORTING)
-    for j in (C["quality"], C["management"]):
-        s.comp[:, j] += rate * (1.0 - s.comp[:, j])
-        s.comp_base[:, j] += 0.5 * rate * (1.0 - s.comp_base[:, j])
-    mk = K["market_knowledge"]
-    s.conn[:, mk] += rate * (1.0 - s.conn[:, mk])
-    s.conn_base[:, mk] += 0.5 * rate * (1.0 - s.conn_base[:, mk])
-    s.barriers[:, B["knowledge"]] *= 1.0 - 2.0 * rate
-    s.barriers[:, B["procedure"]] *= 1.0 - rate
+    rows = np.flatnonzero(s.stage >= EXPORTING)
+    rate = p["learning_by_exporting"]
+    for matrix, base, j in ((s.comp, s.comp_base, C["quality"]), (s.comp, s.comp_base, C["management"]),
+                            (s.conn, s.conn_base, K["market_knowledge"])):
+        matrix[j, rows] += rate * (1.0 - matrix[j, rows])
+        base[j, rows] += 0.5 * rate * (1.0 - base[j, rows])
+    s.barriers[B["knowledge"], rows] *= 1.0 - 2.0 * rate
+    s.barriers[B["procedure"], rows] *= 1.0 - rate
 
 
 def exogenous_barrier(s: SMEArrays, tariff_cut: float) -> None:
     """Foreign market barriers (tariffs abroad, rules) fall with reciprocal liberalization."""
-    s.barriers[:, B["exogenous"]] = s.exo_base * (1.0 - 0.5 * tariff_cut)
+    s.barriers[B["exogenous"]] = s.exo_base * (1.0 - 0.5 * tariff_cut)
 
 
 def become_aware(s: SMEArrays, p: Mapping) -> np.ndarray:
     """Precondition SMEs whose knowledge barrier fell below the threshold move to strengthening."""
-    rows = np.flatnonzero((s.stage == PRECONDITION) & (s.barriers[:, B["knowledge"]] < p["awareness_threshold"]))
+    rows = np.flatnonzero((s.stage == PRECONDITION) & (s.barriers[B["knowledge"]] < p["awareness_threshold"]))
     s.stage[rows] = STRENGTHENING
     return rows

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..policy import Instrument
-from ..state import PRECONDITION, B, C, K, SMEArrays
+from ..state import PRECONDITION, B, C, K, RegionBlocks, SMEArrays
+from .trade import fast_pow
 
 # Support stock above which an SME counts as already served (for coordination).
 SERVED = 0.05
@@ -47,7 +48,7 @@ def absorptive_capacity(s: SMEArrays, rows: np.ndarray, instrument: Instrument, 
     if instrument.stage == "precondition":
         return np.ones(len(rows))
     pre = s.stage[rows] == PRECONDITION
-    partial = p["absorptive_precondition"] * (1.0 - s.barriers[rows, B["knowledge"]])
+    partial = p["absorptive_precondition"] * (1.0 - s.barriers[B["knowledge"], rows])
     return np.where(pre, partial, 1.0)
 
 
@@ -58,27 +59,38 @@ def export_potential(s: SMEArrays, cap: np.ndarray, instrument_stage: str) -> np
     strengthening instruments, capable firms that are ready to learn.
     Entrepreneurial orientation raises both.
     """
-    kb = s.barriers[:, B["knowledge"]]
+    kb = s.barriers[B["knowledge"]]
     readiness = kb if instrument_stage == "precondition" else 1.0 - kb
     return readiness * np.sqrt(cap) * (0.5 + s.eo) / 1.5
 
 
-def selection_weights(potential: np.ndarray, eligible: np.ndarray, mapped: np.ndarray,
-                      stock: np.ndarray, select: str, kappa: float, coordination: float) -> np.ndarray:
-    """Relative chance that each eligible SME is picked.
+def targeting_score(potential: np.ndarray, kappa: float) -> np.ndarray:
+    """How strongly mapped information favours each SME: potential to the power ``kappa``, mean 1."""
+    score = fast_pow(potential + _MIN_POTENTIAL, kappa)
+    return score / score.mean()
 
-    Targeting: a mapped SME is weighted by its revealed potential; an unmapped
-    one gets the average weight, as the agency cannot tell it apart. Without a
-    mapping study support lands at random. Overlap: agencies that coordinate
-    skip SMEs that other programmes already serve.
+
+def overlap_weight(stock: np.ndarray, coordination: float) -> np.ndarray:
+    """Agencies that coordinate skip SMEs other programmes already serve (weight ``1 - coordination``)."""
+    return np.where(stock > SERVED, 1.0 - coordination, 1.0)
+
+
+def selection_weights(n: int, targeting: np.ndarray | None, eligible: np.ndarray | None,
+                      overlap: np.ndarray | None) -> np.ndarray:
+    """Relative chance that each of ``n`` SMEs is picked.
+
+    Targeting: ``targeting`` holds a mapped SME's score and 1 for an unmapped
+    one, which the agency cannot tell apart from the average; without a
+    mapping study (``None``) support lands at random. ``eligible`` (None: all)
+    masks who may take the instrument; ``overlap`` (from
+    :func:`overlap_weight`; None: no coordination) steers away from SMEs
+    already served.
     """
-    w = np.where(eligible, 1.0, 0.0)
-    if select == "potential" and kappa > 0 and mapped.any():
-        score = (potential + _MIN_POTENTIAL) ** kappa
-        mean = score[eligible].mean() if eligible.any() else 1.0
-        w *= np.where(mapped, score / mean, 1.0)
-    if coordination > 0:
-        w *= np.where(stock > SERVED, 1.0 - coordination, 1.0)
+    w = np.ones(n) if targeting is None else targeting.copy()
+    if overlap is not None:
+        w *= overlap
+    if eligible is not None:
+        w *= eligible
     return w
 
 
@@ -109,16 +121,16 @@ def regional_allocation(population: np.ndarray, need: np.ndarray, deliverer: str
     return coordination * need / need.sum() + (1.0 - coordination) * pop
 
 
-def draw_recipients(rng: np.random.Generator, weights: np.ndarray, region: np.ndarray,
+def draw_recipients(rng: np.random.Generator, weights: np.ndarray, blocks: RegionBlocks,
                     quota: np.ndarray) -> np.ndarray:
     """Rows picked by Poisson sampling: about ``quota[r]`` firms in region r, in proportion to weight.
 
     O(n) with no per-region loop; the expected count is the quota unless the
     region runs out of eligible firms.
     """
-    total = np.bincount(region, weights=weights, minlength=len(quota))
+    total = blocks.sum(weights)
     rate = np.divide(quota, total, out=np.zeros_like(quota, dtype=float), where=total > 0)
-    prob = np.minimum(weights * rate[region], 1.0)
+    prob = weights * blocks.spread(rate)
     return np.flatnonzero(rng.random(len(weights)) < prob)
 
 
@@ -137,16 +149,16 @@ def apply_programme(s: SMEArrays, rows: np.ndarray, instrument: Instrument, dose
         step = strength * gain
         if var in C:
             j = C[var]
-            delta = step * (1.0 - s.comp[rows, j])
-            s.comp[rows, j] += delta
-            s.comp_base[rows, j] += keep * delta
+            delta = step * (1.0 - s.comp[j, rows])
+            s.comp[j, rows] += delta
+            s.comp_base[j, rows] += keep * delta
         elif var in K:
             j = K[var]
-            delta = step * (1.0 - s.conn[rows, j])
-            s.conn[rows, j] += delta
-            s.conn_base[rows, j] += keep * delta
+            delta = step * (1.0 - s.conn[j, rows])
+            s.conn[j, rows] += delta
+            s.conn_base[j, rows] += keep * delta
         elif var in B:
-            s.barriers[rows, B[var]] *= 1.0 - np.minimum(step, 1.0)
+            s.barriers[B[var], rows] *= 1.0 - np.minimum(step, 1.0)
     s.support[rows] += dose
     return gain
 
@@ -156,13 +168,13 @@ def apply_regulation(s: SMEArrays, instrument: Instrument, level: float) -> None
     for var, strength in instrument.effects.items():
         step = min(strength * level, 1.0)
         if var in C:
-            s.comp[:, C[var]] += step * (1.0 - s.comp[:, C[var]])
+            s.comp[C[var]] += step * (1.0 - s.comp[C[var]])
         elif var in K:
             j = K[var]
-            s.conn[:, j] += step * (1.0 - s.conn[:, j])
-            s.conn_base[:, j] += step * (1.0 - s.conn_base[:, j])
+            s.conn[j] += step * (1.0 - s.conn[j])
+            s.conn_base[j] += step * (1.0 - s.conn_base[j])
         elif var in B:
-            s.barriers[:, B[var]] *= 1.0 - step
+            s.barriers[B[var]] *= 1.0 - step
 
 
 def build_infrastructure(region_infra: np.ndarray, coverage: np.ndarray, strength: float) -> np.ndarray:
