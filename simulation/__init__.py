@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.1.0"
 
 from .agents import SME, LargeEnterprise, LocalGovernment, NationalGovernment  # noqa: E402
-from .api import RunResult, run, summarize  # noqa: E402
+from .api import RunResult, replicate_seeds, run, summarize  # noqa: E402
 from .model import SMEModel  # noqa: E402
 from .params import REGISTRY, Parameter, ParameterError, defaults  # noqa: E402
 from .policy import (  # noqa: E402
@@ -31,5 +31,5 @@ from .policy import (  # noqa: E402
 __all__ = [
     "CATALOGUE", "NO_POLICY", "REGISTRY", "LargeEnterprise", "LocalGovernment", "NationalGovernment",
     "PackageEntry", "Parameter", "ParameterError", "PolicyError", "PolicyPackage", "RunResult", "SME",
-    "SMEModel", "Targeting", "__version__", "defaults", "run", "summarize",
+    "SMEModel", "Targeting", "__version__", "defaults", "replicate_seeds", "run", "summarize",
 ]

@@ -49,6 +49,11 @@ def summarize(ts: pd.DataFrame) -> pd.Series:
     return pd.Series(out)
 
 
+def replicate_seeds(n: int, root: int = 0) -> list[int]:
+    """``n`` independent run seeds spawned from ``numpy.random.SeedSequence(root)``."""
+    return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(root).spawn(n)]
+
+
 def run(package: PolicyPackage | None = None, *, seed: int, steps: int = 40, keep_model: bool = False,
         **params: Any) -> RunResult:
     """Simulate ``steps`` quarters of SME internationalization under ``package``.

@@ -226,6 +226,31 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, float | int
     return values
 
 
+def select(spec: str | Iterable[str]) -> list[Parameter]:
+    """Parameters named by registry groups and/or parameter names ("competitiveness,ces_rho")."""
+    items = [x.strip() for x in spec.split(",")] if isinstance(spec, str) else list(spec)
+    chosen: list[Parameter] = []
+    for item in items:
+        if item in GROUPS:
+            found = by_group(item)
+        elif item in REGISTRY:
+            found = [REGISTRY[item]]
+        else:
+            raise ParameterError(
+                f"{item!r} is neither a parameter group ({', '.join(GROUPS)}) nor a parameter"
+                f"{suggest(item, [*GROUPS, *REGISTRY])}")
+        chosen.extend(p for p in found if p not in chosen)
+    return chosen
+
+
+def problem(spec: str | Iterable[str]) -> dict[str, Any]:
+    """A SALib problem (names, bounds, groups) built from the registry."""
+    params = select(spec)
+    return {"num_vars": len(params), "names": [p.name for p in params],
+            "bounds": [[float(p.low), float(p.high)] for p in params],
+            "groups": [p.group for p in params]}
+
+
 def markdown_table() -> str:
     """The registry as a Markdown table (used verbatim in docs/ODD.md)."""
     lines = [

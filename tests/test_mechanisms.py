@@ -9,7 +9,15 @@ import simulation as sim
 from simulation.mechanisms import alliances, demography, learning, support, trade
 from simulation.params import resolve
 from simulation.policy import CATALOGUE
-from simulation.state import EXPORTING, GVC, PRECONDITION, STRENGTHENING, B, C, RegionBlocks
+from simulation.state import (
+    EXPORTING,
+    GVC,
+    PRECONDITION,
+    STRENGTHENING,
+    B,
+    C,
+    RegionBlocks,
+)
 
 
 @pytest.fixture

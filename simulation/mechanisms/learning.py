@@ -11,9 +11,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..state import EXPORTING, FIRM_CONN, PRECONDITION, STRENGTHENING, B, C, K, RegionBlocks, SMEArrays
+from ..state import (
+    EXPORTING,
+    FIRM_CONN,
+    PRECONDITION,
+    STRENGTHENING,
+    B,
+    C,
+    K,
+    RegionBlocks,
+    SMEArrays,
+)
 from .demography import infrastructure_access
-
 
 
 def depreciate(s: SMEArrays, p: Mapping) -> None:
