@@ -1,55 +1,412 @@
-"""The command line. For now one job: run the default model and print a summary.
+"""The command line: ``python run.py COMMAND ...`` (also installed as ``sme-sim``).
 
-``run.py`` is a thin shim over :func:`main`; so is the ``sme-sim`` console script.
+Commands: ``list``, ``show``, ``run``, ``compare``. Every input is checked
+before anything is written; a bad input ends with one clear message and exit
+code 2. Each invocation writes a new folder under ``outputs/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
 import sys
-import time
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as pkg_version
+from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .api import run
-from .params import ParameterError
+from .api import replicate_seeds
+from .params import REGISTRY, ParameterError
+from .policy import PolicyError
+from .scenario import SCENARIO_DIR, Scenario, ScenarioError, load, scenario_names
 
-EPILOG = """example:
-  python run.py --seed 3 --steps 40 --n-smes 2000
-"""
+OUTPUTS = Path(__file__).resolve().parent.parent / "outputs"
+LIBRARIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "seaborn", "matplotlib", "SALib", "tqdm")
 
 
-def _parser() -> argparse.ArgumentParser:
+class UsageError(Exception):
+    """A command-line input that cannot be used (exit code 2)."""
+
+
+# --- helpers -------------------------------------------------------------------
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 10:
+        raise argparse.ArgumentTypeError(f"must be in (0, 10), got {value}")
+    return value
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "simulation": __version__}
+    for lib in LIBRARIES:
+        try:
+            out[lib] = pkg_version(lib)
+        except PackageNotFoundError:
+            out[lib] = "not installed"
+    return out
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _new_folder(command: str, names: list[str], out: str | None) -> Path:
+    if out is not None:
+        path = Path(out)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise UsageError(f"--out {out}: the folder exists and is not empty; results are never overwritten "
+                             f"(give a new or empty folder, or --resume it)")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(names))[:80]
+    base = OUTPUTS / f"{stamp}-{command}-{slug}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    path.mkdir(parents=True)
+    return path
+
+
+def _load_all(refs: list[str]) -> list[Scenario]:
+    scenarios = [load(r) for r in refs]
+    names = [s.name for s in scenarios]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise UsageError(f"scenario {sorted(dupes)[0]!r} is named twice")
+    return scenarios
+
+
+def _scenario_info(s: Scenario) -> dict[str, Any]:
+    return {**s.to_dict(), "file": str(s.path), "description": s.description, "budget": s.package.total_budget,
+            "chain": list(s.chain)}
+
+
+# --- commands ------------------------------------------------------------------
+
+def cmd_list(args: argparse.Namespace) -> int:
+    names = scenario_names(SCENARIO_DIR)
+    width = max(len(n) for n in names)
+    print(f"{'scenario':{width}}  {'budget kUSD':>11}  {'hypothesis':16}  title")
+    for name in names:
+        s = load(name)
+        print(f"{name:{width}}  {s.package.total_budget:>11,.0f}  {s.hypothesis[:16]:16}  {s.title}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    s = load(args.scenario)
+    resolved = s.resolved_params
+    print(f"{s.name}: {s.title}")
+    print(f"file: {s.path}")
+    if len(s.chain) > 1:
+        print("inherits: " + " <- ".join(reversed(s.chain)))
+    if s.hypothesis:
+        print(f"hypothesis: {s.hypothesis}")
+    if s.description:
+        print("\n" + s.description.strip())
+    print(f"\nhorizon: {s.steps} quarters")
+    print("\nparameters (* = set by the scenario):")
+    for p in REGISTRY.values():
+        mark = "*" if p.name in s.params else " "
+        print(f" {mark} {p.name:28} {resolved[p.name]!s:>10}  {p.unit:14} [{p.group}]")
+    print(f"\npackage: {len(s.package.entries)} entries, total budget {s.package.total_budget:,.1f} kUSD")
+    if s.package.entries:
+        print(f"  {'instrument':30} {'level':6} {'stage':13} {'determinant':15} {'budget':>9} {'dose':>5} "
+              f"{'start':>5} {'end':>5}  {'delivered':9} targeting")
+        for e in s.package.entries:
+            spec = e.spec
+            tgt = e.targeting.select
+            if e.targeting.regions is not None:
+                tgt += f", regions {list(e.targeting.regions)}"
+            if e.targeting.sectors is not None:
+                tgt += f", sectors {list(e.targeting.sectors)}"
+            end = "end" if e.end is None else str(e.end)
+            print(f"  {e.instrument:30} {spec.level:6} {spec.stage:13} {spec.determinant:15} {e.budget:>9,.1f} "
+                  f"{e.intensity:>5g} {e.start:>5} {end:>5}  {e.deliverer:9} {tgt}")
+        for attr in ("level", "stage"):
+            parts = ", ".join(f"{k} {v:,.0f}" for k, v in s.package.budget_by(attr).items())
+            print(f"  budget by {attr}: {parts}")
+    return 0
+
+
+def _plan(args: argparse.Namespace, command: str, scenarios: list[Scenario], seeds: list[int]):
+    from .experiments.runner import RunSpec
+    return [RunSpec.make(s, seed, args.steps) for s in scenarios for seed in seeds]
+
+
+def _manifest(args: argparse.Namespace, command: str, scenarios: list[Scenario], seeds: list[int],
+              specs, folder: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    steps = args.steps if args.steps is not None else scenarios[0].steps
+    return {
+        "title": f"{command}: {', '.join(s.name for s in scenarios)}",
+        "command": " ".join(["run.py", *sys.argv[1:]]) if sys.argv else command,
+        "command_name": command, "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "folder": str(folder), "scenarios": [_scenario_info(s) for s in scenarios],
+        "seeds": seeds, "base_seed": args.seed, "steps": steps, "workers": args.workers,
+        "version": __version__, "versions": _versions(), "git_commit": _git_commit(),
+        "status": "running", "runs": [spec.__dict__ for spec in specs], **extra,
+    }
+
+
+def _execute(folder: Path, manifest: dict[str, Any], specs, workers: int, quiet: bool) -> None:
+    from .experiments.backends import make_backend
+    from .experiments.runner import run_specs
+    from .experiments.store import RunStore
+
+    store = RunStore(folder)
+    backend = make_backend(workers)
+    try:
+        run_specs(specs, store, backend, quiet=quiet, label=manifest["command_name"])
+    finally:
+        backend.close()
+
+
+def _finish(folder: Path, manifest: dict[str, Any], quiet: bool, baseline: str | None, note: str = "") -> None:
+    from .experiments import compare
+    from .experiments.store import RunStore
+    from .reporting.report import write_report
+
+    store = RunStore(folder)
+    store.consolidate()
+    summaries = store.read("summaries")
+    ts = store.read("timeseries")
+    diffs = None
+    if baseline is not None:
+        diffs = compare.differences(summaries, baseline)
+        diffs.to_csv(folder / "comparison.csv", index=False)
+    per_scenario = summaries.groupby("scenario").mean(numeric_only=True).drop(columns=["seed", "steps"])
+    per_scenario.to_csv(folder / "scenario_means.csv")
+    write_report(folder, manifest, manifest["scenarios"], summaries, ts, diffs, note)
+    manifest["status"] = "complete"
+    manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    _write_json(folder / "manifest.json", manifest)
+    print(f"results: {folder}")
+    if quiet:
+        return
+    if diffs is not None:
+        print(f"\ndifferences from {baseline} (paired 95% CI, {len(manifest['seeds'])} seeds):")
+        for r in diffs.itertuples():
+            print(f"  {r.scenario:28} {r.outcome:34} {r.difference:+11.4g}  [{r.ci_low:+.4g}, {r.ci_high:+.4g}]  "
+                  f"{r.verdict}")
+    else:
+        cols = ["exporters", "export_participation", "gvc_participation", "new_exporters", "exits", "budget_spent"]
+        print("\nmeans over seeds at the horizon:")
+        print(per_scenario[cols].to_string(float_format=lambda x: f"{x:,.3f}"))
+    if note:
+        print("\n" + note)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.resume:
+        return _resume(args)
+    scenarios = _load_all([args.scenario])
+    seeds = replicate_seeds(args.seeds, root=args.seed)
+    specs = _plan(args, "run", scenarios, seeds)
+    folder = _new_folder("run", [s.name for s in scenarios], args.out)
+    manifest = _manifest(args, "run", scenarios, seeds, specs, folder, {"baseline": None})
+    _write_json(folder / "manifest.json", manifest)
+    _execute(folder, manifest, specs, args.workers, args.quiet)
+    _finish(folder, manifest, args.quiet, None)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    if args.resume:
+        return _resume(args)
+    refs = list(args.scenarios)
+    if len(refs) < 2:
+        raise UsageError("compare needs at least two scenarios")
+    scenarios = _load_all(refs)
+    names = [s.name for s in scenarios]
+    baseline = args.baseline or names[0]
+    if baseline not in names:
+        raise UsageError(f"--baseline {baseline!r} is not among the scenarios compared ({', '.join(names)})")
+    steps = {args.steps or s.steps for s in scenarios}
+    if len(steps) > 1:
+        raise UsageError("the scenarios have different horizons; pass --steps to compare them over the same one")
+    precision = args.precision
+    first = args.seeds if precision is None else min(args.batch, args.max_seeds)
+    seeds = replicate_seeds(first, root=args.seed)
+    specs = _plan(args, "compare", scenarios, seeds)
+    folder = _new_folder("compare", names, args.out)
+    extra = {"baseline": baseline, "precision": precision, "max_seeds": args.max_seeds, "batch": args.batch}
+    manifest = _manifest(args, "compare", scenarios, seeds, specs, folder, extra)
+    _write_json(folder / "manifest.json", manifest)
+    return _compare_loop(args, folder, manifest, scenarios, specs)
+
+
+def _compare_loop(args, folder, manifest, scenarios, specs) -> int:
+    from .experiments import compare
+    from .experiments.runner import RunSpec
+    from .experiments.store import RunStore
+
+    precision = manifest.get("precision")
+    note = ""
+    while True:
+        _execute(folder, manifest, specs, args.workers, args.quiet)
+        if precision is None:
+            break
+        diffs = compare.differences(RunStore(folder).read("summaries"), manifest["baseline"])
+        n = len(manifest["seeds"])
+        if compare.precise_enough(diffs, precision):
+            note = (f"Precision reached: every primary difference's 95% half-width is at most "
+                    f"{precision:g} x the baseline mean, with {n} seeds.")
+            break
+        if n >= manifest["max_seeds"]:
+            worst = diffs[diffs["outcome"].isin(compare.PRECISION_OUTCOMES)]["relative_half_width"].max()
+            note = (f"Precision NOT reached: stopped at the maximum of {n} seeds; the widest primary "
+                    f"half-width is {worst:.3g} x the baseline mean (asked: {precision:g}).")
+            break
+        more = min(manifest["batch"], manifest["max_seeds"] - n)
+        seeds = replicate_seeds(n + more, root=manifest["base_seed"])
+        new = seeds[n:]
+        manifest["seeds"] = seeds
+        added = [RunSpec.make(s, seed, manifest["steps"]) for s in scenarios for seed in new]
+        manifest["runs"] += [spec.__dict__ for spec in added]
+        specs = specs + added
+        _write_json(folder / "manifest.json", manifest)
+    _finish(folder, manifest, args.quiet, manifest["baseline"], note)
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from .experiments.runner import RunSpec
+
+    folder = Path(args.resume)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("status") == "complete":
+        print(f"results: {folder} (already complete)")
+        return 0
+    if manifest.get("version") != __version__:
+        raise UsageError(f"--resume {folder}: made by version {manifest.get('version')}, this is {__version__}; "
+                         f"runs would not be comparable")
+    specs = [RunSpec(**r) for r in manifest["runs"]]
+    if manifest["command_name"] == "compare":
+        scenarios = [load(s["file"]) for s in manifest["scenarios"]]
+        for s, info in zip(scenarios, manifest["scenarios"]):
+            if s.to_dict() != {k: info[k] for k in s.to_dict()}:
+                raise UsageError(f"--resume {folder}: scenario {s.name!r} changed since the run started")
+        args.workers = args.workers or manifest["workers"]
+        return _compare_loop(args, folder, manifest, scenarios, specs)
+    _execute(folder, manifest, specs, args.workers, args.quiet)
+    _finish(folder, manifest, args.quiet, manifest.get("baseline"))
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=_positive, default=None, help="quarters to simulate (default: the scenario's, 40)")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="worker processes (default: one per core); results do not depend on it")
+    p.add_argument("--seed", type=int, default=0, help="root of the replicate seeds (default 0)")
+    p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
+                                               "default outputs/<time>-<command>-<names>/)")
+    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted invocation in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or tables, only the results folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="run.py",
-        description="Simulate SME internationalization (no policy package: the status quo) and print the outcome.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    ap.add_argument("--steps", type=int, default=40, help="quarters to simulate (default 40)")
-    ap.add_argument("--n-smes", type=int, default=None, help="number of SMEs (default: the registry's)")
+        prog="run.py", description="SME internationalization under policy packages: what-if scenarios.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python run.py list\n  python run.py show integrated\n"
+               "  python run.py run baseline --seeds 20\n  python run.py compare integrated fragmented --seeds 30\n"
+               "  python run.py compare no_policy integrated fragmented --precision 0.05 --max-seeds 200")
     ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser("list", help="the shipped scenarios and their titles", formatter_class=raw,
+                       epilog="example:\n  python run.py list")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="a scenario's resolved parameters and package", formatter_class=raw,
+                       epilog="example:\n  python run.py show strengthening_only\n  python run.py show my/scenario.toml")
+    p.add_argument("scenario", help="a name in scenarios/ or a path to a .toml file")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("run", help="replicate runs of one scenario", formatter_class=raw,
+                       epilog="example:\n  python run.py run integrated --seeds 20 --workers 2\n"
+                              "  python run.py run --resume outputs/20261123-101500-run-integrated")
+    p.add_argument("scenario", nargs="?", default="baseline",
+                   help="a name in scenarios/ or a path to a .toml file (default: baseline)")
+    p.add_argument("--seeds", type=_positive, default=10, help="number of replicate seeds (default 10)")
+    _common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="scenarios on the same seeds, with paired confidence intervals",
+                       formatter_class=raw,
+                       epilog="examples:\n  python run.py compare fragmented integrated --seeds 30\n"
+                              "  python run.py compare no_policy liberalization_only liberalization_with_support "
+                              "--baseline no_policy --precision 0.05 --max-seeds 300")
+    p.add_argument("scenarios", nargs="*", help="two or more scenario names or paths")
+    p.add_argument("--baseline", default=None, help="the scenario others are compared with (default: the first)")
+    p.add_argument("--seeds", type=_positive, default=20, help="number of common seeds (default 20)")
+    p.add_argument("--precision", type=_fraction, default=None, metavar="X",
+                   help="add seeds in batches until every primary difference's 95%% half-width is at most "
+                        "X times the baseline mean (e.g. 0.05), or --max-seeds is reached")
+    p.add_argument("--max-seeds", type=_positive, default=200, help="ceiling for --precision (default 200)")
+    p.add_argument("--batch", type=_positive, default=10, help="seeds added per round with --precision (default 10)")
+    _common(p)
+    p.set_defaults(func=cmd_compare)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    params = {} if args.n_smes is None else {"n_smes": args.n_smes}
-    t0 = time.perf_counter()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
-        result = run(seed=args.seed, steps=args.steps, **params)
-    except (ParameterError, ValueError) as err:
-        print(f"run.py: error: {err}", file=sys.stderr)
+        return args.func(args)
+    except (ScenarioError, ParameterError, PolicyError, UsageError) as err:
+        print(f"run.py {args.command}: error: {err}", file=sys.stderr)
         return 2
-    elapsed = time.perf_counter() - t0
-    ts = result.timeseries
-    first, last = ts.iloc[0], ts.iloc[-1]
-    print(f"SME internationalization, default world, no policy package "
-          f"(seed {result.seed}, {args.steps} quarters, version {result.version}, {elapsed:.2f} s)")
-    print(f"{'':28}{'start':>10}{'end':>10}")
-    for col in ("n_smes", "share_precondition", "share_strengthening", "share_exporting", "share_gvc",
-                "export_participation", "gvc_participation", "mean_competitiveness", "mean_connectivity"):
-        fmt = "{:>10.0f}" if col == "n_smes" else "{:>10.3f}"
-        print(f"{col:28}" + fmt.format(first[col]) + fmt.format(last[col]))
-    print("over the run:")
-    for key in ("new_exporters", "export_entries", "export_stops", "exits", "alliances_formed"):
-        print(f"  {key:26}{result.summary[key]:>10.0f}")
-    return 0
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"\nrun.py {args.command}: interrupted; finish with --resume on the results folder", file=sys.stderr)
+        return 130

@@ -47,20 +47,20 @@ def test_every_mechanism_has_a_docstring():
 def test_readme_opens_with_the_two_commands():
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```\n(.*?)\n```", text, re.S)[:2]
-    assert "run.py" in blocks[0] and "pip install" in blocks[0]
+    assert "run.py run baseline" in blocks[0] and "pip install" in blocks[0]
     assert "pytest" in blocks[1] and "pip install" in blocks[1]
     assert "pytest" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_run_py_prints_a_summary():
-    out = subprocess.run([sys.executable, str(ROOT / "run.py"), "--steps", "4", "--n-smes", "300"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "export_participation" in out.stdout and "new_exporters" in out.stdout
+def test_run_py_without_a_command_prints_help():
+    out = subprocess.run([sys.executable, str(ROOT / "run.py")], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert out.returncode == 0 and "compare" in out.stdout and "example" in out.stdout
 
 
-def test_run_py_refuses_bad_input_with_exit_code_2():
-    out = subprocess.run([sys.executable, str(ROOT / "run.py"), "--n-smes", "3"],
+def test_run_py_refuses_an_unknown_scenario_with_exit_code_2(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "run.py"), "run", "integratd", "--out", str(tmp_path / "x")],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 2
-    assert "n_smes" in out.stderr and "Traceback" not in out.stderr
+    assert "did you mean 'integrated'" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "x").exists()

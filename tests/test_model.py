@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from arms import arm
+from helpers import arm
 
 import simulation as sim
 from simulation.state import LIVE_STAGES

@@ -1,0 +1,1 @@
+"""Reporting: seaborn figures and a self-contained HTML report, from result tables only."""

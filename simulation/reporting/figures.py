@@ -1,0 +1,83 @@
+"""Seaborn figures of run results. Each function takes plain tables and returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from ..policy import LEVELS, POLICY_STAGES  # noqa: E402
+from ..state import LIVE_STAGES  # noqa: E402
+
+sns.set_theme(style="whitegrid", context="notebook")
+STAGE_LABELS = {"precondition": "Precondition", "strengthening": "Strengthening", "exporting": "Exporting",
+                "gvc": "GVC-integrated"}
+
+
+def stage_composition(ts: pd.DataFrame) -> plt.Figure:
+    """Share of SMEs in each stage over time, mean over seeds with 95% bands, one panel per stage."""
+    long = ts.melt(id_vars=["scenario", "seed", "step"], value_vars=[f"share_{s}" for s in LIVE_STAGES],
+                   var_name="stage", value_name="share")
+    long["stage"] = long["stage"].str.removeprefix("share_").map(STAGE_LABELS)
+    g = sns.relplot(data=long, x="step", y="share", hue="scenario", col="stage", kind="line",
+                    errorbar=("se", 1.96), col_wrap=2, height=3, aspect=1.4, facet_kws={"sharey": False})
+    g.set_axis_labels("quarter", "share of SMEs")
+    g.figure.suptitle("Stage composition (mean over seeds, 95% band)", y=1.02)
+    return g.figure
+
+
+def key_outcomes(ts: pd.DataFrame) -> plt.Figure:
+    """Export participation, GVC participation and exits over time."""
+    cols = {"export_participation": "export participation", "gvc_participation": "GVC participation",
+            "exits": "exits per quarter"}
+    long = ts.melt(id_vars=["scenario", "seed", "step"], value_vars=list(cols), var_name="outcome")
+    long["outcome"] = long["outcome"].map(cols)
+    g = sns.relplot(data=long, x="step", y="value", hue="scenario", col="outcome", kind="line",
+                    errorbar=("se", 1.96), height=3, aspect=1.3, facet_kws={"sharey": False})
+    g.set_axis_labels("quarter", "")
+    g.figure.suptitle("Exporters, GVC participation and exits (95% band)", y=1.04)
+    return g.figure
+
+
+def forest(diffs: pd.DataFrame) -> plt.Figure:
+    """Differences from the baseline with paired 95% intervals, one panel per outcome."""
+    outcomes = list(dict.fromkeys(diffs["outcome"]))
+    scenarios = list(dict.fromkeys(diffs["scenario"]))
+    ncols = min(3, len(outcomes))
+    nrows = -(-len(outcomes) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, (0.45 * len(scenarios) + 1.3) * nrows),
+                             squeeze=False)
+    for ax in axes.flat[len(outcomes):]:
+        ax.set_visible(False)
+    for ax, out in zip(axes.flat, outcomes):
+        d = diffs[diffs["outcome"] == out]
+        y = [scenarios.index(s) for s in d["scenario"]]
+        ax.errorbar(d["difference"], y, xerr=[d["difference"] - d["ci_low"], d["ci_high"] - d["difference"]],
+                    fmt="o", color="tab:blue", capsize=3)
+        ax.axvline(0, color="grey", lw=1, ls="--")
+        ax.set_title(out.replace("_", " "), fontsize=10)
+        ax.set_yticks(range(len(scenarios)), scenarios)
+        ax.set_ylim(-0.6, len(scenarios) - 0.4)
+        ax.invert_yaxis()
+    fig.suptitle(f"Difference from {diffs['baseline'].iloc[0]} (paired 95% CI)")
+    fig.tight_layout()
+    return fig
+
+
+def budget(ts: pd.DataFrame) -> plt.Figure:
+    """Mean total spending per run, by policy level and by stage."""
+    per_run = ts.groupby(["scenario", "seed"])[[f"budget_{x}" for x in (*LEVELS, *POLICY_STAGES)]].sum()
+    mean = per_run.groupby("scenario").mean()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.5 * len(mean) + 2.2), sharey=True)
+    for ax, keys, title in ((axes[0], LEVELS, "by policy level"), (axes[1], POLICY_STAGES, "by stage")):
+        part = mean[[f"budget_{k}" for k in keys]]
+        part.columns = list(keys)
+        part.plot.barh(stacked=True, ax=ax, colormap="viridis")
+        ax.set_title(f"Budget spent {title} (kUSD, mean per run)")
+        ax.set_xlabel("kUSD")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,166 @@
+"""The command line, end to end, as subprocesses: the files it writes and what they hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout)
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> dict[str, Path]:
+    """Small versions of shipped scenarios (300 SMEs, 12 quarters), inheriting from them."""
+    out = {}
+    for name in ("integrated", "fragmented", "no_policy"):
+        path = tmp_path / f"small_{name}.toml"
+        path.write_text(f'title = "small {name}"\nextends = "{name}"\nsteps = 12\n[params]\nn_smes = 300\n')
+        out[name] = path
+    return out
+
+
+def test_list_names_every_scenario_with_its_title():
+    res = cli("list")
+    assert res.returncode == 0, res.stderr
+    for name, title in (("integrated", "Systematic integrated package"), ("no_policy", "No policy")):
+        line = next(line for line in res.stdout.splitlines() if line.startswith(name + " "))
+        assert title in line
+
+
+def test_show_prints_the_resolved_scenario():
+    res = cli("show", "alliances_off")
+    assert res.returncode == 0, res.stderr
+    assert "inherits: integrated <- alliances_off" in res.stdout
+    assert any(line.split()[:2] == ["*", "coordination"] for line in res.stdout.splitlines())
+    assert "alliance_framework" not in res.stdout
+    assert "capacity_training" in res.stdout and "450.0" in res.stdout
+
+
+def test_every_command_has_help_with_an_example():
+    for cmd in ("list", "show", "run", "compare"):
+        res = cli(cmd, "--help")
+        assert res.returncode == 0 and "example" in res.stdout, cmd
+
+
+def test_run_writes_the_results_folder(small, tmp_path):
+    out = tmp_path / "run"
+    res = cli("run", str(small["integrated"]), "--seeds", "3", "--workers", "2", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert f"results: {out}" in res.stdout and "exporters" in res.stdout
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert len(ts) == 3 * 13 and set(ts["scenario"]) == {"small_integrated"}
+    assert pd.read_csv(out / "timeseries.csv").shape == ts.shape
+    reg = pd.read_parquet(out / "regions.parquet")
+    assert len(reg) == 3 * 13 * 10
+    summ = pd.read_parquet(out / "summaries.parquet")
+    assert len(summ) == 3 and summ["run_id"].is_unique and summ["budget_spent"].gt(0).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["seeds"]) == 3
+    assert manifest["scenarios"][0]["chain"] == ["small_integrated", "integrated"]
+    assert manifest["versions"]["mesa"] and manifest["version"]
+    assert "git_commit" in manifest and manifest["command"].startswith("run.py run")
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 3
+    assert "small integrated" in html
+    for fig in ("stage_composition", "key_outcomes", "budget"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 10_000
+    assert not (out / "parts").exists(), "parts are consolidated and removed"
+
+
+def test_compare_reports_paired_differences(small, tmp_path):
+    out = tmp_path / "cmp"
+    res = cli("compare", str(small["fragmented"]), str(small["integrated"]), str(small["no_policy"]),
+              "--seeds", "6", "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table["baseline"]) == {"small_fragmented"}
+    assert set(table["scenario"]) == {"small_integrated", "small_no_policy"}
+    row = table[(table["scenario"] == "small_integrated") & (table["outcome"] == "new_exporters")].iloc[0]
+    assert row["seeds"] == 6 and row["ci_low"] < row["difference"] < row["ci_high"]
+    summ = pd.read_parquet(out / "summaries.parquet")
+    for name in ("small_integrated", "small_fragmented", "small_no_policy"):
+        assert sorted(summ[summ["scenario"] == name]["seed"]) == sorted(summ[summ["scenario"] == "small_fragmented"]["seed"])
+    d = summ.pivot(index="seed", columns="scenario", values="new_exporters")
+    assert row["difference"] == pytest.approx((d["small_integrated"] - d["small_fragmented"]).mean())
+    html = (out / "report.html").read_text()
+    assert "Differences from small_fragmented" in html and (out / "figures" / "differences.png").exists()
+
+
+def test_compare_with_precision_says_whether_it_was_reached(small, tmp_path):
+    out = tmp_path / "prec"
+    res = cli("compare", str(small["no_policy"]), str(small["integrated"]), "--precision", "0.001",
+              "--max-seeds", "8", "--batch", "4", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "Precision NOT reached" in res.stdout and "8 seeds" in res.stdout
+    assert len(json.loads((out / "manifest.json").read_text())["seeds"]) == 8
+    out2 = tmp_path / "prec2"
+    res = cli("compare", str(small["no_policy"]), str(small["integrated"]), "--precision", "5",
+              "--batch", "4", "--out", str(out2))
+    assert res.returncode == 0 and "Precision reached" in res.stdout
+
+
+def test_out_must_be_new_or_empty(small, tmp_path):
+    out = tmp_path / "full"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    res = cli("run", str(small["integrated"]), "--seeds", "1", "--out", str(out))
+    assert res.returncode == 2 and "not empty" in res.stderr and "Traceback" not in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_same_seeds_same_results_whatever_the_number_of_workers(small, tmp_path):
+    tables = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        res = cli("run", str(small["integrated"]), "--seeds", "4", "--workers", workers, "--out", str(out), "--quiet")
+        assert res.returncode == 0, res.stderr
+        tables.append((pd.read_parquet(out / "timeseries.parquet"), pd.read_parquet(out / "summaries.parquet")))
+    pd.testing.assert_frame_equal(tables[0][0], tables[1][0])
+    pd.testing.assert_frame_equal(tables[0][1], tables[1][1])
+
+
+def test_a_killed_run_resumes_without_losing_or_repeating_runs(small, tmp_path):
+    seeds = "24"
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(small["integrated"]), "--seeds", seeds,
+                             "--workers", "2", "--out", str(out), "--quiet"], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = out / "parts" / "summaries"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("*.parquet"))) < 4:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(parts.glob("*.parquet")))
+    assert 4 <= done_before < 24, "killed part way"
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"
+
+    res = cli("run", "--resume", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    resumed = pd.read_parquet(out / "summaries.parquet")
+    assert len(resumed) == 24 and resumed["run_id"].is_unique
+
+    clean = tmp_path / "clean"
+    res = cli("run", str(small["integrated"]), "--seeds", seeds, "--workers", "2", "--out", str(clean), "--quiet")
+    assert res.returncode == 0, res.stderr
+    whole = pd.read_parquet(clean / "summaries.parquet")
+    pd.testing.assert_frame_equal(resumed.sort_values("seed").reset_index(drop=True),
+                                  whole.sort_values("seed").reset_index(drop=True))
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "timeseries.parquet"),
+                                  pd.read_parquet(clean / "timeseries.parquet"))
+    # A complete folder resumes to nothing.
+    res = cli("run", "--resume", str(out))
+    assert res.returncode == 0 and "already complete" in res.stdout
