@@ -110,10 +110,14 @@ class Indices:
             self._dirty.append(rows)
 
     def fresh(self) -> Indices:
-        if self._all:
+        touched = sum(len(r) for r in self._dirty)
+        if self._all or touched > self.sme.n // 6:  # past this, recomputing everything is cheaper
             self.recompute()
         elif self._dirty:
-            rows = np.unique(np.concatenate(self._dirty))
+            mask = np.zeros(self.sme.n, bool)
+            for r in self._dirty:
+                mask[r] = True
+            rows = np.flatnonzero(mask)
             s = self.sme
             self.comp[rows] = s.comp[:, rows].mean(axis=0)
             self.conn[rows] = s.conn[:, rows].mean(axis=0)

@@ -108,7 +108,8 @@ def form_alliances(rng: np.random.Generator, s: SMEArrays, le: LEArrays, comp_in
     if le.n == 0:
         return np.empty(0, np.int64)
     pool = candidate_pool(s, conn_index, p)
-    by_sector = pool[np.argsort(s.sector[pool], kind="stable")]
+    # A stable sort of small integers is a radix sort in NumPy: linear in the pool.
+    by_sector = pool[np.argsort(s.sector[pool].astype(np.int16), kind="stable")]
     bounds = np.searchsorted(s.sector[by_sector], np.arange(int(le.sector.max()) + 2))
     used = np.bincount(s.partner[s.partner >= 0], minlength=le.n)
     free = np.maximum(le.slots - used, 0)

@@ -27,7 +27,9 @@ from .demography import infrastructure_access
 
 def depreciate(s: SMEArrays, p: Mapping) -> None:
     """Unused capability fades: components fall back towards the firm's lasting level."""
-    s.comp += p["comp_depreciation"] * (s.comp_base - s.comp)
+    gap = np.subtract(s.comp_base, s.comp)
+    gap *= p["comp_depreciation"]
+    s.comp += gap
     # LE linkage follows alliances and infrastructure the region: only the firm's own components fade.
     own = FIRM_CONN
     s.conn[own] += p["conn_depreciation"] * (s.conn_base[own] - s.conn[own])
