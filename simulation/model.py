@@ -119,8 +119,8 @@ class Indices:
                 mask[r] = True
             rows = np.flatnonzero(mask)
             s = self.sme
-            self.comp[rows] = s.comp[:, rows].mean(axis=0)
-            self.conn[rows] = s.conn[:, rows].mean(axis=0)
+            self.comp[rows] = s.competitiveness(rows)
+            self.conn[rows] = s.connectivity(rows)
             self.cap[rows] = trade.capability(self.comp[rows], self.conn[rows], self.rho)
             self._dirty = []
         return self

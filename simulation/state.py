@@ -94,14 +94,14 @@ class SMEArrays:
     def copy(self) -> SMEArrays:
         return SMEArrays(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
-    def competitiveness(self) -> np.ndarray:
-        """Competitiveness index: the mean of the five internal components."""
-        c = self.comp
+    def competitiveness(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Competitiveness index: the mean of the five internal components (of ``rows``, or all)."""
+        c = self.comp if rows is None else self.comp[:, rows]
         return (c[0] + c[1] + c[2] + c[3] + c[4]) * 0.2
 
-    def connectivity(self) -> np.ndarray:
-        """Connectivity index: the mean of the five external components."""
-        k = self.conn
+    def connectivity(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Connectivity index: the mean of the five external components (of ``rows``, or all)."""
+        k = self.conn if rows is None else self.conn[:, rows]
         return (k[0] + k[1] + k[2] + k[3] + k[4]) * 0.2
 
 

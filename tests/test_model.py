@@ -182,3 +182,15 @@ def test_the_model_scales_to_one_smes_region_and_no_les():
     res = sim.run(seed=2, steps=6, n_smes=50, n_regions=1, n_sectors=1, n_les=0)
     assert (res.timeseries["alliances"] == 0).all()
     assert len(res.regions) == len(res.timeseries)
+
+
+def test_indices_stay_equal_to_a_full_recomputation():
+    pkg, params = arm("integrated")
+    m = sim.SMEModel(pkg, seed=9, steps=6, n_smes=600, **params)
+    m.run()
+    ix = m.indices.fresh()
+    s = m.sme
+    assert np.array_equal(ix.comp, s.competitiveness())
+    assert np.array_equal(ix.conn, s.connectivity())
+    from simulation.mechanisms.trade import capability
+    assert np.array_equal(ix.cap, capability(s.competitiveness(), s.connectivity(), m.p["ces_rho"]))
