@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -64,5 +65,20 @@ def run(package: PolicyPackage | None = None, *, seed: int, steps: int = 40, kee
     model = SMEModel(package, seed=seed, steps=steps, **params)
     model.run()
     ts = model.recorder.timeseries()
-    return RunResult(ts, model.recorder.regions(), summarize(ts), model.seed, dict(model.p),
-                     model.package, model=model if keep_model else None)
+    result = RunResult(ts, model.recorder.regions(), summarize(ts), model.seed, dict(model.p),
+                       model.package, model=model if keep_model else None)
+    if not keep_model:
+        _release(model)
+    return result
+
+
+def _release(model: SMEModel) -> None:
+    """Let a finished model be freed.
+
+    Mesa 3.3 keeps every model alive in a class-level id counter
+    (``Agent._ids``), so a worker running thousands of models would grow
+    without bound; newer Mesa has no such table.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)

@@ -194,3 +194,25 @@ def test_indices_stay_equal_to_a_full_recomputation():
     assert np.array_equal(ix.conn, s.connectivity())
     from simulation.mechanisms.trade import capability
     assert np.array_equal(ix.cap, capability(s.competitiveness(), s.connectivity(), m.p["ces_rho"]))
+
+
+def test_finished_runs_are_freed():
+    """Memory stays flat over many runs in one process (Mesa 3.3 would keep every model alive)."""
+    import gc
+    import weakref
+
+    refs = []
+    original = sim.SMEModel.__init__
+
+    def spy(self, *a, **k):
+        original(self, *a, **k)
+        refs.append(weakref.ref(self))
+
+    sim.SMEModel.__init__ = spy
+    try:
+        for seed in range(3):
+            sim.run(seed=seed, steps=2, n_smes=100)
+    finally:
+        sim.SMEModel.__init__ = original
+    gc.collect()
+    assert all(r() is None for r in refs)
