@@ -27,7 +27,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,8 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import simulation as sim  # noqa: E402
 from reference_per_agent import ReferenceModel  # noqa: E402
+
+import simulation as sim  # noqa: E402
 from simulation.experiments.backends import make_backend  # noqa: E402
 from simulation.experiments.runner import RunSpec, run_specs  # noqa: E402
 from simulation.experiments.store import RunStore  # noqa: E402
