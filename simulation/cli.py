@@ -166,7 +166,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan(args: argparse.Namespace, command: str, scenarios: list[Scenario], seeds: list[int]):
+def _plan(args: argparse.Namespace, scenarios: list[Scenario], seeds: list[int]):
     from .experiments.runner import RunSpec
     return [RunSpec.make(s, seed, args.steps) for s in scenarios for seed in seeds]
 
@@ -238,7 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _resume(args)
     scenarios = _load_all([args.scenario])
     seeds = replicate_seeds(args.seeds, root=args.seed)
-    specs = _plan(args, "run", scenarios, seeds)
+    specs = _plan(args, scenarios, seeds)
     folder = _new_folder("run", [s.name for s in scenarios], args.out)
     manifest = _manifest(args, "run", scenarios, seeds, specs, folder, {"baseline": None})
     _write_json(folder / "manifest.json", manifest)
@@ -264,7 +264,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     precision = args.precision
     first = args.seeds if precision is None else min(args.batch, args.max_seeds)
     seeds = replicate_seeds(first, root=args.seed)
-    specs = _plan(args, "compare", scenarios, seeds)
+    specs = _plan(args, scenarios, seeds)
     folder = _new_folder("compare", names, args.out)
     extra = {"baseline": baseline, "precision": precision, "max_seeds": args.max_seeds, "batch": args.batch}
     manifest = _manifest(args, "compare", scenarios, seeds, specs, folder, extra)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +13,7 @@ from .mechanisms import alliances, demography, learning, support, trade
 from .params import resolve
 from .policy import LEVELS, NO_POLICY, POLICY_STAGES, PolicyPackage
 from .reporters import Recorder
-from .state import EXPORTING, GVC, PRECONDITION, C, RegionBlocks, SMEArrays
+from .state import EXPORTING, PRECONDITION, C, RegionBlocks, SMEArrays
 
 
 @dataclass
@@ -332,13 +331,6 @@ class SMEModel(mesa.Model):
         while self.running and self.t < self.horizon:
             self.step()
         return self
-
-    @property
-    def exporters(self) -> int:
-        return int(((self.sme.stage == EXPORTING) | (self.sme.stage == GVC)).sum())
-
-    def describe(self) -> Mapping[str, Any]:
-        return {"seed": self.seed, "steps": self.horizon, "package": self.package.name}
 
 
 def _no_flows(r: int) -> dict[str, Any]:

@@ -229,7 +229,7 @@ def load(ref: str | Path, directory: Path = SCENARIO_DIR) -> Scenario:
     """Read, inherit and validate a scenario (a name in ``directory`` or a path)."""
     path = find(ref, directory)
     data, chain = _load_chain(path, directory, ())
-    entries = []
+    entries, labels = [], []
     for label, raw in data.get("package", {}).items():
         raw = dict(raw)
         if not raw.pop("enabled", True):
@@ -247,15 +247,16 @@ def load(ref: str | Path, directory: Path = SCENARIO_DIR) -> Scenario:
                           sectors=tuple(targeting["sectors"]) if "sectors" in targeting else None)
             raw = {k: (float(v) if k in ("budget", "intensity") else v) for k, v in raw.items()}
             entries.append(PackageEntry(targeting=t, **raw))
+            labels.append(label)
         except PolicyError as err:
             raise ScenarioError(path, key, str(err)) from None
     steps = data.get("steps", 40)
-    for e in entries:
+    for e, label in zip(entries, labels):
         if e.start >= steps:
-            raise ScenarioError(path, "package", f"entry {e.instrument!r} starts at quarter {e.start}, "
-                                                 f"after the horizon ({steps} quarters)")
+            raise ScenarioError(path, f"package.{label}.start", f"starts at quarter {e.start}, "
+                                                              f"after the horizon ({steps} quarters)")
     params = {k: REGISTRY[k].coerce(v) for k, v in data.get("params", {}).items()}
-    _check_regions(path, params, entries)
+    _check_regions(path, params, entries, labels)
     name = path.stem
     package = PolicyPackage(name=name, entries=tuple(entries), description=data.get("description", ""))
     return Scenario(name=name, path=path, title=data.get("title", name), description=data.get("description", ""),
@@ -263,11 +264,11 @@ def load(ref: str | Path, directory: Path = SCENARIO_DIR) -> Scenario:
                     chain=chain)
 
 
-def _check_regions(path: Path, params: dict[str, Any], entries: list[PackageEntry]) -> None:
+def _check_regions(path: Path, params: dict[str, Any], entries: list[PackageEntry], labels: list[str]) -> None:
     values = resolve(params)
-    for e in entries:
+    for e, label in zip(entries, labels):
         for key, limit in (("regions", values["n_regions"]), ("sectors", values["n_sectors"])):
             chosen = getattr(e.targeting, key)
             if chosen and max(chosen) >= limit:
-                raise ScenarioError(path, f"package.{e.instrument}.targeting.{key}",
+                raise ScenarioError(path, f"package.{label}.targeting.{key}",
                                     f"{max(chosen)} does not exist: there are {limit} {key} (0 to {limit - 1})")

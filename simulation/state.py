@@ -91,9 +91,6 @@ class SMEArrays:
             out[f.name] = a[:, rows] if a.ndim == 2 else a[rows]
         return SMEArrays(**out)
 
-    def copy(self) -> SMEArrays:
-        return SMEArrays(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
-
     def competitiveness(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Competitiveness index: the mean of the five internal components (of ``rows``, or all)."""
         c = self.comp if rows is None else self.comp[:, rows]

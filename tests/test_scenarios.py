@@ -67,7 +67,7 @@ BAD = [
     ("start_after_end", "[package.capacity_training]\nbudget = 1.0\nstart = 8\nend = 4\n",
      "package.capacity_training",
      "start .8. must come before end .4."),
-    ("start_past_horizon", "steps = 10\n[package.capacity_training]\nbudget = 1.0\nstart = 12\n", "package",
+    ("start_past_horizon", "steps = 10\n[package.capacity_training]\nbudget = 1.0\nstart = 12\n", "package.capacity_training.start",
      "after the horizon"),
     ("bad_deliverer", '[package.training]\ndelivered_by = "province"\n', "package.training.delivered_by",
      "national, local"),
