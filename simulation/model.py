@@ -177,8 +177,9 @@ class SMEModel(mesa.Model):
         self._exit_indexed = 0
         self._watched = False
 
-        self._sme_agents = [SME(self, i) for i in range(self.sme.n)]
-        self._agent_firm = self.sme.firm_id.copy()
+        # SME agents are made when first looked at (see _sync_agents).
+        self._sme_agents: list[SME | None] = [None] * self.sme.n
+        self._agent_firm = np.full(self.sme.n, -1, np.int64)
         self.large_enterprises = [LargeEnterprise(self, j) for j in range(self.le.n)]
         self.local_governments = [LocalGovernment(self, k) for k in range(r)]
         self.national_government = NationalGovernment(self, self.package, policy_rngs)
@@ -200,10 +201,11 @@ class SMEModel(mesa.Model):
         return super().agents_by_type
 
     def _sync_agents(self, watch: bool = False) -> None:
-        """Give entrants their SME agents and retire the agents of firms that exited.
+        """Give firms without one their SME agent and retire the agents of firms that exited.
 
         Done when someone looks at the agents rather than every quarter, so
-        firm renewal costs no Python objects in long runs and sweeps. Once
+        runs nobody inspects (sweeps, batches) create no per-firm Python
+        objects at all, and firm renewal costs none in long runs. Once
         someone has looked (``watch``), exits are logged so that an agent held
         from before reports the state its firm closed with.
         """
@@ -212,7 +214,9 @@ class SMEModel(mesa.Model):
         self._watched = self._watched or watch
         stale = np.flatnonzero(self._agent_firm != self.sme.firm_id)
         for row in stale:
-            self._sme_agents[row].remove()
+            old = self._sme_agents[row]
+            if old is not None:
+                old.remove()
             self._sme_agents[row] = SME(self, int(row))
         self._agent_firm[stale] = self.sme.firm_id[stale]
 
