@@ -182,6 +182,13 @@ class LocalGovernment(mesa.Agent):
         return f"LocalGovernment(region {self.region}, capacity {self.capacity:.2f})"
 
 
+def _member(values: np.ndarray, chosen: tuple[int, ...], size: int) -> np.ndarray:
+    """``values in chosen`` for small non-negative codes, by table lookup (np.isin sorts)."""
+    table = np.zeros(size, bool)
+    table[list(chosen)] = True
+    return table[values]
+
+
 @dataclass
 class _EntryState:
     entry: PackageEntry
@@ -278,9 +285,9 @@ class NationalGovernment(mesa.Agent):
         s = self.model.sme
         ok = None
         if entry.targeting.regions is not None:
-            ok = np.isin(s.region, entry.targeting.regions)
+            ok = _member(s.region, entry.targeting.regions, self.model.world.n_regions)
         if entry.targeting.sectors is not None:
-            sectors = np.isin(s.sector, entry.targeting.sectors)
+            sectors = _member(s.sector, entry.targeting.sectors, self.model.world.n_sectors)
             ok = sectors if ok is None else ok & sectors
         rule = entry.spec.eligibility
         if rule in ("unmapped", "collateral"):

@@ -94,8 +94,10 @@ def choose_suppliers(rng: np.random.Generator, pool: np.ndarray, comp_index: np.
     ok = pool[comp_index[pool] >= threshold]
     if len(ok) <= wanted:
         return ok
-    w = conn_index[ok] ** 2
-    return rng.choice(ok, size=wanted, replace=False, p=w / w.sum())
+    # Weighted sampling without replacement (Efraimidis & Spirakis 2006): the
+    # `wanted` smallest keys -log(u) / w; same law as drawing one by one.
+    keys = -np.log(rng.random(len(ok))) / np.maximum(conn_index[ok] ** 2, 1e-12)
+    return ok[np.argpartition(keys, wanted - 1)[:wanted]]
 
 
 def form_alliances(rng: np.random.Generator, s: SMEArrays, le: LEArrays, comp_index: np.ndarray,
