@@ -334,12 +334,11 @@ class NationalGovernment(mesa.Agent):
             rows, cost = rows[keep], cost[keep]
         if spec.eligibility == "unmapped":
             s.mapped[rows] = True
+            ctx.forget_targeting()
         else:
             support.apply_programme(s, rows, spec, dose, m.p)
             ctx.served(rows, m.p["coordination"])
             m.indices.touch(rows)
-        if spec.eligibility == "unmapped" and len(rows):
-            ctx.forget_targeting()
         return np.bincount(s.region[rows], weights=cost, minlength=r)
 
     def _build(self, es: _EntryState, amount: float) -> np.ndarray:

@@ -326,7 +326,6 @@ def _resume(args: argparse.Namespace) -> int:
         for s, info in zip(scenarios, manifest["scenarios"]):
             if s.to_dict() != {k: info[k] for k in s.to_dict()}:
                 raise UsageError(f"--resume {folder}: scenario {s.name!r} changed since the run started")
-        args.workers = args.workers or manifest["workers"]
         return _compare_loop(args, folder, manifest, scenarios, specs)
     _execute(folder, manifest, specs, args.workers, args.quiet)
     _finish(folder, manifest, args.quiet, manifest.get("baseline"))
