@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,9 +30,13 @@ _SKILL_SPREAD = 1.0  # logit shift of regional human capital
 _SIZE_HAZARD = np.array([1.2, 0.7, 0.45])
 
 
-def _logit(p: float | np.ndarray) -> float | np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+def _scalar_logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+# Baseline log-odds of the knowledge, resource and procedure barriers of a typical entrant.
+_BARRIER_LOGIT = np.array([[math.log(0.7 / 0.3)], [math.log(0.6 / 0.4)], [math.log(0.6 / 0.4)]])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -83,9 +88,8 @@ def region_of_rows(world: World, n: int) -> np.ndarray:
     return np.repeat(np.arange(world.n_regions), counts)
 
 
-def draw_sizes(rng: np.random.Generator, n: int, tail: float) -> np.ndarray:
-    """Employment from a Pareto law truncated to SMEs (1 to 99 workers): heavy-tailed, mostly micro."""
-    u = rng.random(n)
+def _pareto_sizes(u: np.ndarray, tail: float) -> np.ndarray:
+    """Employment from a Pareto law truncated to SMEs (1 to 99 workers), at uniforms ``u``: heavy-tailed, mostly micro."""
     top = (MAX_SME_SIZE + 1.0) ** -tail
     return np.floor((1.0 - u * (1.0 - top)) ** (-1.0 / tail)).clip(1, MAX_SME_SIZE)
 
@@ -99,34 +103,36 @@ def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Ma
     effect; barriers fall with the matching components.
     """
     n = len(regions)
-    size = draw_sizes(rng, n, p["size_tail"])
+    # One block of normals and one of uniforms: a few large draws cost far
+    # less than many small ones when a quarter brings only a few dozen entrants.
+    z = rng.standard_normal((13, n))
+    u = rng.random((3, n))
+    size = _pareto_sizes(u[0], p["size_tail"])
     lsize = np.log(size)
     eo_conc = 4.0
     eo = rng.beta(p["eo_mean"] * eo_conc, (1 - p["eo_mean"]) * eo_conc, n)
-    firm = rng.standard_normal(n)
+    firm = z[0]
+    eo_dev = eo - p["eo_mean"]
 
-    comp = _sigmoid(_logit(p["comp_mean"]) + world.skill[regions] + 0.25 * lsize + 0.6 * firm
-                    + 0.5 * rng.standard_normal((5, n)))
+    comp = _sigmoid(_scalar_logit(p["comp_mean"]) + world.skill[regions] + 0.25 * lsize + 0.6 * firm
+                    + 0.5 * z[1:6])
     conn = np.empty((5, n))
     if p["conn_mean"] > 0.0:
-        conn[FIRM_CONN] = _sigmoid(_logit(p["conn_mean"]) + 0.15 * lsize + 0.4 * firm
-                                   + 0.8 * (eo - p["eo_mean"]) + 0.5 * rng.standard_normal((3, n)))
+        conn[FIRM_CONN] = _sigmoid(_scalar_logit(p["conn_mean"]) + 0.15 * lsize + 0.4 * firm
+                                   + 0.8 * eo_dev + 0.5 * z[6:9])
     else:
         conn[FIRM_CONN] = 0.0
     conn[K["le_linkage"]] = 0.0
-    infra_factor = np.exp(0.2 * rng.standard_normal(n))
+    infra_factor = np.exp(0.2 * z[9])
     conn[K["infrastructure"]] = infrastructure_access(region_infra[regions], infra_factor)
 
     barriers = np.empty((4, n))
-    barriers[B["knowledge"]] = _sigmoid(
-        _logit(0.7) - 2.0 * (eo - p["eo_mean"]) - 2.0 * (conn[K["market_knowledge"]] - p["conn_mean"])
-        + 0.6 * rng.standard_normal(n))
-    barriers[B["resource"]] = _sigmoid(
-        _logit(0.6) - 2.5 * (comp[C["finance"]] - p["comp_mean"]) - 0.3 * lsize
-        + 0.4 * rng.standard_normal(n))
-    barriers[B["procedure"]] = _sigmoid(
-        _logit(0.6) - 2.0 * (conn[K["institutional"]] - p["conn_mean"]) + 0.4 * rng.standard_normal(n))
-    exo_base = rng.uniform(0.2, 0.6, n)
+    barriers[B["knowledge"]] = -2.0 * (eo_dev + conn[K["market_knowledge"]] - p["conn_mean"]) + 0.6 * z[10]
+    barriers[B["resource"]] = -2.5 * (comp[C["finance"]] - p["comp_mean"]) - 0.3 * lsize + 0.4 * z[11]
+    barriers[B["procedure"]] = -2.0 * (conn[K["institutional"]] - p["conn_mean"]) + 0.4 * z[12]
+    barriers[:3] += _BARRIER_LOGIT
+    barriers[:3] = _sigmoid(barriers[:3])
+    exo_base = 0.2 + 0.4 * u[1]
     barriers[B["exogenous"]] = exo_base
 
     stage = np.where(barriers[B["knowledge"]] < p["awareness_threshold"],
@@ -134,7 +140,7 @@ def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Ma
     return SMEArrays(
         firm_id=np.arange(first_id, first_id + n, dtype=np.int64),
         region=regions.astype(np.int64),
-        sector=rng.integers(0, world.n_sectors, n).astype(np.int64),
+        sector=(u[2] * world.n_sectors).astype(np.int64),
         size=size, size_class=size_class(size).astype(np.int8), eo=eo,
         comp=comp, comp_base=comp.copy(), conn=conn, conn_base=conn.copy(),
         infra_factor=infra_factor, barriers=barriers, exo_base=exo_base,
