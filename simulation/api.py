@@ -56,13 +56,14 @@ def replicate_seeds(n: int, root: int = 0) -> list[int]:
 
 
 def run(package: PolicyPackage | None = None, *, seed: int, steps: int = 40, keep_model: bool = False,
-        **params: Any) -> RunResult:
+        regions: bool = True, **params: Any) -> RunResult:
     """Simulate ``steps`` quarters of SME internationalization under ``package``.
 
     ``params`` are registry names (``simulation.REGISTRY``); the number of SMEs
-    is ``n_smes``. The result is fully determined by (package, params, seed).
+    is ``n_smes``. The result is fully determined by (package, params, seed);
+    ``regions=False`` skips the regional table (sweeps do not need it).
     """
-    model = SMEModel(package, seed=seed, steps=steps, **params)
+    model = SMEModel(package, seed=seed, steps=steps, record_regions=regions, **params)
     model.run()
     ts = model.recorder.timeseries()
     result = RunResult(ts, model.recorder.regions(), summarize(ts), model.seed, dict(model.p),

@@ -1,6 +1,6 @@
 """The command line: ``python run.py COMMAND ...`` (also installed as ``sme-sim``).
 
-Commands: ``list``, ``show``, ``run``, ``compare``. Every input is checked
+Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``. Every input is checked
 before anything is written; a bad input ends with one clear message and exit
 code 2. Each invocation writes a new folder under ``outputs/``.
 """
@@ -27,7 +27,8 @@ from .policy import PolicyError
 from .scenario import SCENARIO_DIR, Scenario, ScenarioError, load, scenario_names
 
 OUTPUTS = Path(__file__).resolve().parent.parent / "outputs"
-LIBRARIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "seaborn", "matplotlib", "SALib", "tqdm")
+LIBRARIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "seaborn", "matplotlib", "SALib", "tqdm", "dask",
+             "distributed")
 
 
 class UsageError(Exception):
@@ -85,12 +86,18 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _new_folder(command: str, names: list[str], out: str | None) -> Path:
+def _check_out(out: str | None) -> None:
     if out is not None:
         path = Path(out)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise UsageError(f"--out {out}: the folder exists and is not empty; results are never overwritten "
                              f"(give a new or empty folder, or --resume it)")
+
+
+def _new_folder(command: str, names: list[str], out: str | None) -> Path:
+    if out is not None:
+        _check_out(out)
+        path = Path(out)
         path.mkdir(parents=True, exist_ok=True)
         return path
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -332,6 +339,142 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Sweep settings given on the command line (None where the user gave none)."""
+    options: dict[str, Any] = {}
+    for item in args.option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option {item!r}: expected KEY=VALUE, e.g. --option levels=6")
+        options[key.strip()] = value.strip()
+    if args.second_order:
+        options["second_order"] = True
+    split = (lambda text: [x.strip() for x in text.split(",") if x.strip()])
+    return {"scenario": args.scenario, "method": args.method, "samples": args.samples,
+            "params": split(args.params) if args.params else None,
+            "outputs": split(args.outputs) if args.outputs else None, "seeds": args.seeds, "seed": args.seed,
+            "steps": args.steps, "per_year": True if args.per_year else None,
+            "by_group": True if args.by_group else None, "options": options or None}
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sensitivity import sweep
+    from .sensitivity.design import SweepConfig
+
+    if args.resume:
+        return _resume_sweep(args)
+    overrides = _sweep_overrides(args)
+    if args.config:
+        cfg = SweepConfig.from_toml(args.config, overrides)
+    else:
+        cfg = SweepConfig(**{k: v for k, v in overrides.items() if v is not None})
+        cfg.validate()
+    scenario = cfg.load_scenario()
+    steps = cfg.steps or scenario.steps
+    _check_out(args.out)  # before starting any cluster
+    backend = _sweep_backend(args)
+    try:
+        folder = _new_folder("sweep", [scenario.name, cfg.method], args.out)
+        design = sweep.prepare(cfg, folder)
+    except BaseException:
+        backend.close()
+        raise
+    from .api import replicate_seeds
+    manifest = {
+        "title": f"{cfg.method} sweep of {scenario.name}",
+        "command": " ".join(["run.py", *sys.argv[1:]]) if sys.argv else "sweep",
+        "command_name": "sweep", "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "folder": str(folder), "config": cfg.to_dict(), "scenario": scenario.name,
+        "scenario_info": _scenario_info(scenario), "method": cfg.method, "samples": cfg.samples,
+        "seeds": replicate_seeds(cfg.seeds, root=cfg.seed), "base_seed": cfg.seed, "steps": steps,
+        "runs": len(design.runs), "distinct_runs": len(design.specs), "params": design.problem["names"],
+        "bounds": dict(zip(design.problem["names"], design.problem["bounds"])), "outputs": cfg.outputs,
+        "options": cfg.method_options(), "problem": design.problem, "workers": args.workers,
+        "scheduler": args.scheduler, "version": __version__, "versions": _versions(),
+        "git_commit": _git_commit(), "status": "running",
+    }
+    _write_json(folder / "manifest.json", manifest)
+    if not args.quiet:
+        print(f"{cfg.method} sweep of {scenario.name}: {len(design.problem['names'])} parameters, "
+              f"{len(design.points)} points x {cfg.seeds} seed(s) = {len(design.runs)} runs -> {folder}")
+    return _run_sweep(args, cfg, design, folder, manifest, backend)
+
+
+def _sweep_backend(args: argparse.Namespace):
+    from .experiments.backends import make_backend
+
+    try:
+        backend = make_backend(args.workers, args.scheduler)
+    except (OSError, RuntimeError) as err:  # e.g. a Dask scheduler that cannot be reached
+        raise UsageError(f"--scheduler {args.scheduler}: {err}") from None
+    dashboard = getattr(backend, "dashboard", None)
+    if dashboard and not args.quiet:
+        print(f"Dask dashboard: {dashboard}")
+    return backend
+
+
+def _run_sweep(args, cfg, design, folder: Path, manifest: dict[str, Any], backend) -> int:
+    from .sensitivity import sweep
+
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    try:
+        ran = sweep.execute(cfg, design, folder, backend, quiet=args.quiet)
+    finally:
+        backend.close()
+    manifest.setdefault("sessions", []).append({"started": started, "ran": ran, "workers": args.workers,
+                                                "scheduler": args.scheduler})
+    out = sweep.finish(cfg, design, folder, manifest)
+    manifest["status"] = "complete"
+    manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    _write_json(folder / "manifest.json", manifest)
+    print(f"results: {folder}")
+    if not args.quiet:
+        _print_sweep(cfg, out)
+    return 0
+
+
+def _print_sweep(cfg, out: dict[str, Any]) -> None:
+    module = cfg.method_module()
+    idx = out["indices"]
+    horizon = idx[idx["year"].isna() & (idx["index"] == module.MAIN)]
+    for name, block in horizon.groupby("output", sort=False):
+        block = block.sort_values("value", ascending=False).head(5)
+        ranked = ", ".join(f"{r.parameter} {r.value:.3g}" + (f" ± {r.conf:.2g}" if r.conf == r.conf else "")
+                           for r in block.itertuples())
+        print(f"  {name:26} {module.MAIN}: {ranked}")
+    for s in out["skipped"]:
+        print(f"  {s['output']:26} not analysed: {s['reason']}")
+    noisy = out["noise"][out["noise"]["noise_share"] >= 0.05]
+    for r in noisy.itertuples():
+        where = r.output if pd_isna(r.year) else f"{r.output} (year {r.year})"
+        print(f"  seed noise is {r.noise_share:.0%} of the variance of {where}: {r.verdict}")
+
+
+def pd_isna(x: Any) -> bool:
+    return x is None or x != x
+
+
+def _resume_sweep(args: argparse.Namespace) -> int:
+    from .sensitivity import sweep
+
+    folder = Path(args.resume)
+    if not (folder / "manifest.json").is_file():
+        raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
+    cfg, manifest = sweep.load_config(folder)
+    if manifest.get("command_name") != "sweep":
+        raise UsageError(f"--resume {folder}: not a sweep folder (it holds a {manifest.get('command_name')})")
+    if manifest.get("status") == "complete":
+        print(f"results: {folder} (already complete)")
+        return 0
+    if manifest.get("version") != __version__:
+        raise UsageError(f"--resume {folder}: made by version {manifest.get('version')}, this is {__version__}")
+    try:
+        design = sweep.check_resumable(cfg, folder)
+    except ValueError as err:
+        raise UsageError(f"--resume {folder}: {err}") from None
+    return _run_sweep(args, cfg, design, folder, manifest, _sweep_backend(args))
+
+
 # --- parser ----------------------------------------------------------------------
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -389,6 +532,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_positive, default=10, help="seeds added per round with --precision (default 10)")
     _common(p)
     p.set_defaults(func=cmd_compare)
+
+    from .outcomes import DEFAULT_SWEEP_OUTCOMES, OUTCOMES
+    from .sensitivity import METHODS
+    p = sub.add_parser(
+        "sweep", help="global sensitivity analysis (SALib) over registry parameters", formatter_class=raw,
+        description="Sample parameters from the registry's sweep ranges, run every point on the same seeds "
+                    "and analyse the mean with SALib.",
+        epilog="examples:\n  python run.py sweep baseline --method sobol --samples 256 "
+               "--params competitiveness,connectivity --seeds 2\n"
+               "  python run.py sweep --method morris --samples 20 --option levels=6\n"
+               "  python run.py sweep --config my_sweep.toml --scheduler tcp://10.0.0.5:8786\n"
+               "  python run.py sweep --resume outputs/20261123-120000-sweep-baseline-sobol\n\n"
+               f"outcomes: {', '.join(OUTCOMES)}")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario name or .toml path (default: baseline)")
+    p.add_argument("--config", default=None, metavar="FILE", help="a sweep TOML file (flags given here win)")
+    p.add_argument("--method", default=None, help=f"SALib method: {', '.join(METHODS)} (default sobol)")
+    p.add_argument("--samples", type=_positive, default=None, metavar="N",
+                   help="SALib's N: base sample (Sobol: a power of 2), trajectories (Morris), points (others)")
+    p.add_argument("--params", default=None, help="registry groups and/or names, comma-separated "
+                                                  "(default competitiveness,connectivity)")
+    p.add_argument("--outputs", default=None, help=f"outcomes, comma-separated "
+                                                   f"(default {','.join(DEFAULT_SWEEP_OUTCOMES)})")
+    p.add_argument("--seeds", type=_positive, default=None, metavar="R",
+                   help="seeds per point, the same at every point (default 1, with a noise probe)")
+    p.add_argument("--per-year", action="store_true", help="also indices for each year of the horizon")
+    p.add_argument("--by-group", action="store_true", help="one index per registry group (Sobol, Morris)")
+    p.add_argument("--second-order", action="store_true", help="Sobol: also second-order indices")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="a method option, e.g. levels=6, optimal_trajectories=10, M=4, num_resamples=500")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run on a Dask cluster (scheduler address) or a Dask LocalCluster ('local')")
+    _common(p)
+    p.set_defaults(func=cmd_sweep, seed=None)
     return ap
 
 

@@ -139,7 +139,7 @@ class SMEModel(mesa.Model):
     """
 
     def __init__(self, package: PolicyPackage | None = None, *, seed: int = 0, steps: int = 40,
-                 **params: Any) -> None:
+                 record_regions: bool = True, **params: Any) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative whole number, got {seed!r}")
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
@@ -186,7 +186,7 @@ class SMEModel(mesa.Model):
 
         while self.t < 0:  # warm-up: no policy, nothing recorded
             self._quarter(policy=False)
-        self.recorder = Recorder(self)
+        self.recorder = Recorder(self, regions=record_regions)
         self.recorder.collect(self, _no_flows(r))
 
     # --- Mesa's agent views, kept in step with the arrays on demand ---------

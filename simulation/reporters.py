@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 class Recorder:
     """Collects one row per quarter (step 0 is the state after warm-up)."""
 
-    def __init__(self, model: SMEModel) -> None:
+    def __init__(self, model: SMEModel, regions: bool = True) -> None:
+        self.record_regions = regions  # sweeps need only the economy-wide series
         self.rows: list[dict[str, Any]] = []
         self.region_rows: list[dict[str, np.ndarray]] = []
         self.cum_budget = 0.0
@@ -30,7 +31,6 @@ class Recorder:
 
     def collect(self, m: SMEModel, flows: dict[str, Any]) -> None:
         s, p = m.sme, m.p
-        r = m.world.n_regions
         n = s.n
         stage_counts = np.bincount(s.stage, minlength=len(LIVE_STAGES))[: len(LIVE_STAGES)]
         exporting = (s.stage == EXPORTING) | (s.stage == GVC)
@@ -84,12 +84,17 @@ class Recorder:
         row["sme_export_sales"] = sme_sales
         row["sme_export_share"] = sme_sales / (sme_sales + le_sales) if sme_sales + le_sales > 0 else np.nan
         self.rows.append(row)
+        if self.record_regions:
+            self._collect_regions(m, row["step"], flows, exporting, comp, conn)
 
+    def _collect_regions(self, m: SMEModel, step: int, flows: dict[str, Any], exporting: np.ndarray,
+                         comp: np.ndarray, conn: np.ndarray) -> None:
+        s, r, spent = m.sme, m.world.n_regions, m.spent_step
         blocks = m.blocks
         counts = blocks.counts
         denom = np.maximum(counts, 1)
         reg: dict[str, np.ndarray] = {
-            "step": np.full(r, row["step"]), "region": np.arange(r), "n_smes": counts,
+            "step": np.full(r, step), "region": np.arange(r), "n_smes": counts,
         }
         by_stage = np.stack([blocks.sum(s.stage == k) for k in range(len(LIVE_STAGES))], axis=1)
         for k, name in enumerate(LIVE_STAGES):
@@ -109,5 +114,7 @@ class Recorder:
         return pd.DataFrame(self.rows)
 
     def regions(self) -> pd.DataFrame:
+        if not self.region_rows:
+            return pd.DataFrame()
         cols = self.region_rows[0].keys()
         return pd.DataFrame({c: np.concatenate([rr[c] for rr in self.region_rows]) for c in cols})

@@ -61,8 +61,55 @@ class ProcessBackend:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_backend(workers: int) -> Backend:
-    """Serial for one worker, local processes otherwise."""
+class DaskBackend:
+    """A Dask distributed cluster: an existing one (scheduler address) or a LocalCluster started here.
+
+    Workers of an existing cluster need this package installed (same version);
+    each task is a chunk of runs, so results stay the same as on any other backend.
+    """
+
+    def __init__(self, scheduler: str, workers: int) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise RuntimeError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+        self._cluster = None
+        if scheduler == "local":
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(scheduler, timeout="20s")
+        self.workers = max(1, sum(w["nthreads"] for w in self._client.scheduler_info()["workers"].values()))
+
+    @property
+    def dashboard(self) -> str | None:
+        return self._client.dashboard_link if self._cluster is None else None
+
+    def map_unordered(self, fn, tasks):
+        from distributed import as_completed
+
+        it = iter(tasks)
+        limit = 4 * self.workers
+        first = [self._client.submit(fn, t, pure=False) for _, t in zip(range(limit), it)]
+        flow = as_completed(first)
+        for future in flow:
+            yield future.result()
+            future.release()
+            nxt = next(it, None)
+            if nxt is not None:
+                flow.add(self._client.submit(fn, nxt, pure=False))
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_backend(workers: int, scheduler: str | None = None) -> Backend:
+    """Serial for one worker, local processes otherwise, or Dask when a scheduler is given."""
+    if scheduler is not None:
+        return DaskBackend(scheduler, workers)
     if workers <= 1:
         return SerialBackend()
     return ProcessBackend(workers)

@@ -1,23 +1,27 @@
-"""The runner: (scenario, seed) pairs in parallel, each stored as it finishes.
+"""The runner: (scenario, seed) pairs in parallel, stored as they finish.
 
 A run's id is a hash of its resolved scenario, seed, horizon and the package
 version, so the same run always has the same id and a resumed invocation
 never runs (or writes) one twice. Results do not depend on the number of
-workers: each run depends only on its own inputs.
+workers or on the backend: each run depends only on its own inputs.
+
+Runs travel to the workers in chunks: one run each for ``run`` and
+``compare`` (full tables per run), dozens for sweeps (one summary row per
+run), so that per-task overhead and the number of stored parts stay small.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
 
-from .. import __version__
+from .. import __version__, outcomes
 from ..api import run as run_model
 from ..policy import PolicyPackage
 from ..scenario import Scenario
@@ -47,32 +51,68 @@ class RunSpec:
         return cls(scenario.name, scenario.package.to_dict(), params, int(seed), int(steps), digest)
 
 
-def execute(spec: RunSpec) -> tuple[str, dict[str, pd.DataFrame]]:
-    """Run one spec (in a worker) and return its tables, tagged with run id, scenario and seed."""
-    result = run_model(PolicyPackage.from_dict(spec.package), seed=spec.seed, steps=spec.steps, **spec.params)
-    tag = {"run_id": spec.run_id, "scenario": spec.scenario, "seed": spec.seed}
-    ts = result.timeseries.assign(**tag)
-    reg = result.regions.assign(**tag)
-    summary = pd.DataFrame([{**tag, "steps": spec.steps, **result.summary.to_dict()}])
-    return spec.run_id, {"timeseries": ts, "regions": reg, "summaries": summary}
+Work = Callable[[Sequence[RunSpec]], tuple[list[str], dict[str, pd.DataFrame]]]
+
+
+def _tag(spec: RunSpec) -> dict[str, Any]:
+    return {"run_id": spec.run_id, "scenario": spec.scenario, "seed": spec.seed}
+
+
+def _model_run(spec: RunSpec, regions: bool = True):
+    return run_model(PolicyPackage.from_dict(spec.package), seed=spec.seed, steps=spec.steps,
+                     regions=regions, **spec.params)
+
+
+def execute(specs: Sequence[RunSpec]) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    """Run specs (in a worker) and return their full tables, tagged with run id, scenario and seed."""
+    ts, reg, summaries = [], [], []
+    for spec in specs:
+        result = _model_run(spec)
+        tag = _tag(spec)
+        ts.append(result.timeseries.assign(**tag))
+        reg.append(result.regions.assign(**tag))
+        summaries.append({**tag, "steps": spec.steps, **result.summary.to_dict()})
+    tables = {"timeseries": pd.concat(ts, ignore_index=True), "regions": pd.concat(reg, ignore_index=True),
+              "summaries": pd.DataFrame(summaries)}
+    return [s.run_id for s in specs], tables
+
+
+def evaluate(specs: Sequence[RunSpec], outputs: Sequence[str], per_year: bool = False
+             ) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    """Run specs (in a worker) and keep one row of named outcomes per run (what sweeps need)."""
+    rows = []
+    for spec in specs:
+        result = _model_run(spec, regions=False)
+        rows.append({**_tag(spec), **outcomes.evaluate(result.timeseries, outputs, per_year)})
+    return [s.run_id for s in specs], {"results": pd.DataFrame(rows)}
+
+
+def chunks(items: Sequence[Any], size: int) -> list[tuple[Any, ...]]:
+    return [tuple(items[i:i + size]) for i in range(0, len(items), size)]
+
+
+def chunk_size(n_runs: int, workers: int, largest: int = 32) -> int:
+    """Runs per task: at least 8 tasks per worker for balance, at most ``largest`` runs per task."""
+    return max(1, min(largest, n_runs // (8 * max(workers, 1))))
 
 
 def run_specs(specs: Iterable[RunSpec], store: RunStore, backend: Backend, *, quiet: bool = False,
-              label: str = "runs") -> int:
-    """Run every spec not yet in the store; returns how many were run now."""
+              label: str = "runs", work: Work = execute, chunk: int = 1) -> int:
+    """Run every spec not yet in the store, ``chunk`` runs per task; returns how many were run now."""
     specs = list(specs)
     done = store.completed()
     todo = [s for s in specs if s.run_id not in done]
     seen: set[str] = set()
     todo = [s for s in todo if not (s.run_id in seen or seen.add(s.run_id))]
-    bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc=label, unit="run",
+    total = len({s.run_id for s in specs})
+    bar = tqdm(total=total, initial=total - len(todo), desc=label, unit="run",
                disable=quiet, dynamic_ncols=True)
     count = 0
     try:
-        for run_id, tables in backend.map_unordered(execute, todo):
-            store.write(run_id, tables)
-            count += 1
-            bar.update(1)
+        for run_ids, tables in backend.map_unordered(work, chunks(todo, chunk)):
+            store.write(run_ids[0], tables)
+            count += len(run_ids)
+            bar.update(len(run_ids))
     finally:
         bar.close()
     return count

@@ -1,10 +1,11 @@
-"""The crash-safe run store: one Parquet part per finished run, consolidated at the end.
+"""The crash-safe run store: one Parquet part per finished task, consolidated at the end.
 
-Each finished run is written at once, atomically (to a temporary name, then
-renamed), so a crash or a kill loses at most the runs in flight, and a part
-on disk is always whole. ``completed()`` tells a resumed invocation what not
-to run again. ``consolidate()`` gathers the parts into one table per kind
-(Parquet and CSV) and removes them.
+Each finished task (one run, or a chunk of runs) is written at once,
+atomically (to a temporary name, then renamed), so a crash or a kill loses
+at most the runs in flight, and a part on disk is always whole. The last
+kind written marks its runs as done; ``completed()`` tells a resumed
+invocation what not to run again. ``consolidate()`` gathers the parts into
+one table per kind (Parquet and CSV) and removes them.
 """
 
 from __future__ import annotations
@@ -18,28 +19,32 @@ KINDS = ("timeseries", "regions", "summaries")
 
 
 class RunStore:
-    """Results of one invocation, in ``directory``."""
+    """Results of one invocation, in ``directory``, as tables of the given ``kinds``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, kinds: tuple[str, ...] = KINDS) -> None:
         self.directory = Path(directory)
         self.parts = self.directory / "parts"
+        self.kinds = kinds
+        self.marker = kinds[-1]  # written last: its parts say which runs are done
 
     def _part(self, kind: str, run_id: str) -> Path:
         return self.parts / kind / f"{run_id}.parquet"
 
-    def write(self, run_id: str, tables: dict[str, pd.DataFrame]) -> None:
-        """Store one run's tables; the summary is written last and marks the run as done."""
-        for kind in KINDS:
-            path = self._part(kind, run_id)
+    def write(self, key: str, tables: dict[str, pd.DataFrame]) -> None:
+        """Store one task's tables under ``key`` (its first run id); the marker kind goes last."""
+        for kind in self.kinds:
+            path = self._part(kind, key)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.tmp")
             tables[kind].to_parquet(tmp, index=False)
             os.replace(tmp, path)
 
     def completed(self) -> set[str]:
-        """Run ids already stored (in parts or in the consolidated summaries)."""
-        done = {p.stem for p in (self.parts / "summaries").glob("*.parquet")}
-        final = self.directory / "summaries.parquet"
+        """Run ids already stored (in parts or in the consolidated marker table)."""
+        done: set[str] = set()
+        for part in (self.parts / self.marker).glob("*.parquet"):
+            done |= set(pd.read_parquet(part, columns=["run_id"])["run_id"])
+        final = self.directory / f"{self.marker}.parquet"
         if final.exists():
             done |= set(pd.read_parquet(final, columns=["run_id"])["run_id"])
         return done
@@ -58,7 +63,7 @@ class RunStore:
     def consolidate(self, csv: bool = True) -> dict[str, Path]:
         """Gather the parts into ``<kind>.parquet`` (and ``.csv``), sorted by scenario, seed and step."""
         written = {}
-        for kind in KINDS:
+        for kind in self.kinds:
             table = self.read(kind)
             if table.empty:
                 continue
@@ -72,7 +77,7 @@ class RunStore:
             written[kind] = path
             if csv:
                 table.to_csv(self.directory / f"{kind}.csv", index=False)
-        for kind in KINDS:
+        for kind in self.kinds:
             for p in (self.parts / kind).glob("*.parquet"):
                 p.unlink()
         if self.parts.exists():

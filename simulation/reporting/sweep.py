@@ -1,0 +1,328 @@
+"""Figures and the self-contained HTML report of a global sensitivity sweep, from its tables only."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .figures import plt, sns
+from .report import CSS, _png
+
+BINS = 6
+NEGLIGIBLE = 0.01  # indices in [0, 1] at or below this are "no detectable effect"
+OUTSIDE = 0.1  # bounded estimates this far outside [0, 1] mean too small a sample, not a finding
+SHOWN = {"mu_star": "mu*"}
+LABELLED = 6  # parameters named on the Morris plot
+MAX_LISTED = 6  # longer lists of negligible parameters are left to the indices table
+ACRONYMS = {"gvc": "GVC", "sme": "SME", "musd": "MUSD"}
+
+
+def _pretty(output: str) -> str:
+    words = [ACRONYMS.get(w, w) for w in output.split("_")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _horizon(indices: pd.DataFrame) -> pd.DataFrame:
+    return indices[indices["year"].isna()]
+
+
+def _outputs(table: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(table["output"]))
+
+
+def _grid(n: int, height: float, width: float = 4.2) -> tuple[plt.Figure, np.ndarray]:
+    ncols = min(3, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def _ranked(h: pd.DataFrame, main: str) -> list[str]:
+    """Parameters of one output, largest main index first."""
+    return list(h[h["index"] == main].sort_values("value", ascending=False)["parameter"])
+
+
+def index_bars(indices: pd.DataFrame, method_name: str, method: ModuleType) -> plt.Figure:
+    """Bars of the ranking index per parameter (S1 and ST for variance-based methods), one panel per output."""
+    h = _horizon(indices)
+    both = method.MAIN == "ST" and (h["index"] == "S1").any()
+    shown = ["S1", "ST"] if both else [method.MAIN]
+    outputs = _outputs(h)
+    n_par = h.loc[h["index"] == method.MAIN, "parameter"].nunique()
+    fig, axes = _grid(len(outputs), 0.3 * n_par * len(shown) + 1.5, 5.0)
+    for ax, out in zip(axes.flat, outputs):
+        d = h[(h["output"] == out) & h["index"].isin(shown)]
+        order = _ranked(d, method.MAIN)
+        sns.barplot(data=d, x="value", y="parameter", hue="index", order=order, hue_order=shown, orient="h",
+                    ax=ax, legend=ax is axes.flat[0] and both)
+        # seaborn's errorbar is computed from the data; the method's intervals are drawn by hand,
+        # at the same dodge offsets seaborn uses (bar group 0.8 wide, split evenly between hue levels)
+        step = 0.8 / len(shown)
+        for k, idx in enumerate(shown):
+            e = d[(d["index"] == idx) & d["conf"].notna()]
+            y = [order.index(p) + (k - (len(shown) - 1) / 2) * step for p in e["parameter"]]
+            ax.errorbar(e["value"], y, xerr=e["conf"], fmt="none", ecolor="black", capsize=3, lw=1)
+        ax.axvline(0, color="grey", lw=1)
+        ax.set_title(_pretty(out), fontsize=10)
+        ax.set(xlabel=" / ".join(SHOWN.get(i, i) for i in shown), ylabel="")
+    note = " (lines: confidence interval)" if h["conf"].notna().any() else ""
+    fig.suptitle(f"{method.TITLE}: indices at the horizon{note}")
+    fig.tight_layout()
+    return fig
+
+
+def morris_scatter(indices: pd.DataFrame) -> plt.Figure:
+    """Morris mu* against sigma per output, with the mu* intervals and the line sigma = mu*."""
+    h = _horizon(indices)
+    outputs = _outputs(h)
+    fig, axes = _grid(len(outputs), 3.8, 4.4)
+    for ax, out in zip(axes.flat, outputs):
+        d = h[h["output"] == out].pivot(index="parameter", columns="index", values="value")
+        conf = h[(h["output"] == out) & (h["index"] == "mu_star")].set_index("parameter")["conf"]
+        sns.scatterplot(x=d["mu_star"], y=d["sigma"], ax=ax, s=40)
+        ax.errorbar(d["mu_star"], d["sigma"], xerr=conf.reindex(d.index), fmt="none", ecolor="grey", capsize=2)
+        reach = (d["mu_star"] + conf.reindex(d.index).fillna(0)).max()
+        top = float(np.nanmax([reach, d["sigma"].max()])) * 1.1 or 1.0
+        # with many parameters the weak ones pile up at the origin: label the strongest only
+        size = d[["mu_star", "sigma"]].max(axis=1)
+        for name, row in d.loc[size[size > 0.03 * top].nlargest(LABELLED).index].iterrows():
+            ax.annotate(name, (row["mu_star"], row["sigma"]), xytext=(4, 3), textcoords="offset points",
+                        fontsize=8)
+        ax.plot([0, top], [0, top], color="grey", ls="--", lw=1)
+        ax.set(xlim=(0, top), ylim=(0, top), xlabel="mu* (mean absolute elementary effect)", ylabel="sigma")
+        ax.set_title(_pretty(out), fontsize=10)
+    fig.suptitle("Morris screening: above the dashed line (sigma > mu*) the effect is non-linear or interacting; "
+                 f"the {LABELLED} strongest are named")
+    fig.tight_layout()
+    return fig
+
+
+def _label(x: float, digits: int = 2) -> str:
+    """``x`` to ``digits`` significant digits, without exponent notation below a million."""
+    return f"{float(f'{x:.{digits}g}'):g}"
+
+
+def _bins(values: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Bin code of each value and the bin labels: 6 equal-width bins, or one per value when there are fewer."""
+    distinct = np.sort(values.unique())
+    if len(distinct) <= BINS:  # Morris levels, integer parameters: equal-width bins would leave empty rows
+        return pd.Series(np.searchsorted(distinct, values), index=values.index), [_label(v) for v in distinct]
+    edges = np.linspace(distinct[0], distinct[-1], BINS + 1)
+    # integer codes, not labels: two bin centres may round to the same label
+    codes = pd.cut(values, edges, include_lowest=True, labels=False)
+    return codes, [_label(c) for c in (edges[:-1] + edges[1:]) / 2]
+
+
+def heatmaps(points: pd.DataFrame, indices: pd.DataFrame, method: ModuleType) -> plt.Figure | None:
+    """Mean output over a 6 x 6 grid of the two most influential parameters, one panel per output.
+
+    None when no output has two influential parameters that are columns of ``points``
+    (e.g. a sweep by group, whose indices are per group, not per parameter).
+    """
+    h = _horizon(indices)
+    panels = []
+    for out in _outputs(h):
+        top = [p for p in _ranked(h[h["output"] == out], method.MAIN) if p in points.columns][:2]
+        if len(top) == 2 and out in points.columns:
+            panels.append((out, top))
+    if not panels:
+        return None
+    fig, axes = _grid(len(panels), 4.0, 5.0)
+    for ax, (out, (px, py)) in zip(axes.flat, panels):
+        (cx, lx), (cy, ly) = _bins(points[px]), _bins(points[py])
+        # reindex keeps empty cells as NaN, which seaborn leaves blank
+        grid = points[out].groupby([cy, cx]).mean().unstack().reindex(index=range(len(ly)), columns=range(len(lx)))
+        grid.index, grid.columns = ly, lx
+        grid = grid.iloc[::-1]  # low values at the bottom, as on a plot
+        sns.heatmap(grid, ax=ax, cmap="viridis", annot=grid.map(lambda v: "" if pd.isna(v) else _label(v)),
+                    fmt="", annot_kws={"fontsize": 7}, cbar_kws={"label": "mean " + out.replace("_", " ")})
+        ax.set(xlabel=px, ylabel=py)
+        ax.tick_params(axis="y", labelrotation=0)
+        ax.grid(False)
+        ax.set_title(_pretty(out), fontsize=10)
+    fig.suptitle(f"Mean output over the two parameters with the largest {SHOWN.get(method.MAIN, method.MAIN)} "
+                 f"(bin centres; blank: no point)")
+    fig.tight_layout()
+    return fig
+
+
+def _split(m: pd.DataFrame, cut: float) -> tuple[list[str], list[str], list[str]]:
+    """(top, unclear, negligible): detectable effects, large estimates whose interval reaches 0, the rest."""
+    low = np.where(m["conf"].notna(), m["value"] - m["conf"], m["value"])
+    weak = set(m.index[low <= cut])
+    top = [p for p in m.index if p not in weak][:3]
+    # a large estimate with a wide interval is "not known yet", not "no effect"
+    unclear = [p for p in m.index[:3] if p in weak and m.at[p, "value"] > cut]
+    return top, unclear, [p for p in m.index if p in weak and p not in unclear]
+
+
+def ranking_sentences(indices: pd.DataFrame, method_name: str, method: ModuleType,
+                      meanings: Mapping[str, str]) -> dict[str, str]:
+    """A few plain-words sentences per output (horizon): what drives it, what does not."""
+    h = _horizon(indices)
+    main = method.MAIN
+    bounded = main in method.BOUNDED
+    num = (lambda x: f"{x:.2f}") if bounded else (lambda x: _label(x, 3))  # unbounded: in output units
+    out = {}
+    for output in _outputs(h):
+        d = h[h["output"] == output]
+        m = d[d["index"] == main].dropna(subset=["value"]).set_index("parameter").sort_values("value", ascending=False)
+        # unbounded indices (Morris mu*) are in output units: "negligible" is relative to the largest
+        cut = NEGLIGIBLE if bounded else NEGLIGIBLE * float(m["value"].abs().max())
+        top, unclear, negligible = _split(m, cut)
+
+        def show(p: str, head: str = "") -> str:
+            v, c = m.at[p, "value"], m.at[p, "conf"]
+            return f"{p} ({head}{num(v)}" + (f" ± {num(c)})" if pd.notna(c) else ")")
+
+        meaning = meanings.get(output, "")
+        if meaning[1:2].islower():  # lower-case "Share of" but not "SMEs'"
+            meaning = meaning[0].lower() + meaning[1:]
+        subject = f"{_pretty(output)} — {meaning} —" if meaning else f"{_pretty(output)} at the horizon"
+        if top:
+            named = [show(top[0], f"{SHOWN.get(main, main)} ")] + [show(p) for p in top[1:]]
+            rest = (f", then {_and(named[1:])}" if len(named) > 1 else "")
+            verb = {"morris": "shows the largest elementary effects for",
+                    "pawn": "has the largest PAWN median KS distance for"}.get(method_name, "is driven mostly by")
+            text = f"{subject} {verb} {named[0]}{rest}."
+        else:
+            text = f"{subject} shows no detectable effect of any swept parameter."
+        if unclear:
+            verb = "have large estimates but their intervals include" if len(unclear) > 1 else \
+                "has a large estimate but its interval includes"
+            text += f" {_and([show(p) for p in unclear])} {verb} 0: more samples would tell."
+        if negligible and (top or unclear):
+            why = "interval includes 0" if m.loc[negligible, "conf"].notna().any() else f"below {cut:.2g}"
+            who = _and(negligible) if len(negligible) <= MAX_LISTED else f"{len(negligible)} other parameters"
+            text += f" {who} {'has' if len(negligible) == 1 else 'have'} no detectable effect ({why})."
+        if method_name == "morris" and (d["index"] == "sigma").any():
+            sigma = d[d["index"] == "sigma"].set_index("parameter")["value"]
+            bent = [p for p in top if sigma.get(p, 0) > m.at[p, "value"]]
+            if bent:
+                text += f" The effect of {_and(bent)} is non-linear or interacting (sigma larger than mu*)."
+        b = d[d["index"].isin(method.BOUNDED)]
+        if ((b["value"] < -OUTSIDE) | (b["value"] > 1 + OUTSIDE)).any():
+            text += " Some estimates fall well outside [0, 1], where these indices lie: the sample is too small."
+        elif main == "ST" and (d["index"] == "S1").any():
+            s1 = float(d.loc[d["index"] == "S1", "value"].sum())
+            if s1 < 0.7:
+                text += (f" Interactions matter: the first-order indices add up to only {s1:.2f}, so part of "
+                         f"the variance comes from parameters acting together.")
+        out[output] = text
+    return out
+
+
+def _pm(v: float, c: float) -> str:
+    return "–" if pd.isna(v) else f"{v:.3f}" + (f" ± {c:.3f}" if pd.notna(c) else "")
+
+
+def _indices_table(h: pd.DataFrame, main: str) -> str:
+    """One row per output and parameter, one column per index; by output, then largest main index first."""
+    t = h.assign(cell=[_pm(v, c) for v, c in zip(h["value"], h["conf"])])
+    wide = t.pivot(index=["output", "parameter"], columns="index", values="cell")[list(dict.fromkeys(h["index"]))]
+    key = t[t["index"] == main].set_index(["output", "parameter"])["value"].reindex(wide.index)
+    outs = pd.Index(_outputs(h)).get_indexer(wide.index.get_level_values("output"))
+    wide = wide.iloc[np.lexsort(((-key).fillna(np.inf).to_numpy(), outs))]  # rows without the main index last
+    return wide.reset_index().rename_axis(columns=None).to_html(index=False, na_rep="–")  # to_html escapes
+
+
+def _noise_table(noise: pd.DataFrame) -> str:
+    t = pd.DataFrame({"output": noise["output"], "seeds": noise["seeds"],
+                      "seed-to-seed sd": noise["within_sd"].map("{:.4g}".format),
+                      "sd of point means": noise["between_sd"].map("{:.4g}".format),
+                      "noise share": noise["noise_share"].map(lambda x: "–" if pd.isna(x) else f"{x:.1%}"),
+                      "measured on": noise["source"], "reading": noise["verdict"]})
+    return t.to_html(index=False)
+
+
+def _params_table(manifest: Mapping[str, Any], points: pd.DataFrame, param_meanings: Mapping[str, str]) -> str:
+    rows = []
+    for name in manifest["params"]:
+        # a group of parameters (sweep by group) has no bounds of its own: its members carry them
+        low, high = manifest.get("bounds", {}).get(name) or (
+            (points[name].min(), points[name].max()) if name in points.columns else ("–", "–"))
+        rows.append({"parameter": name, "low": low, "high": high, "meaning": param_meanings.get(name, "")})
+    return pd.DataFrame(rows).to_html(index=False, float_format="{:.4g}".format)
+
+
+NOISE_NOTE = ("Every sample point ran on the same seeds and the analysis uses the mean over seeds (with one "
+              "seed per point, the seed-to-seed spread is measured on a few probe points run on extra seeds). "
+              "The noise share is the part of the spread of those point means that is seed noise, not the parameters. "
+              "Under 5%: enough seeds. From 5 to 20%: the ranking of the strong parameters holds, but the "
+              "indices of weak parameters are blurred; more seeds would sharpen them. Over 20%: the indices "
+              "mostly measure noise; raise --seeds.")
+
+
+def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd.DataFrame, points: pd.DataFrame,
+                       noise: pd.DataFrame, skipped: Sequence[Mapping[str, str]], method_name: str,
+                       method: ModuleType, meanings: Mapping[str, str],
+                       param_meanings: Mapping[str, str]) -> Path:
+    """Write the figure PNGs into ``directory/figures`` and ``report.html`` into ``directory``."""
+    h = _horizon(indices)
+    made: dict[str, plt.Figure | None] = {}
+    if not h.empty:
+        made["indices"] = index_bars(indices, method_name, method)
+        if method_name == "morris":
+            made["morris"] = morris_scatter(indices)
+        made["heatmaps"] = heatmaps(points, indices, method)
+    fig_dir = Path(directory) / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    imgs = {}
+    for name, fig in made.items():
+        if fig is not None:
+            fig.savefig(fig_dir / f"{name}.png", dpi=110, bbox_inches="tight")
+            imgs[name] = _png(fig)
+
+    e = html.escape
+    title = e(manifest["title"])
+    options = ", ".join(f"{k}={v}" for k, v in manifest.get("options", {}).items())
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{CSS}</style>"
+             f"</head><body><h1>{title}</h1>",
+             f"<p><code>{e(manifest['command'])}</code><br>{e(method.TITLE)}"
+             + (f" ({e(options)})" if options else "") +
+             f"; scenario <b>{e(str(manifest['scenario']))}</b>; N = {manifest['samples']} samples, "
+             f"{len(manifest['seeds'])} seeds per point, {manifest['runs']:,} runs of {manifest['steps']} quarters; "
+             f"simulation {e(str(manifest['version']))}, {e(manifest['created'])}</p>"]
+    nh = noise[noise["year"].isna()] if "year" in noise else noise
+    sentences = ranking_sentences(indices, method_name, method, meanings)
+    for out, share in zip(nh["output"], nh["noise_share"]):
+        if out in sentences and share > 0.2:  # a ranking of mostly noise must not be read without warning
+            sentences[out] += f" Caution: seed noise is {share:.0%} of the spread of its point means; raise --seeds."
+    parts.append("<h2>What matters most</h2>")
+    parts.append("".join(f"<p>{e(s)}</p>" for s in sentences.values()) or "<p>No output could be analysed.</p>")
+    parts.append(f"<h2>Is the number of seeds enough?</h2><p>{e(NOISE_NOTE)}</p>{_noise_table(nh)}")
+    if len(nh) < len(noise):
+        parts.append("<p>Seed noise per year is in <code>seed_noise.csv</code>.</p>")
+    parts.append(f"<h2>Parameters swept</h2>{_params_table(manifest, points, param_meanings)}")
+    captions = {"indices": f"{method.TITLE} at the horizon",
+                "morris": "Morris mu* against sigma",
+                "heatmaps": "Where the two strongest parameters take each output"}
+    for key, img in imgs.items():
+        parts.append(f"<h2>{e(captions[key])}</h2><img alt='{key}' src='data:image/png;base64,{img}'>")
+    if not h.empty:
+        pm = "; ± is the half-width of the confidence interval" if h["conf"].notna().any() else ""
+        parts.append(f"<h2>All indices at the horizon</h2><p>Sorted by output, then by {e(method.MAIN)}{pm}.</p>"
+                     f"{_indices_table(h, method.MAIN)}")
+    if skipped:
+        parts.append("<h2>Outputs not analysed</h2><ul>" + "".join(
+            f"<li><code>{e(s['output'])}</code>: {e(s['reason'])}</li>" for s in skipped) + "</ul>")
+    if indices["year"].notna().any():
+        parts.append("<p>Indices per year are in <code>indices.csv</code> (column <code>year</code>).</p>")
+    parts.append("<h2>Files</h2><p><code>indices.csv</code>, <code>seed_noise.csv</code>, "
+                 "<code>point_means.parquet</code>, <code>results.parquet</code>, <code>manifest.json</code>, "
+                 "<code>figures/</code>.</p></body></html>")
+    path = Path(directory) / "report.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path

@@ -1,0 +1,17 @@
+"""Global sensitivity analysis on the runner and the parameter registry.
+
+One module per method, each a SALib sampler and analyzer as a pair
+(``sample`` / ``analyze``), with its options, its ranking index (``MAIN``)
+and the indices that lie in [0, 1] (``BOUNDED``). The experiment design
+(:mod:`.design`), the runs (the crash-safe runner) and the analysis
+(:mod:`.analysis`) are separate steps joined by plain tables.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import delta, fast, morris, pawn, rbd_fast, sobol
+
+METHODS: dict[str, ModuleType] = {"sobol": sobol, "morris": morris, "fast": fast, "rbd_fast": rbd_fast,
+                                  "delta": delta, "pawn": pawn}

@@ -1,0 +1,241 @@
+"""The experiment design of a sweep: which parameters, which bounds, which sample points, which runs.
+
+A :class:`SweepConfig` comes from the command line or from a TOML file
+(``run.py sweep --config FILE``); :func:`build` turns it into a SALib problem,
+a table of sample points and the runs (every point on the same R seeds).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import outcomes
+from ..api import replicate_seeds
+from ..experiments.runner import RunSpec
+from ..params import REGISTRY, ParameterError, problem, select, suggest
+from ..scenario import Scenario, ScenarioError, load
+from . import METHODS
+
+# With one seed per point, seed noise is measured on a probe: a few points
+# run on extra seeds, kept out of the analysis.
+PROBE_POINTS = 8
+PROBE_SEEDS = 4
+
+CONFIG_KEYS = {"scenario", "method", "samples", "params", "bounds", "outputs", "seeds", "seed", "steps",
+               "per_year", "by_group", "options"}
+
+
+class SweepConfigError(ScenarioError):
+    """A sweep configuration cannot be used: names the file (or the option), the key and what is allowed."""
+
+    def __init__(self, file: str | Path, key: str, message: str) -> None:
+        if str(file) == COMMAND_LINE and key:  # name the flag the user typed
+            head, _, rest = key.partition(".")
+            if head == "options":
+                key = f"--option {rest}"
+            elif head != "scenario":  # the scenario is the positional argument
+                key = f"--{head.replace('_', '-')}"
+        super().__init__(file, key, message)
+
+
+COMMAND_LINE = "command line"
+
+
+@dataclass
+class SweepConfig:
+    """Everything a sweep depends on, as plain data (stored in its manifest)."""
+
+    scenario: str = "baseline"
+    method: str = "sobol"
+    samples: int = 64
+    params: list[str] = field(default_factory=lambda: ["competitiveness", "connectivity"])
+    bounds: dict[str, list[float]] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=lambda: list(outcomes.DEFAULT_SWEEP_OUTCOMES))
+    seeds: int = 1
+    seed: int = 0
+    steps: int | None = None
+    per_year: bool = False
+    by_group: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    source: str = COMMAND_LINE
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> SweepConfig:
+        """Read a sweep file; ``overrides`` (from the command line) win over the file."""
+        path = Path(path)
+        if not path.is_file():
+            raise SweepConfigError(path, "", "no such file")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise SweepConfigError(path, "", f"not valid TOML: {err}") from None
+        for key in data:
+            if key not in CONFIG_KEYS:
+                raise SweepConfigError(path, key, f"unknown key{suggest(key, CONFIG_KEYS)}; allowed: "
+                                                  f"{', '.join(sorted(CONFIG_KEYS))}")
+        data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+        scenario = data.get("scenario", "baseline")
+        if isinstance(scenario, str) and scenario.endswith(".toml") and not Path(scenario).is_absolute():
+            candidate = path.parent / scenario
+            if candidate.is_file():
+                data["scenario"] = str(candidate)
+        if isinstance(data.get("params"), str):
+            data["params"] = [p.strip() for p in data["params"].split(",") if p.strip()]
+        cfg = cls(**{k: v for k, v in data.items()}, source=str(path))
+        cfg.validate()
+        return cfg
+
+    def method_module(self):
+        return METHODS[self.method]
+
+    def method_options(self) -> dict[str, Any]:
+        """The method's options: defaults updated with this config's, each checked."""
+        module = self.method_module()
+        out = {k: o.default for k, o in module.OPTIONS.items()}
+        for key, value in self.options.items():
+            if key not in module.OPTIONS:
+                raise SweepConfigError(self.source, f"options.{key}",
+                                       f"not an option of {self.method}{suggest(key, module.OPTIONS)}; "
+                                       f"options: {', '.join(module.OPTIONS) or 'none'}")
+            try:
+                out[key] = module.OPTIONS[key].coerce(key, value)
+            except ValueError as err:
+                raise SweepConfigError(self.source, f"options.{key}", str(err)) from None
+        return out
+
+    def validate(self) -> None:
+        """Check every field; raise one SweepConfigError naming the first problem."""
+        src = self.source
+
+        def need_int(key: str, value: Any, low: int) -> None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise SweepConfigError(src, key, f"must be a whole number >= {low}, got {value!r}")
+
+        if self.method not in METHODS:
+            raise SweepConfigError(src, "method", f"unknown method {self.method!r}{suggest(str(self.method), METHODS)}; "
+                                                  f"methods: {', '.join(METHODS)}")
+        need_int("samples", self.samples, 2)
+        need_int("seeds", self.seeds, 1)
+        need_int("seed", self.seed, 0)
+        if self.steps is not None:
+            need_int("steps", self.steps, 1)
+        for key in ("per_year", "by_group"):
+            if not isinstance(getattr(self, key), bool):
+                raise SweepConfigError(src, key, f"must be true or false, got {getattr(self, key)!r}")
+        if not isinstance(self.params, list) or not all(isinstance(p, str) for p in self.params):
+            raise SweepConfigError(src, "params", "must be a list of parameter names or groups")
+        try:
+            chosen = select(self.params)
+        except ParameterError as err:
+            raise SweepConfigError(src, "params", str(err)) from None
+        if len(chosen) < 2:
+            raise SweepConfigError(src, "params", f"a sweep needs at least 2 parameters, got {len(chosen)}")
+        structural = [p.name for p in chosen if p.group == "population" and p.kind is int]
+        if structural:
+            raise SweepConfigError(src, "params", f"{structural[0]!r} sets the population's structure and "
+                                                  f"cannot be swept; sweep behavioural parameters")
+        if not isinstance(self.bounds, dict):
+            raise SweepConfigError(src, "bounds", "must be a table of name = [low, high]")
+        for name, pair in self.bounds.items():
+            if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)):
+                raise SweepConfigError(src, f"bounds.{name}", f"must be [low, high], got {pair!r}")
+            if name not in REGISTRY:
+                raise SweepConfigError(src, f"bounds.{name}", f"unknown parameter{suggest(name, REGISTRY)}")
+        try:
+            self.problem()
+        except ParameterError as err:
+            key = next((f"bounds.{n}" for n in self.bounds if repr(n) in str(err)), "bounds")
+            raise SweepConfigError(src, key, str(err)) from None
+        if not isinstance(self.outputs, list):
+            raise SweepConfigError(src, "outputs", "must be a list of outcome names")
+        try:
+            outcomes.check(self.outputs)
+        except ParameterError as err:
+            raise SweepConfigError(src, "outputs", str(err)) from None
+        if not isinstance(self.options, dict):
+            raise SweepConfigError(src, "options", "must be a table of method options")
+        options = self.method_options()
+        module = self.method_module()
+        try:  # the sampler knows its own size rules (e.g. eFAST needs N > 4 M^2)
+            module.sample(self.problem(), self.samples, seed=self.seed, options=options)
+        except ValueError as err:
+            raise SweepConfigError(src, "samples", str(err)) from None
+        try:
+            self.load_scenario()
+        except ScenarioError as err:
+            raise SweepConfigError(src, "scenario", str(err)) from None
+
+    def problem(self) -> dict[str, Any]:
+        bounds = {k: tuple(v) for k, v in self.bounds.items()}
+        return problem(self.params, bounds=bounds, grouped=self.by_group)
+
+    def load_scenario(self) -> Scenario:
+        return load(self.scenario)
+
+    def runs(self) -> int:
+        """How many model runs the sweep needs (analysis runs, plus the noise probe with one seed)."""
+        module = self.method_module()
+        base = module.runs(self.problem(), self.samples, self.method_options()) * self.seeds
+        return base + (PROBE_POINTS * (PROBE_SEEDS - 1) if self.seeds == 1 else 0)
+
+
+@dataclass
+class Design:
+    """A sweep's problem, sample and runs."""
+
+    problem: dict[str, Any]
+    X: np.ndarray              # (points, parameters) as SALib drew them
+    points: pd.DataFrame       # point, then one column per parameter (the values the model gets)
+    runs: pd.DataFrame         # point, seed, run_id, role ("analysis" or "probe")
+    specs: list[RunSpec]
+
+
+def build(cfg: SweepConfig) -> Design:
+    """Draw the sample and make the runs: every point on the same seeds (plus the probe if one seed)."""
+    scenario = cfg.load_scenario()
+    module = cfg.method_module()
+    prob = cfg.problem()
+    X = module.sample(prob, cfg.samples, seed=cfg.seed, options=cfg.method_options())
+    values = pd.DataFrame(X, columns=prob["names"])
+    for name in prob["names"]:
+        if REGISTRY[name].kind is int:
+            values[name] = values[name].round().astype(int)
+    points = pd.concat([pd.DataFrame({"point": np.arange(len(X))}), values], axis=1)
+    records = values.to_dict("records")  # plain Python numbers, ints where the registry says so
+    runs, specs = plan(records, cfg.seeds, cfg.seed,
+                       lambda params, seed: RunSpec.make(scenario, seed, cfg.steps, extra_params=params))
+    return Design(prob, X, points, runs, specs)
+
+
+def plan(points: Sequence[dict[str, Any]], seeds: int, root: int,
+         make_spec: Callable[[dict[str, Any], int], RunSpec], probe: bool = True
+         ) -> tuple[pd.DataFrame, list[RunSpec]]:
+    """Runs of a design: every point on the same ``seeds`` seeds; with one seed, a noise probe.
+
+    Returns the runs table (point, seed, run_id, role) and the distinct specs:
+    a design may repeat a point (Morris trajectories can cross), and a
+    repeated point is run once.
+    """
+    all_seeds = replicate_seeds(PROBE_SEEDS if seeds == 1 and probe else seeds, root=root)
+    todo: list[tuple[int, int, str]] = [(k, s, "analysis") for k in range(len(points)) for s in all_seeds[:seeds]]
+    if seeds == 1 and probe:
+        chosen = np.unique(np.linspace(0, len(points) - 1, min(PROBE_POINTS, len(points))).round().astype(int))
+        todo += [(int(k), s, "probe") for k in chosen for s in all_seeds[1:]]
+    specs: dict[str, RunSpec] = {}
+    rows = []
+    for k, seed, role in todo:
+        spec = make_spec(points[k], seed)
+        rows.append({"point": k, "seed": seed, "run_id": spec.run_id, "role": role})
+        specs.setdefault(spec.run_id, spec)
+    return pd.DataFrame(rows), list(specs.values())

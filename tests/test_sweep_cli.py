@@ -1,0 +1,148 @@
+"""`run.py sweep` end to end, as subprocesses: every method, kill and resume, Dask against local processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.sensitivity import METHODS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Small enough for the suite: 2 parameters, 200 SMEs, 8 quarters.
+SIZES = {"sobol": ["--samples", "8"], "morris": ["--samples", "4"],
+         "fast": ["--samples", "20", "--option", "M=2"], "rbd_fast": ["--samples", "30"],
+         "delta": ["--samples", "30"], "pawn": ["--samples", "30", "--option", "S=5"]}
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout)
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text('title = "tiny baseline"\nextends = "baseline"\nsteps = 8\n'
+                    '[params]\nn_smes = 200\nwarmup_steps = 4\n')
+    return path
+
+
+def sweep_args(tiny: Path, method: str, out: Path, *extra: str) -> list[str]:
+    return ["sweep", str(tiny), "--method", method, *SIZES[method], "--params", "comp_mean,conn_mean",
+            "--outputs", "export_participation,exits,new_exporters_per_musd", "--out", str(out), "--quiet", *extra]
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_writes_its_folder(tiny, tmp_path, method):
+    out = tmp_path / method
+    res = cli(*sweep_args(tiny, method, out, "--workers", "2"))
+    assert res.returncode == 0, res.stderr
+    for name in ("manifest.json", "samples.parquet", "runs.parquet", "results.parquet", "results.csv",
+                 "point_means.parquet", "indices.csv", "seed_noise.csv", "report.html", "figures/indices.png",
+                 "figures/heatmaps.png"):
+        assert (out / name).is_file(), name
+    assert not (out / "parts").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["method"] == method
+    assert manifest["params"] == ["comp_mean", "conn_mean"] and manifest["version"]
+    results = pd.read_parquet(out / "results.parquet")
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert set(runs["run_id"]) == set(results["run_id"]) and results["run_id"].is_unique
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices["output"]) == {"export_participation", "exits", "new_exporters_per_musd"}
+    assert set(indices["parameter"]) >= {"comp_mean", "conn_mean"}
+    module = METHODS[method]
+    assert np.isfinite(indices["value"]).all()
+    bounded = indices[indices["index"].isin(module.BOUNDED) & (indices["index"] != "S2")]
+    # Estimators can stray a little outside [0, 1] at tiny N; what they estimate cannot.
+    assert bounded["value"].between(-0.35, 1.35).all(), bounded
+    if method in ("pawn", "delta"):  # these estimate distances, not variance shares: [0, 1] exactly
+        assert bounded["value"].between(0, 1).all()
+    report = (out / "report.html").read_text()
+    assert "matters most" in report.lower() or "driven" in report.lower()
+    if method == "morris":
+        assert (out / "figures" / "morris.png").is_file()
+
+
+def test_sweep_from_a_config_file_with_narrowed_bounds(tiny, tmp_path):
+    cfg = tmp_path / "sweep.toml"
+    cfg.write_text(f'scenario = "{tiny}"\nmethod = "rbd_fast"\nsamples = 24\nseeds = 2\nper_year = true\n'
+                   'params = ["comp_mean", "conn_mean"]\noutputs = ["export_participation"]\n'
+                   '[bounds]\ncomp_mean = [0.3, 0.4]\n')
+    out = tmp_path / "cfg"
+    res = cli("sweep", "--config", str(cfg), "--out", str(out), "--quiet", "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    samples = pd.read_parquet(out / "samples.parquet")
+    assert samples["comp_mean"].between(0.3, 0.4).all()
+    assert samples["conn_mean"].between(0.15, 0.45).all()  # the registry's sweep range
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs.groupby("point")["seed"].nunique().eq(2).all()
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices["year"].dropna().astype(int)) == {1, 2}  # 8 quarters: two years
+    noise = pd.read_csv(out / "seed_noise.csv")
+    assert (noise["source"] == "replicates").all() and noise["noise_share"].between(0, 1).all()
+
+
+def test_bad_sweep_input_is_one_clear_error_and_no_folder(tiny, tmp_path):
+    out = tmp_path / "bad"
+    for args, needle in ((["--method", "sobel"], "--method: unknown method 'sobel' (did you mean 'sobol'?)"),
+                         (["--params", "competitivenes"], "--params: 'competitivenes' is neither"),
+                         (["--outputs", "exporter"], "--outputs: unknown outcome 'exporter'"),
+                         (["--option", "levels=x", "--method", "morris"], "--option levels: levels must be a whole number")):
+        res = cli("sweep", str(tiny), *args, "--out", str(out))
+        assert res.returncode == 2, (args, res.stderr)
+        assert needle in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+        assert not out.exists()
+
+
+def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tiny, tmp_path):
+    out = tmp_path / "killed"
+    args = sweep_args(tiny, "sobol", out, "--workers", "2")
+    args[args.index("--samples") + 1] = "64"  # 64 x 4 = 256 runs plus the probe
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = out / "parts" / "results"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = pd.concat([pd.read_parquet(p) for p in parts.glob("*.parquet")])
+    total = pd.read_parquet(out / "runs.parquet")["run_id"].nunique()
+    assert 0 < len(done) < total, "killed part way"
+
+    res = cli("sweep", "--resume", str(out), "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["sessions"][-1]["ran"] == total - len(done)  # nothing run twice
+    resumed = pd.read_parquet(out / "results.parquet")
+    assert len(resumed) == total and resumed["run_id"].is_unique  # nothing lost
+
+    clean = tmp_path / "clean"
+    res = cli(*sweep_args(tiny, "sobol", clean, "--workers", "2", "--samples", "64"))
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(resumed, pd.read_parquet(clean / "results.parquet"))
+    pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), pd.read_csv(clean / "indices.csv"))
+
+
+def test_dask_local_cluster_equals_the_process_pool(tiny, tmp_path):
+    tables = []
+    for name, extra in (("pool", ["--workers", "2"]), ("dask", ["--workers", "2", "--scheduler", "local"])):
+        out = tmp_path / name
+        res = cli(*sweep_args(tiny, "morris", out, *extra), timeout=600)
+        assert res.returncode == 0, res.stderr
+        tables.append((pd.read_parquet(out / "results.parquet"), pd.read_csv(out / "indices.csv")))
+    pd.testing.assert_frame_equal(tables[0][0], tables[1][0])
+    pd.testing.assert_frame_equal(tables[0][1], tables[1][1])
