@@ -3,6 +3,7 @@
 
     python benchmarks/run.py                 # everything (about five minutes on 2 cores)
     python benchmarks/run.py --quick         # smaller batches, for a smoke test
+    python benchmarks/run.py --only sweep --sweep-samples 1024   # the full Sobol sweep, timed
 
 Prints:
   1. SME-steps per second of the engine and of the per-agent Mesa reference
@@ -16,7 +17,11 @@ Prints:
   4. peak memory of one default run and of growing batches through the
      runner (results stream to disk, so it should stay flat);
   5. the time a Sobol sweep of 8 parameters at N = 1024 (18,432 runs) would
-     take, extrapolated from the measured 2-worker throughput.
+     take, extrapolated from the measured 2-worker throughput;
+  6. the real time of a Sobol sweep (second order, the 8 competitiveness
+     parameters, default scenario, 2 workers) through ``run.py sweep``, end
+     to end: N = 64 by default, ``--sweep-samples 1024`` for the full
+     18,432-run sweep (about 20 to 30 minutes on 2 cores).
 Never used in tests: machines are shared and noisy, so read ratios.
 """
 
@@ -145,10 +150,42 @@ def peak_memory(runs: int, workers: int) -> tuple[float, float]:
     return kb["self"] / 1024, kb["children"] / 1024
 
 
+def measured_sweep(samples: int, workers: int = 2) -> tuple[int, float]:
+    """Wall time of a real Sobol sweep through the command line (runs, seconds)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "sweep"
+        t = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "run.py"), "sweep", "baseline", "--method", "sobol",
+                        "--samples", str(samples), "--params", "competitiveness", "--second-order",
+                        "--workers", str(workers), "--quiet", "--out", str(out)], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - t
+        runs = json.loads((out / "manifest.json").read_text())["runs"]
+    return runs, elapsed
+
+
+def print_sweep(samples: int) -> None:
+    print(f"\n## 6. Real Sobol sweep: baseline, 8 competitiveness parameters, second order, N = {samples}, "
+          f"2 workers, end to end")
+    runs, elapsed = measured_sweep(samples)
+    print(f"  {runs:,} runs in {elapsed / 60:.1f} minutes ({runs / elapsed:.1f} runs/s)")
+    if runs < SOBOL_RUNS:
+        print(f"  at that rate, N = 1024 ({SOBOL_RUNS:,} runs) would take {SOBOL_RUNS / runs * elapsed / 60:.1f} "
+              f"minutes (target: under 10)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller sizes and batches")
+    ap.add_argument("--sweep-samples", type=int, default=64, metavar="N",
+                    help="N of the real Sobol sweep of section 6 (1024: the full 18,432-run sweep)")
+    ap.add_argument("--only", choices=["sweep"], default=None, help="run only this section")
     args = ap.parse_args()
+    if args.only == "sweep":
+        print(f"# benchmarks/run.py --only sweep, {datetime.date.today()}, {platform.node()}, "
+              f"{os.cpu_count()} cores, Python {platform.python_version()}, simulation {sim.__version__}")
+        print_sweep(args.sweep_samples)
+        return
     sizes = [2000, 20000] if args.quick else [2000, 20000, 100000]
     quarters = {2000: 8, 20000: 2, 100000: 1}
     batches = [20, 100] if args.quick else [200, 2000]
@@ -184,6 +221,7 @@ def main() -> None:
     print("\n## 5. Sobol sweep, 8 parameters, N = 1024 (18,432 runs), extrapolated")
     est = SOBOL_RUNS / rates[2]
     print(f"  at {rates[2]:.1f} runs/s on 2 workers: {est / 60:.1f} minutes (target: under 10)")
+    print_sweep(16 if args.quick else args.sweep_samples)
 
 
 if __name__ == "__main__":

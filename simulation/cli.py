@@ -1,6 +1,6 @@
 """The command line: ``python run.py COMMAND ...`` (also installed as ``sme-sim``).
 
-Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``. Every input is checked
+Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``calibrate``, ``check-facts``. Every input is checked
 before anything is written; a bad input ends with one clear message and exit
 code 2. Each invocation writes a new folder under ``outputs/``.
 """
@@ -475,6 +475,87 @@ def _resume_sweep(args: argparse.Namespace) -> int:
     return _run_sweep(args, cfg, design, folder, manifest, _sweep_backend(args))
 
 
+def cmd_check_facts(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .calibration import load as load_targets
+    from .calibration.job import check, format_fit
+    from .experiments.backends import make_backend
+
+    targets = load_targets(args.targets)
+    scenario = load(args.scenario or targets.scenario)
+    seeds = args.seeds or 2 * targets.seeds
+    backend = make_backend(args.workers)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            fit = check(targets, scenario, seeds, Path(tmp), backend, quiet=args.quiet)
+    finally:
+        backend.close()
+    print(f"stylized facts of {targets.path.name} on {scenario.name}, {seeds} seeds:")
+    print(format_fit(fit))
+    outside = fit[~fit["inside"]]
+    if len(outside):
+        print(f"\n{len(outside)} of {len(fit)} facts outside their band: {', '.join(outside['fact'])}")
+        return 1
+    print(f"\nall {len(fit)} facts inside their bands")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import load as load_targets
+    from .calibration.job import calibrate, format_fit
+
+    if args.resume:
+        folder = Path(args.resume)
+        path = folder / "manifest.json"
+        if not path.is_file():
+            raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("command_name") != "calibrate":
+            raise UsageError(f"--resume {folder}: not a calibration folder")
+        if manifest.get("status") == "complete":
+            print(f"results: {folder} (already complete)")
+            return 0
+        targets = load_targets(manifest["targets_file"])
+        budget, seed = manifest["budget"], manifest["base_seed"]
+    else:
+        targets = load_targets(args.targets)
+        if not targets.free:
+            raise UsageError(f"{targets.path}: calibration.free lists no parameter to fit")
+        budget, seed = args.budget, args.seed
+        if budget < 4 * targets.seeds * len(targets.free):
+            raise UsageError(f"--budget {budget}: at least {4 * targets.seeds * len(targets.free)} runs are needed "
+                             f"({targets.seeds} seeds x 4 points per free parameter)")
+    scenario = load(targets.scenario)
+    backend = _sweep_backend(args)
+    try:
+        if not args.resume:
+            folder = _new_folder("calibrate", [scenario.name], args.out)
+            manifest = {
+                "title": f"calibration of {scenario.name}", "command_name": "calibrate",
+                "command": " ".join(["run.py", *sys.argv[1:]]) if sys.argv else "calibrate",
+                "created": dt.datetime.now().isoformat(timespec="seconds"), "folder": str(folder),
+                "targets_file": str(targets.path), "targets": (targets.path.read_text(encoding="utf-8")),
+                "scenario": _scenario_info(scenario), "free": list(targets.free), "budget": budget,
+                "base_seed": seed, "seeds": replicate_seeds(targets.seeds, root=seed), "steps": targets.steps,
+                "version": __version__, "versions": _versions(), "git_commit": _git_commit(), "status": "running",
+            }
+            _write_json(folder / "manifest.json", manifest)
+        out = calibrate(targets, scenario, folder, backend, budget=budget, seed=seed, quiet=args.quiet)
+    finally:
+        backend.close()
+    manifest["status"] = "complete"
+    manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    manifest["best"] = out["best"]
+    manifest["evaluations"] = len(out["history"])
+    _write_json(folder / "manifest.json", manifest)
+    print(f"results: {folder}")
+    if not args.quiet:
+        print("best fit: " + ", ".join(f"{k} = {v:.4g}" for k, v in out["best"].items()))
+        print(format_fit(out["fit"]))
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -565,6 +646,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on a Dask cluster (scheduler address) or a Dask LocalCluster ('local')")
     _common(p)
     p.set_defaults(func=cmd_sweep, seed=None)
+
+    from .calibration import TARGETS_FILE
+    p = sub.add_parser("calibrate", help="fit free parameters to the stylized facts (method of simulated moments)",
+                       formatter_class=raw,
+                       epilog="examples:\n  python run.py calibrate --budget 2000 --workers 2\n"
+                              "  python run.py calibrate --resume outputs/20261123-130000-calibrate-baseline")
+    p.add_argument("--targets", default=str(TARGETS_FILE), help="targets file (default calibration/targets.toml)")
+    p.add_argument("--budget", type=_positive, default=2000, metavar="RUNS",
+                   help="model runs to spend (default 2000): 60%% on a Latin hypercube, the rest on Nelder-Mead")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local", help="run on a Dask cluster")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, help="worker processes")
+    p.add_argument("--seed", type=int, default=0, help="root of the common seeds and of the sample (default 0)")
+    p.add_argument("--out", default=None, help="folder for the results (new or empty)")
+    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted calibration in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("check-facts", help="the stylized facts at the current defaults; exit 1 if one is off",
+                       formatter_class=raw, epilog="example:\n  python run.py check-facts\n"
+                                                   "  python run.py check-facts integrated --seeds 32")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario (default: the targets file's)")
+    p.add_argument("--targets", default=str(TARGETS_FILE), help="targets file (default calibration/targets.toml)")
+    p.add_argument("--seeds", type=_positive, default=None, help="seeds (default: twice the targets file's)")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, help="worker processes")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_check_facts)
     return ap
 
 
@@ -576,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.func(args)
-    except (ScenarioError, ParameterError, PolicyError, UsageError) as err:
+    except (ScenarioError, ParameterError, PolicyError, UsageError) as err:  # TargetsError is a ScenarioError
         print(f"run.py {args.command}: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like

@@ -69,6 +69,22 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("mean_connectivity", "Mean connectivity index at the end of the window", "0-1",
             "mean_connectivity", "stock", bounded=True),
     Outcome("budget_spent", "Policy budget spent over the window", "kUSD", "budget_spent", "flow"),
+    Outcome("export_participation_avg", "Share of SMEs that export, mean over the window", "share",
+            "export_participation", "mean", bounded=True),
+    Outcome("export_participation_micro", "Export participation of micro firms (1-4 workers), mean over the window",
+            "share", "export_participation_micro", "mean", bounded=True),
+    Outcome("export_participation_small", "Export participation of small firms (5-19 workers), mean over the window",
+            "share", "export_participation_small", "mean", bounded=True),
+    Outcome("export_participation_medium", "Export participation of medium firms (20-99 workers), mean over "
+            "the window", "share", "export_participation_medium", "mean", bounded=True),
+    Outcome("small_to_micro_export_ratio", "Export participation of small firms over that of micro firms",
+            "ratio", "export_participation_small", "ratio", per="export_participation_micro"),
+    Outcome("medium_to_small_export_ratio", "Export participation of medium firms over that of small firms",
+            "ratio", "export_participation_medium", "ratio", per="export_participation_small"),
+    Outcome("rationed_export_ratio", "Export participation of credit-rationed SMEs over that of the others",
+            "ratio", "export_participation_rationed", "ratio", per="export_participation_unrationed"),
+    Outcome("micro_share", "Share of micro firms among SMEs, mean over the window", "share", "share_micro", "mean",
+            bounded=True),
 )}
 
 DEFAULT_SWEEP_OUTCOMES: tuple[str, ...] = ("export_participation", "gvc_participation", "exits",

@@ -50,7 +50,7 @@ def test_show_prints_the_resolved_scenario():
 
 
 def test_every_command_has_help_with_an_example():
-    for cmd in ("list", "show", "run", "compare"):
+    for cmd in ("list", "show", "run", "compare", "sweep", "calibrate", "check-facts"):
         res = cli(cmd, "--help")
         assert res.returncode == 0 and "example" in res.stdout, cmd
 

@@ -1,0 +1,122 @@
+"""The method of simulated moments: a global Latin-hypercube stage, then Nelder-Mead from the best point.
+
+Every evaluated point runs on the same seeds (common random numbers), so the
+distance is a deterministic function of the parameters and the local search
+is not chasing noise. Runs go through the crash-safe runner: a resumed
+calibration finds its finished runs on disk and repeats the same path.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from SALib.sample import latin
+from scipy.optimize import minimize
+
+from .. import outcomes
+from ..api import replicate_seeds
+from ..experiments.backends import Backend
+from ..experiments.runner import RunSpec, _model_run, _tag, chunk_size, run_specs
+from ..experiments.store import RunStore
+from ..params import REGISTRY
+from ..scenario import Scenario
+from .targets import Targets
+
+KINDS = ("moments",)
+GLOBAL_SHARE = 0.6  # of the run budget spent on the global stage
+
+
+def measure(specs: Sequence[RunSpec], facts: Sequence[tuple[str, str, tuple[int, int]]]
+            ) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    """Run specs (in a worker) and keep each fact's model quantity per run."""
+    rows = []
+    for spec in specs:
+        ts = _model_run(spec, regions=False).timeseries
+        rows.append({**_tag(spec), **{name: outcomes.OUTCOMES[o].value(ts, *w) for name, o, w in facts}})
+    return [s.run_id for s in specs], {"moments": pd.DataFrame(rows)}
+
+
+@dataclass
+class Calibration:
+    """One calibration: targets, scenario, free parameters and where its runs go."""
+
+    targets: Targets
+    scenario: Scenario
+    store: RunStore
+    backend: Backend
+    seeds: list[int]
+    quiet: bool = True
+
+    def __post_init__(self) -> None:
+        self.names = list(self.targets.free)
+        self.bounds = np.array([self.targets.bounds.get(n, REGISTRY[n].sweep_bounds) for n in self.names],
+                               dtype=float)
+        self.facts = tuple((f.name, f.outcome, f.window) for f in self.targets.facts)
+        self.history: list[dict[str, Any]] = []
+
+    # parameters live in the unit cube for the optimizer
+    def to_params(self, u: np.ndarray) -> dict[str, Any]:
+        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+        x = self.bounds[:, 0] + u * (self.bounds[:, 1] - self.bounds[:, 0])
+        return {n: (int(round(v)) if REGISTRY[n].kind is int else float(v)) for n, v in zip(self.names, x)}
+
+    def specs(self, params: dict[str, Any]) -> list[RunSpec]:
+        return [RunSpec.make(self.scenario, s, self.targets.steps, extra_params=params) for s in self.seeds]
+
+    def evaluate(self, points: Sequence[dict[str, Any]], stage: str) -> list[float]:
+        """Distance of each point (mean of each fact over the seeds), recorded in the history."""
+        specs_by_point = [self.specs(p) for p in points]
+        flat = [s for group in specs_by_point for s in group]
+        run_specs(flat, self.store, self.backend, quiet=self.quiet, label=f"calibrate ({stage})",
+                  work=functools.partial(measure, facts=self.facts),
+                  chunk=max(1, min(len(self.seeds), chunk_size(len(flat), self.backend.workers))))
+        table = self.store.read("moments").drop_duplicates("run_id").set_index("run_id")
+        out = []
+        for params, group in zip(points, specs_by_point):
+            means = table.loc[[s.run_id for s in group], [f.name for f in self.targets.facts]].mean()
+            d = self.targets.distance(means.to_dict())
+            self.history.append({"evaluation": len(self.history), "stage": stage, **params,
+                                 **means.to_dict(), "distance": d})
+            out.append(d)
+        return out
+
+    def run(self, budget: int, seed: int = 0) -> pd.DataFrame:
+        """Spend about ``budget`` runs: a Latin hypercube, then Nelder-Mead from its best point."""
+        per_point = len(self.seeds)
+        n_global = max(2 * len(self.names), int(GLOBAL_SHARE * budget / per_point))
+        u = latin.sample({"num_vars": len(self.names), "names": self.names,
+                          "bounds": [[0.0, 1.0]] * len(self.names)}, n_global, seed=seed + 1)
+        self.evaluate([self.to_params(row) for row in u], "global")
+        best = int(np.argmin([h["distance"] for h in self.history]))
+        start = u[best]
+        local_evals = max(0, budget // per_point - n_global)
+        if local_evals > 0:
+            f: Callable[[np.ndarray], float] = lambda x: self.evaluate([self.to_params(x)], "local")[0]
+            minimize(f, start, method="Nelder-Mead",
+                     options={"maxfev": local_evals, "xatol": 1e-3, "fatol": 1e-4,
+                              "initial_simplex": _simplex(start, 0.1)})
+        return pd.DataFrame(self.history)
+
+    def best(self) -> dict[str, Any]:
+        h = pd.DataFrame(self.history)
+        row = h.loc[h["distance"].idxmin()]
+        return {n: (int(row[n]) if REGISTRY[n].kind is int else float(row[n])) for n in self.names}
+
+
+def _simplex(start: np.ndarray, step: float) -> np.ndarray:
+    """A starting simplex around ``start`` in the unit cube, stepping inwards from the walls."""
+    pts = [start]
+    for i in range(len(start)):
+        p = start.copy()
+        p[i] = p[i] + step if p[i] + step <= 1.0 else p[i] - step
+        pts.append(p)
+    return np.array(pts)
+
+
+def default_seeds(n: int, root: int = 0) -> list[int]:
+    return replicate_seeds(n, root=root)
