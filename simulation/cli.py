@@ -493,11 +493,15 @@ def cmd_check_facts(args: argparse.Namespace) -> int:
         backend.close()
     print(f"stylized facts of {targets.path.name} on {scenario.name}, {seeds} seeds:")
     print(format_fit(fit))
-    outside = fit[~fit["inside"]]
+    outside = fit[~fit["inside"] & ~fit["known_gap"]]
+    gaps = fit[~fit["inside"] & fit["known_gap"]]
+    if len(gaps):
+        print(f"\nknown gaps (the targets file says why the model does not reproduce them yet): "
+              f"{', '.join(gaps['fact'])}")
     if len(outside):
         print(f"\n{len(outside)} of {len(fit)} facts outside their band: {', '.join(outside['fact'])}")
         return 1
-    print(f"\nall {len(fit)} facts inside their bands")
+    print(f"\nevery fact without a known gap is inside its band ({int(fit['inside'].sum())} of {len(fit)})")
     return 0
 
 

@@ -57,12 +57,14 @@ class Recorder:
         for k, name in enumerate(SIZE_CLASSES):
             row[f"export_participation_{name}"] = cls_x[k] / cls_n[k] if cls_n[k] else np.nan
             row[f"share_{name}"] = cls_n[k] / n
-        # Credit rationing: firms a bank would not lend to without a guarantee (Minetti & Zhu, 2011).
-        rationed = ~m.has_collateral()
-        n_rat = int(rationed.sum())
+        # Credit rationing (Minetti & Zhu, 2011, who control for size): only micro firms can be
+        # rationed in the model, so rationed and other firms are compared within the micro class.
+        micro = cls == 0
+        rationed = micro & ~m.has_collateral()
+        n_rat, n_oth = int(rationed.sum()), int((micro & ~rationed).sum())
         x_rat = int((exporting & rationed).sum())
         row["export_participation_rationed"] = x_rat / n_rat if n_rat else np.nan
-        row["export_participation_unrationed"] = (n_exp - x_rat) / (n - n_rat) if n > n_rat else np.nan
+        row["export_participation_unrationed"] = (cls_x[0] - x_rat) / n_oth if n_oth else np.nan
         for key in ("exits", "exporter_exits", "export_entries", "new_exporters", "born_global",
                     "export_stops", "early_export_stops", "became_aware",
                     "alliances_formed", "alliances_dissolved"):

@@ -59,7 +59,8 @@ def format_fit(table: pd.DataFrame) -> str:
     for r in table.itertuples():
         band = f"[{r.band_low:.3g}, {r.band_high:.3g}]"
         sim = f"{r.simulated:.3g} ± {r.ci_half_width:.2g}"
-        lines.append(f"{r.fact:30} {r.observed:>9.3g} {band:>17} {sim:>24}  {'yes' if r.inside else 'NO'}")
+        verdict = "yes" if r.inside else ("no (known gap)" if r.known_gap else "NO")
+        lines.append(f"{r.fact:30} {r.observed:>9.3g} {band:>17} {sim:>24}  {verdict}")
     return "\n".join(lines)
 
 

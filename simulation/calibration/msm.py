@@ -11,17 +11,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from SALib.sample import latin
 from scipy.optimize import minimize
+from tqdm import tqdm
 
 from .. import outcomes
 from ..api import replicate_seeds
 from ..experiments.backends import Backend
-from ..experiments.runner import RunSpec, _model_run, _tag, chunk_size, run_specs
+from ..experiments.runner import RunSpec, _model_run, _tag, run_specs
 from ..experiments.store import RunStore
 from ..params import REGISTRY
 from ..scenario import Scenario
@@ -58,6 +60,19 @@ class Calibration:
                                dtype=float)
         self.facts = tuple((f.name, f.outcome, f.window) for f in self.targets.facts)
         self.history: list[dict[str, Any]] = []
+        self._moments: dict[str, dict[str, float]] = {}
+        self._read: set[Path] = set()
+        self._bar: tqdm | None = None
+
+    def _refresh(self) -> None:
+        """Read the parts written since the last look (the store only grows while a calibration runs)."""
+        final = self.store.directory / "moments.parquet"
+        paths = sorted((self.store.parts / "moments").glob("*.parquet")) + ([final] if final.exists() else [])
+        for path in paths:
+            if path not in self._read:
+                for row in pd.read_parquet(path).to_dict("records"):
+                    self._moments[row["run_id"]] = row
+                self._read.add(path)
 
     # parameters live in the unit cube for the optimizer
     def to_params(self, u: np.ndarray) -> dict[str, Any]:
@@ -72,17 +87,22 @@ class Calibration:
         """Distance of each point (mean of each fact over the seeds), recorded in the history."""
         specs_by_point = [self.specs(p) for p in points]
         flat = [s for group in specs_by_point for s in group]
-        run_specs(flat, self.store, self.backend, quiet=self.quiet, label=f"calibrate ({stage})",
+        single = len(points) == 1  # a local step: one bar over all steps (see run) instead of one per step
+        run_specs(flat, self.store, self.backend, quiet=self.quiet or single, label=f"calibrate ({stage})",
                   work=functools.partial(measure, facts=self.facts),
-                  chunk=max(1, min(len(self.seeds), chunk_size(len(flat), self.backend.workers))))
-        table = self.store.read("moments").drop_duplicates("run_id").set_index("run_id")
+                  chunk=max(1, min(len(self.seeds), len(flat) // (2 * self.backend.workers))))
+        self._refresh()
+        names = [f.name for f in self.targets.facts]
         out = []
         for params, group in zip(points, specs_by_point):
-            means = table.loc[[s.run_id for s in group], [f.name for f in self.targets.facts]].mean()
+            means = pd.DataFrame([self._moments[s.run_id] for s in group])[names].mean()
             d = self.targets.distance(means.to_dict())
             self.history.append({"evaluation": len(self.history), "stage": stage, **params,
                                  **means.to_dict(), "distance": d})
             out.append(d)
+            if self._bar is not None:
+                self._bar.update(1)
+                self._bar.set_postfix(best=f"{min(h['distance'] for h in self.history):.3g}")
         return out
 
     def run(self, budget: int, seed: int = 0) -> pd.DataFrame:
@@ -97,9 +117,15 @@ class Calibration:
         local_evals = max(0, budget // per_point - n_global)
         if local_evals > 0:
             f: Callable[[np.ndarray], float] = lambda x: self.evaluate([self.to_params(x)], "local")[0]
-            minimize(f, start, method="Nelder-Mead",
-                     options={"maxfev": local_evals, "xatol": 1e-3, "fatol": 1e-4,
-                              "initial_simplex": _simplex(start, 0.1)})
+            self._bar = tqdm(total=local_evals, desc="calibrate (Nelder-Mead)", unit="point", disable=self.quiet,
+                             dynamic_ncols=True)
+            try:
+                minimize(f, start, method="Nelder-Mead",
+                         options={"maxfev": local_evals, "xatol": 1e-3, "fatol": 1e-4,
+                                  "initial_simplex": _simplex(start, 0.1)})
+            finally:
+                self._bar.close()
+                self._bar = None
         return pd.DataFrame(self.history)
 
     def best(self) -> dict[str, Any]:

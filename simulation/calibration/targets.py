@@ -21,7 +21,8 @@ from ..scenario import ScenarioError
 
 TARGETS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
 
-FACT_KEYS = {"outcome", "window", "observed", "band", "weight", "population", "source", "measured", "mapping"}
+FACT_KEYS = {"outcome", "window", "observed", "band", "weight", "population", "source", "measured", "mapping",
+             "known_gap"}
 REQUIRED = ("outcome", "observed", "band", "source", "measured", "mapping")
 CALIBRATION_KEYS = {"scenario", "free", "seeds", "window", "bounds"}
 
@@ -44,6 +45,7 @@ class Fact:
     source: str
     measured: str
     mapping: str
+    known_gap: str = ""            # why the model does not reproduce this fact yet (empty: it must)
 
     def simulate(self, ts: pd.DataFrame) -> float:
         """This fact's model quantity from one run's time series."""
@@ -96,7 +98,7 @@ class Targets:
                          "observed": f.observed, "band_low": f.band[0], "band_high": f.band[1],
                          "simulated": mean, "ci_half_width": half,
                          "inside": bool(f.band[0] <= mean <= f.band[1]), "weight": f.weight,
-                         "source": f.source})
+                         "known_gap": bool(f.known_gap), "source": f.source})
         return pd.DataFrame(rows)
 
 
@@ -152,7 +154,7 @@ def load(path: str | Path = TARGETS_FILE) -> Targets:
         if spec["outcome"] not in outcomes.OUTCOMES:
             raise TargetsError(path, f"{where}.outcome",
                                f"unknown outcome {spec['outcome']!r}{suggest(str(spec['outcome']), outcomes.OUTCOMES)}")
-        for key in ("source", "measured", "mapping"):
+        for key in ("source", "measured", "mapping", *(["known_gap"] if "known_gap" in spec else [])):
             if not isinstance(spec[key], str) or not spec[key].strip():
                 raise TargetsError(path, f"{where}.{key}", "must be a non-empty text")
         observed = _number(path, f"{where}.observed", spec["observed"])
@@ -169,7 +171,7 @@ def load(path: str | Path = TARGETS_FILE) -> Targets:
         window = _window(path, f"{where}.window", spec["window"]) if "window" in spec else default_window
         facts.append(Fact(name, spec["outcome"], window, observed, (lo, hi), weight,
                           str(spec.get("population", "all SMEs")), spec["source"], spec["measured"],
-                          spec["mapping"]))
+                          spec["mapping"], spec.get("known_gap", "")))
     free = cal.get("free", [])
     if not isinstance(free, list):
         raise TargetsError(path, "calibration.free", "must be a list of parameter names")
