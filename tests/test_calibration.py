@@ -110,3 +110,37 @@ def test_calibration_recovers_known_parameters(tmp_path):
         assert (tmp_path / "cal" / name).is_file(), name
     calibrated = load_scenario(tmp_path / "cal" / "calibrated.toml")
     assert calibrated.params["le_export_value"] == pytest.approx(out["best"]["le_export_value"], rel=1e-5)
+
+
+def test_a_killed_calibration_resumes_to_the_same_result(tmp_path):
+    import json
+    import os
+    import signal
+    import time
+
+    import pandas as pd
+
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text('title = "tiny"\nextends = "baseline"\nsteps = 8\n[params]\nn_smes = 300\nwarmup_steps = 4\n')
+    path = write(tmp_path, f'[calibration]\nscenario = "{tiny}"\nseeds = 2\nwindow = [1, 8]\n'
+                           'free = ["base_exit_rate", "comp_mean"]\n' + GOOD_FACT)
+    base = [sys.executable, str(ROOT / "run.py"), "calibrate", "--targets", str(path), "--budget", "80",
+            "--workers", "2", "--quiet"]
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    proc = subprocess.Popen([*base, "--out", str(killed)], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = killed / "parts" / "moments"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("*.parquet"))) < 6:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert json.loads((killed / "manifest.json").read_text())["status"] == "running"
+    res = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", "--resume", str(killed), "--quiet",
+                          "--workers", "2"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([*base, "--out", str(clean)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(killed / "points.parquet"), pd.read_parquet(clean / "points.parquet"))
+    assert json.loads((killed / "manifest.json").read_text())["best"] == json.loads(
+        (clean / "manifest.json").read_text())["best"]

@@ -34,6 +34,10 @@ class SerialBackend:
         pass
 
 
+def _ready() -> bool:
+    return True
+
+
 class ProcessBackend:
     """Local worker processes (one per core by default)."""
 
@@ -41,6 +45,10 @@ class ProcessBackend:
         self.workers = workers
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method))
+        # Fork the workers now, before progress bars or clients start threads in this process
+        # (forking a multi-threaded process can deadlock the child).
+        for f in [self._pool.submit(_ready) for _ in range(workers)]:
+            f.result()
 
     def map_unordered(self, fn, tasks):
         pending: set[Future] = set()

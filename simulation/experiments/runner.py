@@ -21,6 +21,8 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from this one
+
 from .. import __version__, outcomes
 from ..api import run as run_model
 from ..policy import PolicyPackage
