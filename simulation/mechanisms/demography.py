@@ -116,6 +116,8 @@ def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Ma
 
     comp = _sigmoid(_scalar_logit(p["comp_mean"]) + world.skill[regions] + 0.25 * lsize + 0.6 * firm
                     + 0.5 * z[1:6])
+    comp[C["finance"]] = finance_capability(p["comp_mean"], world.skill[regions], lsize, firm, z[1 + C["finance"]],
+                                            p["finance_firm_link"])
     conn = np.empty((5, n))
     if p["conn_mean"] > 0.0:
         conn[FIRM_CONN] = _sigmoid(_scalar_logit(p["conn_mean"]) + 0.15 * lsize + 0.4 * firm
@@ -149,6 +151,23 @@ def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Ma
         demand=np.ones(n), partner=np.full(n, -1, np.int64), mapped=np.zeros(n, bool),
         support=np.zeros(n), age=np.zeros(n, np.int64),
     )
+
+
+def finance_capability(mean: float, skill: np.ndarray, lsize: np.ndarray, firm: np.ndarray, noise: np.ndarray,
+                       link: float) -> np.ndarray:
+    """Access to finance: like the other components, but tied to the firm's overall quality only by ``link``.
+
+    A micro firm's access to credit rests mostly on collateral and its bank
+    relationship, not on how well it is run, so the shared firm effect enters
+    with its own loading; the idiosyncratic part makes up the difference, so
+    the spread across firms is the same whatever the loading.
+    """
+    idiosyncratic = np.sqrt(max(_COMPONENT_VAR - link ** 2, 0.0))
+    return _sigmoid(_scalar_logit(mean) + skill + 0.25 * lsize + link * firm + idiosyncratic * noise)
+
+
+# Variance of a component's firm-level log-odds: firm effect (0.6) plus idiosyncratic part (0.5).
+_COMPONENT_VAR = 0.6 ** 2 + 0.5 ** 2
 
 
 def exit_hazard(s: SMEArrays, comp_index: np.ndarray, p: Mapping, tariff_cut: float) -> np.ndarray:
