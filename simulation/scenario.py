@@ -103,14 +103,22 @@ def find(ref: str | Path, directory: Path = SCENARIO_DIR) -> Path:
     return candidate
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_toml(path: str | Path, error: type[ScenarioError] | None = None) -> dict[str, Any]:
+    """A TOML file as data, or one ``error`` (file, key, message): missing, not text, or bad syntax."""
+    error = error or ScenarioError
+    path = Path(path)
+    if not path.is_file():
+        raise error(path, "", "no such file")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, "", f"TOML syntax error: {err}") from None
+        raise error(path, "", f"TOML syntax error: {err}") from None
     except UnicodeDecodeError:
-        raise ScenarioError(path, "", "not a text (UTF-8) file") from None
+        raise error(path, "", "not a text (UTF-8) file") from None
+
+
+_read = read_toml
 
 
 def _check_keys(path: Path, prefix: str, data: Mapping, allowed: set[str]) -> None:

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 from simulation import scenario
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def arm(name: str):
     """(package, parameter overrides) of a shipped scenario."""
     s = scenario.load(name)
     return s.package, dict(s.params)
+
+
+def kill_part_way(args: list[str], parts: Path, at_least: int, timeout: float = 120) -> None:
+    """Start ``run.py *args``, SIGKILL its whole process group once ``parts`` holds ``at_least`` files."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline and len(list(parts.glob("*.parquet"))) < at_least:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

@@ -120,11 +120,9 @@ def test_calibration_recovers_known_parameters(tmp_path):
 
 def test_a_killed_calibration_resumes_to_the_same_result(tmp_path):
     import json
-    import os
-    import signal
-    import time
 
     import pandas as pd
+    from helpers import kill_part_way
 
     tiny = tmp_path / "tiny.toml"
     tiny.write_text('title = "tiny"\nextends = "baseline"\nsteps = 8\n[params]\nn_smes = 300\nwarmup_steps = 4\n')
@@ -133,14 +131,7 @@ def test_a_killed_calibration_resumes_to_the_same_result(tmp_path):
     base = [sys.executable, str(ROOT / "run.py"), "calibrate", "--targets", str(path), "--budget", "80",
             "--workers", "2", "--quiet"]
     killed, clean = tmp_path / "killed", tmp_path / "clean"
-    proc = subprocess.Popen([*base, "--out", str(killed)], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    parts = killed / "parts" / "moments"
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(parts.glob("*.parquet"))) < 6:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_part_way([*base[2:], "--out", str(killed)], killed / "parts" / "moments", 6)
     assert json.loads((killed / "manifest.json").read_text())["status"] == "running"
     res = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", "--resume", str(killed), "--quiet",
                           "--workers", "2"], capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import kill_part_way
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,15 +133,9 @@ def test_same_seeds_same_results_whatever_the_number_of_workers(small, tmp_path)
 def test_a_killed_run_resumes_without_losing_or_repeating_runs(small, tmp_path):
     seeds = "24"
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "run", str(small["integrated"]), "--seeds", seeds,
-                             "--workers", "2", "--out", str(out), "--quiet"], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parts = out / "parts" / "summaries"
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(parts.glob("*.parquet"))) < 4:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_part_way(["run", str(small["integrated"]), "--seeds", seeds, "--workers", "2", "--out", str(out), "--quiet"],
+                  parts, 4)
     done_before = len(list(parts.glob("*.parquet")))
     assert 4 <= done_before < 24, "killed part way"
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"

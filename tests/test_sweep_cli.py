@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import kill_part_way
 
 from simulation.sensitivity import METHODS
 
@@ -112,14 +110,8 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tiny, tmp_path)
     out = tmp_path / "killed"
     args = sweep_args(tiny, "sobol", out, "--workers", "2")
     args[args.index("--samples") + 1] = "64"  # 64 x 4 = 256 runs plus the probe
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parts = out / "parts" / "results"
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(parts.glob("*.parquet"))) < 3:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_part_way(args, parts, 3)
     done = pd.concat([pd.read_parquet(p) for p in parts.glob("*.parquet")])
     total = pd.read_parquet(out / "runs.parquet")["run_id"].nunique()
     assert 0 < len(done) < total, "killed part way"

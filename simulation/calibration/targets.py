@@ -7,7 +7,6 @@ and the calibration settings under ``[calibration]``. Every problem is one
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pandas as pd
 
 from .. import outcomes
 from ..params import REGISTRY, suggest
-from ..scenario import ScenarioError
+from ..scenario import ScenarioError, read_toml
 
 TARGETS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
 
@@ -119,12 +118,7 @@ def _window(path: Path, key: str, value: Any) -> tuple[int, int]:
 def load(path: str | Path = TARGETS_FILE) -> Targets:
     """Read and check a targets file."""
     path = Path(path)
-    if not path.is_file():
-        raise TargetsError(path, "", "no such file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise TargetsError(path, "", f"not valid TOML: {err}") from None
+    data = read_toml(path, TargetsError)
     for key in data:
         if key not in ("calibration", "facts"):
             raise TargetsError(path, key, f"unknown table{suggest(key, ['calibration', 'facts'])}; "

@@ -7,7 +7,6 @@ a table of sample points and the runs (every point on the same R seeds).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from .. import outcomes
 from ..api import replicate_seeds
 from ..experiments.runner import RunSpec
 from ..params import REGISTRY, ParameterError, problem, select, suggest
-from ..scenario import Scenario, ScenarioError, load
+from ..scenario import Scenario, ScenarioError, load, read_toml
 from . import METHODS
 
 # With one seed per point, seed noise is measured on a probe: a few points
@@ -73,12 +72,7 @@ class SweepConfig:
     def from_toml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> SweepConfig:
         """Read a sweep file; ``overrides`` (from the command line) win over the file."""
         path = Path(path)
-        if not path.is_file():
-            raise SweepConfigError(path, "", "no such file")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            raise SweepConfigError(path, "", f"not valid TOML: {err}") from None
+        data = read_toml(path, SweepConfigError)
         for key in data:
             if key not in CONFIG_KEYS:
                 raise SweepConfigError(path, key, f"unknown key{suggest(key, CONFIG_KEYS)}; allowed: "
