@@ -446,11 +446,12 @@ def _print_sweep(cfg, out: dict[str, Any]) -> None:
         print(f"  {s['output']:26} not analysed: {s['reason']}")
     noisy = out["noise"][out["noise"]["noise_share"] >= 0.05]
     for r in noisy.itertuples():
-        where = r.output if pd_isna(r.year) else f"{r.output} (year {r.year})"
+        where = r.output if _isna(r.year) else f"{r.output} (year {r.year})"
         print(f"  seed noise is {r.noise_share:.0%} of the variance of {where}: {r.verdict}")
 
 
-def pd_isna(x: Any) -> bool:
+def _isna(x: Any) -> bool:
+    """NaN or None (pandas is not imported at start-up)."""
     return x is None or x != x
 
 

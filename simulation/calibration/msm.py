@@ -21,7 +21,6 @@ from scipy.optimize import minimize
 from tqdm import tqdm
 
 from .. import outcomes
-from ..api import replicate_seeds
 from ..experiments.backends import Backend
 from ..experiments.runner import RunSpec, _model_run, _tag, run_specs
 from ..experiments.store import RunStore
@@ -65,10 +64,8 @@ class Calibration:
         self._bar: tqdm | None = None
 
     def _refresh(self) -> None:
-        """Read the parts written since the last look (the store only grows while a calibration runs)."""
-        final = self.store.directory / "moments.parquet"
-        paths = sorted((self.store.parts / "moments").glob("*.parquet")) + ([final] if final.exists() else [])
-        for path in paths:
+        """Read the files written since the last look (the store only grows while a calibration runs)."""
+        for path in self.store.files(KINDS[0]):
             if path not in self._read:
                 for row in pd.read_parquet(path).to_dict("records"):
                     self._moments[row["run_id"]] = row
@@ -142,7 +139,3 @@ def _simplex(start: np.ndarray, step: float) -> np.ndarray:
         p[i] = p[i] + step if p[i] + step <= 1.0 else p[i] - step
         pts.append(p)
     return np.array(pts)
-
-
-def default_seeds(n: int, root: int = 0) -> list[int]:
-    return replicate_seeds(n, root=root)

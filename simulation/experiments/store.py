@@ -18,6 +18,13 @@ import pandas as pd
 KINDS = ("timeseries", "regions", "summaries")
 
 
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` to ``path`` atomically: a reader sees the old file or the whole new one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
 class RunStore:
     """Results of one invocation, in ``directory``, as tables of the given ``kinds``."""
 
@@ -35,27 +42,23 @@ class RunStore:
         for kind in self.kinds:
             path = self._part(kind, key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
-            tables[kind].to_parquet(tmp, index=False)
-            os.replace(tmp, path)
+            write_parquet(tables[kind], path)
+
+    def files(self, kind: str) -> list[Path]:
+        """The files holding runs of one kind: the consolidated table, if any, then the parts."""
+        final = self.directory / f"{kind}.parquet"
+        return ([final] if final.exists() else []) + sorted((self.parts / kind).glob("*.parquet"))
 
     def completed(self) -> set[str]:
         """Run ids already stored (in parts or in the consolidated marker table)."""
         done: set[str] = set()
-        for part in (self.parts / self.marker).glob("*.parquet"):
-            done |= set(pd.read_parquet(part, columns=["run_id"])["run_id"])
-        final = self.directory / f"{self.marker}.parquet"
-        if final.exists():
-            done |= set(pd.read_parquet(final, columns=["run_id"])["run_id"])
+        for path in self.files(self.marker):
+            done |= set(pd.read_parquet(path, columns=["run_id"])["run_id"])
         return done
 
     def read(self, kind: str) -> pd.DataFrame:
         """All runs of one kind: consolidated table plus any parts not yet consolidated."""
-        frames = []
-        final = self.directory / f"{kind}.parquet"
-        if final.exists():
-            frames.append(pd.read_parquet(final))
-        frames += [pd.read_parquet(p) for p in sorted((self.parts / kind).glob("*.parquet"))]
+        frames = [pd.read_parquet(p) for p in self.files(kind)]
         if not frames:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True)
@@ -71,9 +74,7 @@ class RunStore:
             table = table.drop_duplicates(subset=[k for k in ("run_id", "step", "region") if k in table.columns])
             table = table.sort_values(keys, kind="stable").reset_index(drop=True)
             path = self.directory / f"{kind}.parquet"
-            tmp = path.with_name(f".{path.name}.tmp")
-            table.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
+            write_parquet(table, path)
             written[kind] = path
             if csv:
                 table.to_csv(self.directory / f"{kind}.csv", index=False)

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import outcomes
 from ..experiments.backends import Backend
 from ..experiments.runner import chunk_size, evaluate, run_specs
-from ..experiments.store import RunStore
+from ..experiments.store import RunStore, write_parquet
 from ..params import REGISTRY
 from . import analysis
 from .design import Design, SweepConfig, build
@@ -26,17 +26,11 @@ from .design import Design, SweepConfig, build
 RESULT_KINDS = ("results",)
 
 
-def _atomic_parquet(table: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    table.to_parquet(tmp, index=False)
-    tmp.replace(path)
-
-
 def prepare(cfg: SweepConfig, folder: Path) -> Design:
     """Draw the design and write the sample and the run plan (before any run)."""
     design = build(cfg)
-    _atomic_parquet(design.points, folder / "samples.parquet")
-    _atomic_parquet(design.runs, folder / "runs.parquet")
+    write_parquet(design.points, folder / "samples.parquet")
+    write_parquet(design.runs, folder / "runs.parquet")
     return design
 
 
@@ -75,7 +69,7 @@ def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, A
                                         options=options)
     noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds)
     points = design.points.merge(means.reset_index(), on="point", how="left")
-    _atomic_parquet(points, folder / "point_means.parquet")
+    write_parquet(points, folder / "point_means.parquet")
     indices.to_csv(folder / "indices.csv", index=False)
     noise.to_csv(folder / "seed_noise.csv", index=False)
     meanings = {k: o.meaning for k, o in outcomes.OUTCOMES.items()}
