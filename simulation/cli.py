@@ -359,7 +359,7 @@ def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .sensitivity import sweep
-    from .sensitivity.design import SweepConfig
+    from .sensitivity.design import SweepConfig, build
 
     if args.resume:
         return _resume_sweep(args)
@@ -371,11 +371,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         cfg.validate()
     scenario = cfg.load_scenario()
     steps = cfg.steps or scenario.steps
-    _check_out(args.out)  # before starting any cluster
+    _check_out(args.out)  # before drawing the sample or starting any cluster
+    design = build(cfg)   # before the folder, so a sample size the method rejects leaves nothing behind
     backend = _sweep_backend(args)
     try:
         folder = _new_folder("sweep", [scenario.name, cfg.method], args.out)
-        design = sweep.prepare(cfg, folder)
+        sweep.prepare(design, folder)
     except BaseException:
         backend.close()
         raise

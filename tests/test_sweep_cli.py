@@ -98,7 +98,8 @@ def test_bad_sweep_input_is_one_clear_error_and_no_folder(tiny, tmp_path):
     for args, needle in ((["--method", "sobel"], "--method: unknown method 'sobel' (did you mean 'sobol'?)"),
                          (["--params", "competitivenes"], "--params: 'competitivenes' is neither"),
                          (["--outputs", "exporter"], "--outputs: unknown outcome 'exporter'"),
-                         (["--option", "levels=x", "--method", "morris"], "--option levels: levels must be a whole number")):
+                         (["--option", "levels=x", "--method", "morris"], "--option levels: levels must be a whole number"),
+                         (["--method", "fast", "--samples", "10"], "--samples: eFAST needs N > 4 M^2 = 64")):
         res = cli("sweep", str(tiny), *args, "--out", str(out))
         assert res.returncode == 2, (args, res.stderr)
         assert needle in res.stderr, res.stderr

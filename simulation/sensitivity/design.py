@@ -159,12 +159,7 @@ class SweepConfig:
             raise SweepConfigError(src, "outputs", str(err)) from None
         if not isinstance(self.options, dict):
             raise SweepConfigError(src, "options", "must be a table of method options")
-        options = self.method_options()
-        module = self.method_module()
-        try:  # the sampler knows its own size rules (e.g. eFAST needs N > 4 M^2)
-            module.sample(self.problem(), self.samples, seed=self.seed, options=options)
-        except ValueError as err:
-            raise SweepConfigError(src, "samples", str(err)) from None
+        self.method_options()
         try:
             self.load_scenario()
         except ScenarioError as err:
@@ -196,11 +191,17 @@ class Design:
 
 
 def build(cfg: SweepConfig) -> Design:
-    """Draw the sample and make the runs: every point on the same seeds (plus the probe if one seed)."""
+    """Draw the sample and make the runs: every point on the same seeds (plus the probe if one seed).
+
+    A sample size the method cannot use is a SweepConfigError naming ``samples``.
+    """
     scenario = cfg.load_scenario()
     module = cfg.method_module()
     prob = cfg.problem()
-    X = module.sample(prob, cfg.samples, seed=cfg.seed, options=cfg.method_options())
+    try:  # the sampler knows its own size rules (e.g. eFAST needs N > 4 M^2)
+        X = module.sample(prob, cfg.samples, seed=cfg.seed, options=cfg.method_options())
+    except ValueError as err:
+        raise SweepConfigError(cfg.source, "samples", str(err)) from None
     values = pd.DataFrame(X, columns=prob["names"])
     for name in prob["names"]:
         if REGISTRY[name].kind is int:

@@ -26,12 +26,10 @@ from .design import Design, SweepConfig, build
 RESULT_KINDS = ("results",)
 
 
-def prepare(cfg: SweepConfig, folder: Path) -> Design:
-    """Draw the design and write the sample and the run plan (before any run)."""
-    design = build(cfg)
+def prepare(design: Design, folder: Path) -> None:
+    """Write the sample and the run plan (before any run)."""
     write_parquet(design.points, folder / "samples.parquet")
     write_parquet(design.runs, folder / "runs.parquet")
-    return design
 
 
 def check_resumable(cfg: SweepConfig, folder: Path) -> Design:
