@@ -37,8 +37,8 @@ def per_seed_moments(targets: Targets, scenario: Scenario, params: dict[str, Any
                      store: RunStore, backend: Backend, quiet: bool = True) -> pd.DataFrame:
     """Each fact's model quantity on every seed, at ``params`` (on top of the scenario)."""
     specs = [RunSpec.make(scenario, s, targets.steps, extra_params=params) for s in seeds]
-    facts = tuple((f.name, f.outcome, f.window) for f in targets.facts)
-    run_specs(specs, store, backend, quiet=quiet, label="check facts", work=functools.partial(measure, facts=facts),
+    run_specs(specs, store, backend, quiet=quiet, label="check facts",
+              work=functools.partial(measure, facts=targets.measures),
               chunk=max(1, len(specs) // (4 * backend.workers)))
     table = store.read("moments").drop_duplicates("run_id").set_index("run_id")
     return table.loc[[s.run_id for s in specs]].reset_index()

@@ -57,7 +57,6 @@ class Calibration:
         self.names = list(self.targets.free)
         self.bounds = np.array([self.targets.bounds.get(n, REGISTRY[n].sweep_bounds) for n in self.names],
                                dtype=float)
-        self.facts = tuple((f.name, f.outcome, f.window) for f in self.targets.facts)
         self.history: list[dict[str, Any]] = []
         self._moments: dict[str, dict[str, float]] = {}
         self._read: set[Path] = set()
@@ -86,7 +85,7 @@ class Calibration:
         flat = [s for group in specs_by_point for s in group]
         single = len(points) == 1  # a local step: one bar over all steps (see run) instead of one per step
         run_specs(flat, self.store, self.backend, quiet=self.quiet or single, label=f"calibrate ({stage})",
-                  work=functools.partial(measure, facts=self.facts),
+                  work=functools.partial(measure, facts=self.targets.measures),
                   chunk=max(1, min(len(self.seeds), len(flat) // (2 * self.backend.workers))))
         self._refresh()
         names = [f.name for f in self.targets.facts]

@@ -72,6 +72,11 @@ class Targets:
         """Quarters a run needs to measure every fact."""
         return max(f.window[1] for f in self.facts)
 
+    @property
+    def measures(self) -> tuple[tuple[str, str, tuple[int, int]], ...]:
+        """(fact, outcome, window) of every fact: plain data a worker process can take."""
+        return tuple((f.name, f.outcome, f.window) for f in self.facts)
+
     def simulate(self, ts: pd.DataFrame) -> dict[str, float]:
         return {f.name: f.simulate(ts) for f in self.facts}
 
