@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the tables of docs/ODD.md from the registry and the catalogue.
+"""Regenerate the tables of docs/ODD.md from the registry, the catalogue and the classroom levers.
 
     python docs/tables.py          # rewrite docs/ODD.md in place
     python docs/tables.py --check  # exit 1 if docs/ODD.md is out of date
@@ -11,10 +11,11 @@ import re
 import sys
 from pathlib import Path
 
-from simulation import params, policy
+from simulation import levers, params, policy
 
 ODD = Path(__file__).with_name("ODD.md")
-TABLES = {"PARAMETERS": params.markdown_table, "INSTRUMENTS": policy.markdown_table}
+TABLES = {"PARAMETERS": params.markdown_table, "INSTRUMENTS": policy.markdown_table,
+          "LEVERS": levers.markdown_table}
 
 
 def render(text: str) -> str:

@@ -1,6 +1,6 @@
 """The command line: ``python run.py COMMAND ...`` (also installed as ``sme-sim``).
 
-Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``calibrate``, ``check-facts``. Every input is checked
+Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``calibrate``, ``check-facts``, ``demo``. Every input is checked
 before anything is written; a bad input ends with one clear message and exit
 code 2. Each invocation writes a new folder under ``outputs/``.
 """
@@ -562,6 +562,57 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# Where Solara's asset proxy would fetch files it does not hold: the discard port
+# on this machine, so a missing asset fails the same way online and offline
+# instead of quietly needing the internet in class.
+OFFLINE_CDN = "http://127.0.0.1:9/"
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in [1, 65535], got {value}")
+    return value
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The classroom app: Solara serves it, with every asset from this machine."""
+    import socket
+
+    extra = []
+    for ref in args.scenario or []:
+        extra.append(str(load(ref).path))  # a bad file stops here, with its key named
+    try:
+        from .app import EXTRA_ENV
+    except ImportError as err:
+        raise UsageError(f"the classroom app needs the 'demo' extra ({err.name} is missing): "
+                         f"pip install -e '.[demo]'") from None
+    with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as err:
+            raise UsageError(f"--port {args.port} on --host {args.host} cannot be used ({err.strerror}); "
+                             f"choose another port") from None
+    os.environ[EXTRA_ENV] = os.pathsep.join(extra)
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_ASSETS_CDN", OFFLINE_CDN)
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
+    print(f"Classroom app: {url}  (open it in a browser; Ctrl+C stops the server)", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"note: --host {args.host} lets other machines on the network open the app", flush=True)
+    from solara.__main__ import cli as solara_cli
+    try:
+        solara_cli(["run", "simulation.app", "--host", args.host, "--port", str(args.port), "--production",
+                     "--no-open", "--no-check-version", "--log-level", "warning"], standalone_mode=False)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -678,6 +729,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, help="worker processes")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_check_facts)
+
+    p = sub.add_parser("demo", help="the classroom app in a browser (needs the 'demo' extra)", formatter_class=raw,
+                       description="Serve the classroom app: the model live, lessons for H1-H4 and "
+                                   "liberalization, levers as sliders. Works without internet.",
+                       epilog="examples:\n  python run.py demo\n  python run.py demo --port 8800\n"
+                              "  python run.py demo --scenario my/scenario.toml")
+    p.add_argument("--port", type=_port, default=8765, help="port to serve on (default 8765)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for the whole network)")
+    p.add_argument("--scenario", action="append", metavar="FILE",
+                   help="add a scenario file to the app's scenario list (may be repeated)")
+    p.set_defaults(func=cmd_demo)
     return ap
 
 

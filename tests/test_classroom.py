@@ -1,0 +1,264 @@
+"""Classroom levers, lessons and the app's controls: everything maps onto the registry and the scenarios."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation import levers
+from simulation.classroom import ClassroomModel, network_view, parse_seed, reference_run
+from simulation.lessons import LESSON_DIR, LessonError, load_lesson, load_lessons
+from simulation.params import REGISTRY
+from simulation.policy import CATALOGUE
+from simulation.scenario import load, scenario_names
+
+SMALL = {"comp_mean": 0.3}  # a world lever moved, so tests can also check the reference follows it
+
+
+# --- levers ------------------------------------------------------------------------
+
+def test_every_lever_maps_to_a_registry_parameter_or_a_scenario_entry():
+    for name, lever in levers.LEVERS.items():
+        if isinstance(lever, levers.ParameterLever):
+            assert name in REGISTRY
+            for s in map(load, scenario_names()):  # the sweep range, widened only to hold a scenario's value
+                lo, hi = lever.bounds(s)
+                assert lo <= REGISTRY[name].sweep_bounds[0] and hi >= REGISTRY[name].sweep_bounds[1]
+                assert REGISTRY[name].low <= lo <= s.resolved_params[name] <= hi <= REGISTRY[name].high
+        elif isinstance(lever, (levers.Toggle, levers.Regulation)):
+            assert lever.instrument in CATALOGUE
+            assert lever.template in scenario_names()
+            assert any(e.instrument == lever.instrument for e in load(lever.template).package.entries), name
+        elif isinstance(lever, levers.BudgetScale):
+            assert any(getattr(i, lever.attribute) == lever.value and i.mode != "regulatory"
+                       for i in CATALOGUE.values()), name
+        else:
+            assert isinstance(lever, levers.Delivery)
+    # Levers are keyword arguments of the model next to the registry's names: no clash with other keys.
+    assert not {"source", "reference", "seed", "scenario"} & set(levers.LEVERS)
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_levers_at_the_scenarios_values_change_nothing(name):
+    s = load(name)
+    assert levers.apply(s, levers.read(s)) is s
+    assert levers.moved(s, levers.read(s)) == {}
+
+
+def test_each_lever_moves_what_it_names():
+    base = load("baseline")
+    budget = {e.instrument: e.budget for e in base.package.entries}
+
+    doubled = levers.apply(base, {"budget_strengthening": 2.0})
+    assert {e.instrument: e.budget for e in doubled.package.entries} == {k: 2 * v for k, v in budget.items()}
+
+    micro = levers.apply(base, {"budget_micro": 0.0})  # capacity training is the micro-level programme here
+    assert {e.instrument: e.budget for e in micro.package.entries}["capacity_training"] == 0.0
+    assert {e.instrument: e.budget for e in micro.package.entries}["export_promotion"] == budget["export_promotion"]
+
+    mapped = levers.apply(base, {"mapping_study": True})
+    template = next(e for e in load("integrated").package.entries if e.instrument == "mapping_study")
+    assert template in mapped.package.entries
+
+    off = levers.apply(load("integrated"), {"mapping_study": False})
+    assert not any(e.instrument == "mapping_study" for e in off.package.entries)
+
+    cut = levers.apply(base, {"liberalization": 0.5})
+    tariff = next(e for e in cut.package.entries if e.instrument == "trade_liberalization")
+    assert tariff.start == 12  # timing from scenarios/liberalization_only.toml
+    assert levers.read(cut)["liberalization"] == pytest.approx(0.5)
+
+    local = levers.apply(base, {"delivery": "local"})
+    assert {e.deliverer for e in local.package.entries} == {"local"}
+
+    coordinated = levers.apply(base, {"coordination": 0.9, "comp_mean": 0.4})
+    assert coordinated.params["coordination"] == 0.9 and coordinated.params["comp_mean"] == 0.4
+
+
+def test_regulation_levers_read_what_the_scenarios_enforce():
+    assert levers.read(load("alliances_on"))["alliance_framework"] == pytest.approx(0.5)
+    assert levers.read(load("alliances_on"))["performance_requirements"] == pytest.approx(0.5)
+    assert levers.read(load("liberalization_only"))["liberalization"] == pytest.approx(1.0)
+    off = levers.apply(load("alliances_on"), {"alliance_framework": 0.0, "performance_requirements": 0.0})
+    assert levers.read(off)["alliance_framework"] == 0.0
+    assert not any(e.spec.mode == "regulatory" for e in off.package.entries)
+
+
+def test_bad_lever_values_are_named():
+    with pytest.raises(levers.LeverError, match="budget_precondition.*\\[0.0, 3.0\\]"):
+        levers.check({"budget_precondition": 7})
+    with pytest.raises(levers.LeverError, match="unknown lever 'coordinaton'.*did you mean 'coordination'"):
+        levers.check({"coordinaton": 0.5})
+    with pytest.raises(levers.LeverError, match="delivery"):
+        levers.check({"delivery": "regional"})
+    with pytest.raises(levers.LeverError, match="comp_mean"):
+        levers.check({"comp_mean": 2.0})
+
+
+# --- lessons -------------------------------------------------------------------------
+
+def test_five_lessons_one_per_hypothesis_and_liberalization():
+    lessons = load_lessons()
+    assert [x.hypothesis for x in lessons] == ["H1", "H2", "H3", "H4", "liberalization"]
+    for lesson in lessons:
+        assert load(lesson.scenario) and load(lesson.reference)
+        assert lesson.scenario != lesson.reference  # the faint line shows a different policy
+        levers.check(lesson.levers)
+        for text in (lesson.claim, lesson.change, lesson.look_for):
+            assert len(text) > 60 and "\n" not in text
+
+
+def test_lesson_texts_name_only_levers_that_exist():
+    """A lesson that tells students to move 'X' must have a control labelled X."""
+    labels = {lv.label.split(" (")[0] for lv in levers.LEVERS.values()}
+    for lesson in load_lessons():
+        quoted = [q for i, q in enumerate(lesson.change.split("'")) if i % 2 == 1]
+        quoted += [q for i, q in enumerate(lesson.look_for.split("'")) if i % 2 == 1]
+        titles = {load(n).title for n in scenario_names()}
+        for q in quoted:
+            assert q in labels or q in titles, (lesson.name, q)
+
+
+def test_bad_lesson_files_are_named(tmp_path):
+    good = (LESSON_DIR / "h1_fragmentation.toml").read_text()
+    cases = {
+        "scenario": (good.replace('scenario = "fragmented"', 'scenario = "fragmentd"'), "scenario"),
+        "lever": (good + '\n[levers]\ncoordinaton = 0.5\n', "levers.coordinaton"),
+        "value": (good + '\n[levers]\ncoordination = 5.0\n', "levers.coordination"),
+        "key": (good + '\nexercise = "x"\n', "exercise"),
+        "missing": (good.replace('hypothesis = "H1"', ''), "hypothesis"),
+    }
+    for label, (text, key) in cases.items():
+        path = tmp_path / f"{label}.toml"
+        path.write_text(text)
+        with pytest.raises(LessonError) as err:
+            load_lesson(path)
+        assert err.value.key == key and str(path) in str(err.value), label
+
+
+# --- the classroom model ----------------------------------------------------------------
+
+def test_untouched_levers_run_exactly_the_scenario_and_match_the_reference():
+    m = ClassroomModel("integrated", seed="3", n_smes=300)
+    for _ in range(6):
+        m.step()
+    ts = m.timeseries()
+    ref = reference_run(m.reference_scenario, m.p, m.seed, m.horizon)
+    assert m.changes == {}
+    for column in ("exporters", "n_precondition", "budget_spent", "alliances"):
+        np.testing.assert_array_equal(ts[column].to_numpy(), ref[column].to_numpy()[: len(ts)])
+
+
+def test_reference_is_the_reference_policy_in_the_live_world():
+    m = ClassroomModel("fragmented", reference="integrated", seed="2", comp_mean=0.4)
+    assert m.changes == {"comp_mean": (load("fragmented").resolved_params["comp_mean"], 0.4)}
+    ref = m.reference_ts
+    assert ref["budget_precondition"].sum() > 0  # integrated maps and raises awareness; fragmented does not
+    again = ClassroomModel("integrated", seed="2", comp_mean=0.4)
+    for _ in range(m.horizon):
+        again.step()
+    np.testing.assert_array_equal(again.timeseries()["exporters"], ref["exporters"])
+
+
+def test_seed_text():
+    assert parse_seed(" 42 ") == (42, "")
+    seed, notice = parse_seed("forty")
+    assert seed == 0 and "forty" in notice
+    assert ClassroomModel("baseline", seed="x", n_smes=100).notice
+
+
+def test_network_view_is_stable_and_consistent():
+    m = ClassroomModel("alliances_on", seed="1")
+    for _ in range(8):
+        m.step()
+    net = m.network()
+    s = m.sme
+    assert len(net.sme_rows) <= 150 and len(net.le_xy) == m.le.n
+    # every alliance edge is a real alliance, and every allied SME of the sample is drawn with it
+    for i, j in net.alliances:
+        assert s.partner[net.sme_rows[i]] == j
+    assert len(net.alliances) == int((s.partner[net.sme_rows] >= 0).sum())
+    for i, j in net.ties:
+        a, b = net.sme_rows[i], net.sme_rows[j]
+        assert s.region[a] == s.region[b] and s.sector[a] == s.sector[b]
+    # positions depend on the row and stage only: the same call gives the same picture
+    again = network_view(m, m._sample_rows)
+    np.testing.assert_array_equal(again.sme_xy, net.sme_xy)
+    inner = net.sme_stage >= 2
+    if inner.any() and (~inner).any():
+        radius = np.hypot(*net.sme_xy.T)
+        assert radius[inner].max() < radius[~inner].min() + 0.13  # exporters sit nearer the lead firms
+
+
+_lever_values = st.fixed_dictionaries({
+    name: (st.booleans() if isinstance(lv, levers.Toggle)
+           else st.sampled_from(lv.choices) if isinstance(lv, levers.Delivery)
+           else st.floats(*lv.bounds(load("integrated")), allow_nan=False) if isinstance(lv, levers.ParameterLever)
+           else st.floats(lv.low, lv.high, allow_nan=False))
+    for name, lv in levers.LEVERS.items()})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=_lever_values, scenario=st.sampled_from(scenario_names()))
+def test_no_combination_of_controls_breaks_the_model(values, scenario):
+    m = ClassroomModel(scenario, seed="5", n_smes=150, **values)
+    for _ in range(3):
+        m.step()
+    ts = m.timeseries()
+    assert len(ts) == 4 and (ts["n_smes"] == m.sme.n).all()
+    assert np.isfinite(ts["export_participation"]).all()
+    assert m.live.package.total_budget >= 0
+
+
+def test_mesa_scenario_argument_from_solaraviz_reset_is_ignored():
+    """Mesa 3.5's SolaraViz adds its own ``scenario`` object when it rebuilds the model."""
+    m = ClassroomModel("baseline", seed="1", scenario=object(), n_smes=100)
+    assert m.source.name == "baseline"
+
+
+# --- the app's controls (imports Solara) ---------------------------------------------------
+
+def test_app_controls_are_the_levers_with_registry_ranges():
+    app = pytest.importorskip("simulation.app")  # skipped only where the 'demo' extra is missing
+    from simulation.lessons import load_lessons
+
+    for preset in [app.Preset(), *(app.Preset(scenario=x.scenario, reference=x.reference, lesson=x.name,
+                                              levers=x.levers) for x in load_lessons())]:
+        params = app.model_params(preset)
+        controls = {k: v for k, v in params.items() if isinstance(v, dict)}
+        assert set(controls) == {"seed", *levers.LEVERS}
+        for name, c in controls.items():
+            lever = levers.LEVERS.get(name)
+            if isinstance(lever, levers.ParameterLever):
+                assert (c["min"], c["max"]) == lever.bounds(load(preset.scenario))
+                assert REGISTRY[name].low <= c["min"] <= c["value"] <= c["max"] <= REGISTRY[name].high
+            if "min" in c:
+                assert c["min"] <= c["value"] <= c["max"], name
+        kwargs = app.model_kwargs(params)
+        model = ClassroomModel(**{**kwargs, "n_smes": 100})
+        assert model.changes == levers.moved(load(preset.scenario), preset.levers)
+
+
+def test_the_scenario_picker_lists_extra_files(monkeypatch, tmp_path):
+    app = pytest.importorskip("simulation.app")  # skipped only where the 'demo' extra is missing
+
+    mine = tmp_path / "mine.toml"
+    mine.write_text('title = "Mine"\nextends = "integrated"\n[params]\ncoordination = 0.5\n')
+    monkeypatch.setenv(app.EXTRA_ENV, str(mine))
+    assert app.scenario_choices()[-1] == str(mine)
+    params = app.model_params(app.Preset(scenario=str(mine)))
+    assert params["coordination"]["value"] == 0.5
+
+
+def test_figures_draw_for_every_lesson():
+    from simulation.views import FIGURES
+
+    for lesson in load_lessons():
+        m = ClassroomModel(lesson.scenario, reference=lesson.reference, seed="1", n_smes=200, **lesson.levers)
+        m.step()
+        for name, draw in FIGURES.items():
+            fig = draw(m)
+            assert fig.axes, name
+
