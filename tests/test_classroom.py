@@ -262,3 +262,30 @@ def test_figures_draw_for_every_lesson():
             fig = draw(m)
             assert fig.axes, name
 
+
+
+def test_demo_command_rejects_bad_input_with_one_line(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    def demo(*args):
+        return subprocess.run([sys.executable, str(ROOT / "run.py"), "demo", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+
+    missing = demo("--scenario", str(tmp_path / "missing.toml"))
+    assert missing.returncode == 2 and "missing.toml: no such scenario file" in missing.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n[params]\ncomp_man = 0.3\n')
+    typo = demo("--scenario", str(bad))
+    assert typo.returncode == 2 and "params.comp_man" in typo.stderr and "did you mean 'comp_mean'" in typo.stderr
+    assert demo("--port", "70000").returncode == 2
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = demo("--port", str(busy.getsockname()[1]))
+    assert taken.returncode == 2 and "cannot be used" in taken.stderr
+    for r in (missing, typo, taken):
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
