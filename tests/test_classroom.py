@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -200,7 +201,7 @@ _lever_values = st.fixed_dictionaries({
     for name, lv in levers.LEVERS.items()})
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=_lever_values, scenario=st.sampled_from(scenario_names()))
 def test_no_combination_of_controls_breaks_the_model(values, scenario):
     m = ClassroomModel(scenario, seed="5", n_smes=150, **values)
@@ -210,6 +211,10 @@ def test_no_combination_of_controls_breaks_the_model(values, scenario):
     assert len(ts) == 4 and (ts["n_smes"] == m.sme.n).all()
     assert np.isfinite(ts["export_participation"]).all()
     assert m.live.package.total_budget >= 0
+    from simulation.views import FIGURES
+
+    for draw in FIGURES.values():  # every chart draws whatever the controls say
+        draw(m).savefig(io.BytesIO(), format="png", dpi=20)
 
 
 def test_mesa_scenario_argument_from_solaraviz_reset_is_ignored():
