@@ -8,7 +8,7 @@ Prints:
   1. building the model a lesson starts from (the live model plus its
      reference run), for each lesson;
   2. one quarter on the server, split into the model's step and each chart
-     (drawing plus PNG encoding), median over the horizon;
+     (drawing plus encoding, as the app sends it), median over the horizon;
   3. with Chromium and Playwright: from a click on Step until every chart in
      the browser shows the new quarter, median over 10 clicks.
 Never used in tests: machines are shared and noisy, so read ratios.
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 import simulation as sim  # noqa: E402
 from simulation.classroom import ClassroomModel  # noqa: E402
 from simulation.lessons import load_lessons  # noqa: E402
-from simulation.views import FIGURES  # noqa: E402
+from simulation.views import FIGURES, SAVE  # noqa: E402
 
 
 def build_times() -> list[tuple[str, float]]:
@@ -49,20 +49,20 @@ def build_times() -> list[tuple[str, float]]:
 
 
 def quarter_split() -> dict[str, float]:
-    """Median seconds per quarter: the model's step and each chart (draw + PNG, as the app sends it)."""
+    """Median seconds per quarter: the model's step and each chart (drawn and encoded as the app sends it)."""
     lesson = load_lessons()[0]
     model = ClassroomModel(lesson.scenario, reference=lesson.reference, seed="1")
     times: dict[str, list[float]] = {"model step": [], **{name: [] for name in FIGURES}}
     for _ in range(2):  # the first drawings load fonts
         for draw in FIGURES.values():
-            draw(model).savefig(io.BytesIO(), format="png")
+            draw(model).savefig(io.BytesIO(), **SAVE)
     while model.running:
         t = time.perf_counter()
         model.step()
         times["model step"].append(time.perf_counter() - t)
         for name, draw in FIGURES.items():
             t = time.perf_counter()
-            draw(model).savefig(io.BytesIO(), format="png", pil_kwargs={"compress_level": 1})
+            draw(model).savefig(io.BytesIO(), **SAVE)
             times[name].append(time.perf_counter() - t)
     return {k: statistics.median(v) for k, v in times.items()}
 

@@ -27,7 +27,7 @@ from . import levers  # noqa: E402
 from .classroom import ClassroomModel  # noqa: E402
 from .lessons import Lesson, load_lessons  # noqa: E402
 from .scenario import ScenarioError, load, scenario_names  # noqa: E402
-from .views import FIGURES  # noqa: E402
+from .views import FIGURES, SAVE  # noqa: E402
 
 TITLE = "SME internationalization: a classroom model"
 SAME_AS_LIVE = "(the live scenario, levers untouched)"
@@ -185,8 +185,7 @@ def _chart(name: str):
     def Chart(model: ClassroomModel) -> solara.Element:
         figure = draw(model)
         # Keyed on the model and its quarter: a re-render without a new quarter reuses the image.
-        return solara.FigureMatplotlib(figure, format="png", dependencies=[model, model.steps],
-                                       pil_kwargs={"compress_level": 1})
+        return solara.FigureMatplotlib(figure, dependencies=[model, model.steps], **SAVE)
 
     Chart.__name__ = f"{name.capitalize()}Chart"
     return Chart

@@ -23,6 +23,9 @@ STAGE_COLOURS = {"precondition": "#cfcfcf", "strengthening": "#9ecae1", "exporti
                  "gvc": "#08306b"}
 FAINT = {"alpha": 0.45, "linestyle": "--", "linewidth": 1.4}
 SIZE = (6.4, 3.4)  # inches at 100 dpi: two charts side by side on a 1280-pixel projector
+# How the app sends a chart: SVG stays sharp on any projector and encodes faster than PNG
+# (text becomes paths, so no font has to be on the students' machines).
+SAVE = {"format": "svg"}
 
 
 def _figure(left: float = 0.09, right: float = 0.98, bottom: float = 0.15, top: float = 0.9,
