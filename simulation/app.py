@@ -22,6 +22,7 @@ os.environ.setdefault("SOLARA_CHECK_HOOKS", "off")
 
 import solara  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
+from mesa.visualization.utils import update_counter  # noqa: E402
 
 from . import levers  # noqa: E402
 from .classroom import ClassroomModel  # noqa: E402
@@ -67,7 +68,7 @@ def _slider(lever: Any, value: Any, scenario) -> dict[str, Any]:
     if isinstance(lever, levers.Delivery):
         return {"type": "Select", "value": value, "values": list(lever.choices), "label": lever.label}
     if isinstance(lever, levers.ParameterLever):
-        low, high = lever.bounds(scenario)
+        low, high = lever.bounds(scenario, value)
         kind = "SliderInt" if lever.parameter.kind is int else "SliderFloat"
     else:
         low, high = lever.low, lever.high
@@ -182,12 +183,13 @@ def LessonView(model: ClassroomModel) -> solara.Element:
 def _chart(name: str):
     draw = FIGURES[name]
 
+    @solara.component
     def Chart(model: ClassroomModel) -> solara.Element:
-        figure = draw(model)
-        # Keyed on the model and its quarter: a re-render without a new quarter reuses the image.
-        return solara.FigureMatplotlib(figure, dependencies=[model, model.steps], **SAVE)
+        update_counter.get()  # SolaraViz bumps it after each step
+        # One drawing per model and quarter, however often the page re-renders.
+        figure = solara.use_memo(lambda: draw(model), [model, model.t])
+        return solara.FigureMatplotlib(figure, dependencies=[model, model.t], **SAVE)
 
-    Chart.__name__ = f"{name.capitalize()}Chart"
     return Chart
 
 

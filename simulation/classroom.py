@@ -13,8 +13,9 @@ Nothing here imports Solara: the tests and the benchmark use it directly.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
-import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,36 +37,53 @@ TIE_THRESHOLD = 0.5    # network ties above which two SMEs of one cluster count 
 def parse_seed(text: Any) -> tuple[int, str]:
     """A seed typed in a text box: (seed, '') or (0, why the text was not used)."""
     raw = str(text).strip()
-    if raw.isdigit() and int(raw) < 2**63:
-        return int(raw), ""
+    try:
+        value = int(raw) if raw.isascii() else -1  # int() takes "+3", " 3" and other scripts' digits too
+    except ValueError:
+        value = -1
+    if raw.isdigit() and 0 <= value < 2**63:
+        return value, ""
     return 0, f"Seed {raw!r} is not a whole number from 0 up; seed 0 is used."
 
 
-@functools.lru_cache(maxsize=32)
-def _reference(path: str, world: tuple[tuple[str, Any], ...], seed: int, steps: int) -> pd.DataFrame:
-    scenario = load(path)
-    params = {**scenario.params, **dict(world)}
-    return run(scenario.package, seed=seed, steps=steps, regions=False, **params).timeseries
+_REFERENCES: collections.OrderedDict[tuple, pd.DataFrame] = collections.OrderedDict()
+_CACHED = 32
 
 
 def reference_run(reference: Scenario, live_params: dict[str, Any], seed: int, steps: int) -> pd.DataFrame:
-    """The reference scenario's time series in the live run's world, on the live run's seed (cached)."""
-    world = tuple(sorted((k, v) for k, v in live_params.items() if REGISTRY[k].group != "policy"))
-    return _reference(str(reference.path), world, seed, steps)
+    """The reference scenario's time series in the live run's world, on the live run's seed.
+
+    Cached on the scenario's content (not its file name), so editing a
+    scenario file between two runs never shows a stale reference.
+    """
+    world = {k: v for k, v in live_params.items() if REGISTRY[k].group != "policy"}
+    key = (json.dumps(reference.to_dict(), sort_keys=True, default=str), tuple(sorted(world.items())), seed, steps)
+    if key in _REFERENCES:
+        _REFERENCES.move_to_end(key)
+        return _REFERENCES[key]
+    params = {**reference.params, **world}
+    ts = run(reference.package, seed=seed, steps=steps, regions=False, **params).timeseries
+    _REFERENCES[key] = ts
+    while len(_REFERENCES) > _CACHED:
+        _REFERENCES.popitem(last=False)
+    return ts
+
+
+# Keywords Mesa's SolaraViz may add when it rebuilds a model on Reset (3.5 adds
+# its experimental ``scenario``); the app's own controls are levers and the seed.
+_MESA_KEYWORDS = ("scenario", "rng", "simulator")
 
 
 class ClassroomModel(SMEModel):
     """A scenario with classroom levers moved, and the reference run it is drawn against."""
 
     def __init__(self, source: str = "baseline", reference: str = "", seed: Any = 1, **kwargs: Any) -> None:
-        # Mesa 3.5's SolaraViz adds its own experimental Scenario object on reset; levers are all we read.
-        kwargs.pop("scenario", None)
-        self.source = load(source)
-        # Registry parameters that are not levers (n_smes, say) set the scenario's world quietly.
+        for key in _MESA_KEYWORDS:
+            kwargs.pop(key, None)
+        # Registry parameters that are not levers (n_smes, say) set the world of both runs.
         fixed = {k: kwargs.pop(k) for k in list(kwargs) if k not in levers.LEVERS and k in REGISTRY}
-        if fixed:
-            self.source = dataclasses.replace(self.source, params={**self.source.params, **fixed})
-        self.reference_scenario = load(reference) if reference else self.source
+        self.source = _with_params(load(source), fixed)
+        self.reference_scenario = _with_params(load(reference), fixed) if reference else self.source
         self.changes = levers.moved(self.source, kwargs)
         self.live = levers.apply(self.source, kwargs)
         seed_value, self.notice = parse_seed(seed)
@@ -86,6 +104,10 @@ class ClassroomModel(SMEModel):
     def network(self) -> Network:
         """The alliance and cluster network of a sample of SMEs and all large enterprises."""
         return network_view(self, self._sample_rows)
+
+
+def _with_params(scenario: Scenario, params: dict[str, Any]) -> Scenario:
+    return dataclasses.replace(scenario, params={**scenario.params, **params}) if params else scenario
 
 
 @dataclass

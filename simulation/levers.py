@@ -23,7 +23,6 @@ The app's controls, the lessons and the tests all read :data:`LEVERS`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,7 +39,6 @@ class LeverError(ValueError):
     """A lever is given a name or value it cannot take."""
 
 
-@functools.lru_cache(maxsize=None)
 def _template(scenario: str, instrument: str) -> PackageEntry:
     """The first entry of ``instrument`` in the shipped scenario ``scenario``."""
     for entry in load(scenario).package.entries:
@@ -55,7 +53,12 @@ def _programmes(package: PolicyPackage) -> list[PackageEntry]:
 
 @dataclass(frozen=True)
 class BudgetScale:
-    """Multiply the budget of every programme whose instrument has ``attribute`` == ``value``."""
+    """Multiply the budget of every programme whose instrument has ``attribute`` == ``value``.
+
+    A programme answers to one stage lever and one level lever, and the two
+    multiply: precondition x2 with meso x2 gives a meso precondition
+    programme (awareness) four times its budget.
+    """
 
     name: str
     attribute: str  # "stage" or "level"
@@ -70,8 +73,8 @@ class BudgetScale:
 
     @property
     def meaning(self) -> str:
-        return (f"Multiplies the budget of the {self.value}-{self.attribute} programmes "
-                f"(regulations have their own levers).")
+        return (f"Multiplies the budget of the {self.value}-{self.attribute} programmes; stage and level "
+                f"factors multiply (regulations have their own levers).")
 
     def read(self, scenario: Scenario) -> float:
         return 1.0
@@ -115,7 +118,12 @@ class Toggle:
 
 @dataclass(frozen=True)
 class Regulation:
-    """A regulation enforced at a level in [0, 1]; its administrative budget is the level times full cost."""
+    """A regulation enforced at a level in [0, 1]; its administrative budget is the level times full cost.
+
+    Made for one entry per regulation, as the shipped scenarios have: a moved
+    lever replaces every entry of the instrument by one, timed like the
+    first, and a scenario's intensity above 1 reads as 1.
+    """
 
     name: str
     instrument: str
@@ -212,10 +220,11 @@ class ParameterLever:
         lo, hi = p.sweep_bounds
         return _nice_step((hi - lo) / 40)
 
-    def bounds(self, scenario: Scenario) -> tuple[float, float]:
+    def bounds(self, scenario: Scenario, value: float | None = None) -> tuple[float, float]:
+        """The sweep range, widened to hold the scenario's value and ``value`` (a lesson's, say)."""
         lo, hi = self.parameter.sweep_bounds
-        value = self.read(scenario)
-        return min(lo, value), max(hi, value)
+        held = [self.read(scenario)] + ([] if value is None else [value])
+        return min(lo, *held), max(hi, *held)
 
     def read(self, scenario: Scenario) -> float:
         return scenario.resolved_params[self.name]
