@@ -173,6 +173,7 @@ def LessonView(model: ClassroomModel) -> solara.Element:
                             f"Faint dashed line: {reference.title}{same}.")
         if model.changes:
             moved = ", ".join(f"{levers.LEVERS[k].label}: {_describe(a)} to {_describe(b)}"
+                              + (" (changes nothing in this scenario)" if k in model.idle else "")
                               for k, (a, b) in model.changes.items())
             _paragraph("Moved from the scenario:", moved + ".")
         if model.notice:

@@ -85,6 +85,7 @@ class ClassroomModel(SMEModel):
         self.source = _with_params(load(source), fixed)
         self.reference_scenario = _with_params(load(reference), fixed) if reference else self.source
         self.changes = levers.moved(self.source, kwargs)
+        self.idle = levers.idle(self.source, kwargs)
         self.live = levers.apply(self.source, kwargs)
         seed_value, self.notice = parse_seed(seed)
         super().__init__(self.live.package, seed=seed_value, steps=self.live.steps, **self.live.params)

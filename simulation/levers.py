@@ -320,6 +320,17 @@ def moved(scenario: Scenario, values: Mapping[str, Any]) -> dict[str, tuple[Any,
     return out
 
 
+def idle(scenario: Scenario, values: Mapping[str, Any]) -> list[str]:
+    """Moved levers that change nothing in ``scenario`` on their own (a stage with no programmes, say)."""
+    out = []
+    for name, (_, value) in moved(scenario, values).items():
+        lever, params = LEVERS[name], dict(scenario.params)
+        entries = lever.apply(params, list(scenario.package.entries), value, scenario.steps)
+        if params == scenario.params and entries == list(scenario.package.entries):
+            out.append(name)
+    return out
+
+
 def apply(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
     """``scenario`` with the levers in ``values`` moved; levers at the scenario's values change nothing."""
     changes = moved(scenario, values)

@@ -339,3 +339,13 @@ def test_a_lesson_value_outside_the_sweep_range_widens_its_slider():
     assert params["comp_mean"]["value"] == 0.9 and params["comp_mean"]["max"] >= 0.9
     model = ClassroomModel(**{**app.model_kwargs(params), "n_smes": 100})
     assert model.p["comp_mean"] == 0.9
+
+
+def test_moves_that_change_nothing_are_told_apart():
+    base = load("baseline")  # no precondition programmes, every programme delivered nationally but one
+    assert levers.idle(base, {"budget_precondition": 2.0, "budget_strengthening": 2.0}) == ["budget_precondition"]
+    national = levers.apply(base, {"delivery": "national"})
+    assert levers.idle(national, {"delivery": "national"}) == ["delivery"]
+    assert levers.idle(base, {"delivery": "local", "mapping_study": True}) == []
+    m = ClassroomModel("baseline", seed="1", n_smes=100, budget_precondition=2.0)
+    assert "budget_precondition" in m.changes and m.idle == ["budget_precondition"]
