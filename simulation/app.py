@@ -42,23 +42,19 @@ class Preset:
 
     scenario: str = "baseline"
     reference: str = ""
-    lesson: str = ""
+    lesson: Lesson | None = None  # read once when chosen, not again at every quarter's render
     levers: dict[str, Any] = field(default_factory=dict)
     generation: int = 0  # a new preset, even an equal one, restarts the controls
 
     @property
     def key(self) -> str:
-        return f"{self.scenario}|{self.reference}|{self.lesson}|{self.generation}"
+        return f"{self.scenario}|{self.reference}|{self.lesson.name if self.lesson else ''}|{self.generation}"
 
 
 def scenario_choices() -> list[str]:
     """The shipped scenarios, then any files given to ``run.py demo --scenario``."""
     extra = [p for p in os.environ.get(EXTRA_ENV, "").split(os.pathsep) if p]
     return [*scenario_names(), *extra]
-
-
-def lesson_list() -> list[Lesson]:
-    return load_lessons()
 
 
 def _slider(lever: Any, value: Any, scenario) -> dict[str, Any]:
@@ -98,12 +94,12 @@ load_message = solara.reactive("")
 
 def _choose(**changes: Any) -> None:
     old = preset.value
-    fields = {"scenario": old.scenario, "reference": old.reference, "lesson": "", "levers": {}, **changes}
+    fields = {"scenario": old.scenario, "reference": old.reference, "lesson": None, "levers": {}, **changes}
     preset.value = Preset(**fields, generation=old.generation + 1)
 
 
 def _choose_lesson(lesson: Lesson) -> None:
-    _choose(scenario=lesson.scenario, reference=lesson.reference, lesson=lesson.name, levers=lesson.levers)
+    _choose(scenario=lesson.scenario, reference=lesson.reference, lesson=lesson, levers=lesson.levers)
 
 
 @solara.component
@@ -113,10 +109,10 @@ def PresetPicker() -> None:
     path, set_path = solara.use_state("")
     with solara.Card("Lessons"):
         with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
-            for lesson in lesson_list():
+            for lesson in load_lessons():
+                chosen = current.lesson is not None and current.lesson.name == lesson.name
                 solara.Button(lesson.hypothesis, on_click=lambda lesson=lesson: _choose_lesson(lesson),
-                              color="primary" if current.lesson == lesson.name else None,
-                              outlined=current.lesson != lesson.name, small=True)
+                              color="primary" if chosen else None, outlined=not chosen, small=True)
     with solara.Card("Scenarios"):
         choices = scenario_choices()
         solara.Select("Live scenario", value=current.scenario,
@@ -156,8 +152,7 @@ def _describe(value: Any) -> str:
 
 def LessonView(model: ClassroomModel) -> solara.Element:
     """The lesson's three texts, or the scenario's description, and what the class has moved."""
-    current = preset.value
-    lesson = next((x for x in lesson_list() if x.name == current.lesson), None)
+    lesson = preset.value.lesson
     # A grid cell of SolaraViz has a fixed height: long lessons scroll inside it.
     with solara.Card(lesson.title if lesson else model.source.title,
                      style={"max-height": "330px", "overflow-y": "auto", "font-size": "0.92em"}) as card:

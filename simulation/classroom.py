@@ -159,7 +159,7 @@ def network_view(model: SMEModel, background: np.ndarray) -> Network:
     for sector in range(n_sectors):
         mine = np.flatnonzero(le.sector == sector)
         if len(mine):
-            le_theta[mine] = sector * wedge + (np.arange(len(mine)) - (len(mine) - 1) / 2) * 0.6 * wedge / max(len(mine), 1)
+            le_theta[mine] = sector * wedge + (np.arange(len(mine)) - (len(mine) - 1) / 2) * 0.6 * wedge / len(mine)
     le_xy = np.column_stack([_LE_RADIUS * np.cos(le_theta), _LE_RADIUS * np.sin(le_theta)])
 
     partner = s.partner[rows]

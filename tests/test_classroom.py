@@ -232,7 +232,7 @@ def test_app_controls_are_the_levers_with_registry_ranges():
     app = pytest.importorskip("simulation.app")  # skipped only where the 'demo' extra is missing
     from simulation.lessons import load_lessons
 
-    for preset in [app.Preset(), *(app.Preset(scenario=x.scenario, reference=x.reference, lesson=x.name,
+    for preset in [app.Preset(), *(app.Preset(scenario=x.scenario, reference=x.reference, lesson=x,
                                               levers=x.levers) for x in load_lessons())]:
         params = app.model_params(preset)
         controls = {k: v for k, v in params.items() if isinstance(v, dict)}
