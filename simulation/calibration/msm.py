@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from .. import outcomes
 from ..experiments.backends import Backend
-from ..experiments.runner import RunSpec, _model_run, _tag, run_specs
+from ..experiments.runner import RunSpec, outcome_rows, run_specs
 from ..experiments.store import RunStore
 from ..params import REGISTRY
 from ..scenario import Scenario
@@ -32,14 +32,15 @@ KINDS = ("moments",)
 GLOBAL_SHARE = 0.6  # of the run budget spent on the global stage
 
 
+def fact_values(ts: pd.DataFrame, facts: Sequence[tuple[str, str, tuple[int, int]]]) -> dict[str, float]:
+    """Each fact's model quantity in one run's time series."""
+    return {name: outcomes.OUTCOMES[o].value(ts, *w) for name, o, w in facts}
+
+
 def measure(specs: Sequence[RunSpec], facts: Sequence[tuple[str, str, tuple[int, int]]]
             ) -> tuple[list[str], dict[str, pd.DataFrame]]:
     """Run specs (in a worker) and keep each fact's model quantity per run."""
-    rows = []
-    for spec in specs:
-        ts = _model_run(spec, regions=False).timeseries
-        rows.append({**_tag(spec), **{name: outcomes.OUTCOMES[o].value(ts, *w) for name, o, w in facts}})
-    return [s.run_id for s in specs], {"moments": pd.DataFrame(rows)}
+    return outcome_rows(specs, functools.partial(fact_values, facts=facts), KINDS[0])
 
 
 @dataclass

@@ -12,6 +12,7 @@ run), so that per-task overhead and the number of stored parts stay small.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -79,14 +80,18 @@ def execute(specs: Sequence[RunSpec]) -> tuple[list[str], dict[str, pd.DataFrame
     return [s.run_id for s in specs], tables
 
 
+def outcome_rows(specs: Sequence[RunSpec], read: Callable[[pd.DataFrame], dict[str, float]], kind: str
+                 ) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    """Run specs (in a worker) without the regional table; keep one ``kind`` row per run: its tag and
+    ``read(timeseries)``. ``read`` must pickle (a module-level function or a partial of one)."""
+    rows = [{**_tag(spec), **read(_model_run(spec, regions=False).timeseries)} for spec in specs]
+    return [s.run_id for s in specs], {kind: pd.DataFrame(rows)}
+
+
 def evaluate(specs: Sequence[RunSpec], outputs: Sequence[str], per_year: bool = False
              ) -> tuple[list[str], dict[str, pd.DataFrame]]:
     """Run specs (in a worker) and keep one row of named outcomes per run (what sweeps need)."""
-    rows = []
-    for spec in specs:
-        result = _model_run(spec, regions=False)
-        rows.append({**_tag(spec), **outcomes.evaluate(result.timeseries, outputs, per_year)})
-    return [s.run_id for s in specs], {"results": pd.DataFrame(rows)}
+    return outcome_rows(specs, functools.partial(outcomes.evaluate, names=outputs, per_year=per_year), "results")
 
 
 def chunks(items: Sequence[Any], size: int) -> list[tuple[Any, ...]]:
