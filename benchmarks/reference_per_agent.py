@@ -3,11 +3,18 @@
 Each SME is a ``mesa.Agent`` with plain Python attributes and its own phase
 methods, activated with ``model.agents_by_type[...].shuffle_do(...)``; large
 enterprises and the government are plain Python too. It shares the
-parameter registry, the policy catalogue and packages, and the population
-generator with the engine, and follows the same quarterly schedule and the
-same equations (docs/ODD.md), so the two are the same model drawn with
-different random numbers: ``tests/test_reference.py`` checks that their
-outcomes agree in distribution, and ``benchmarks/run.py`` times both.
+parameter registry, the policy catalogue and packages, and the world and
+firm generators (``demography.make_world``, ``demography.entrants``,
+``alliances.make_les``) with the engine, and follows the same quarterly
+schedule (``SMEModel._quarter``) and the same equations (docs/ODD.md), firm
+by firm: learning; regulations setting the regime channels (tariff cut,
+alliance framework, performance requirements, red tape) and programmes
+allocated to regions by estimated need and delivered to firms; awareness;
+alliances; judgement errors and foreign demand drifting, then sunk-cost
+export entry and exit; export sales; firm growth; exits and entrants. So the
+two are the same model drawn with different random numbers:
+``tests/test_reference.py`` checks that their outcomes agree in
+distribution, and ``benchmarks/run.py`` times both.
 
     python benchmarks/reference_per_agent.py --scenario integrated --seed 1
 """
@@ -23,24 +30,38 @@ import numpy as np
 from simulation.mechanisms import alliances as eng_alliances
 from simulation.mechanisms import demography
 from simulation.mechanisms.alliances import OPENNESS_ADJUSTMENT, SEARCH_RATE
+from simulation.mechanisms.demography import VOLATILITY_SIZE_SLOPE
 from simulation.mechanisms.support import SERVED
-from simulation.mechanisms.trade import SALES_PER_PROFIT
 from simulation.params import resolve
 from simulation.policy import NO_POLICY, PolicyPackage
-from simulation.state import BARRIERS, COMPETITIVENESS, CONNECTIVITY
+from simulation.state import (
+    BARRIERS,
+    COMPETITIVENESS,
+    CONNECTIVITY,
+    MAX_SME_SIZE,
+    SIZE_BOUNDS,
+    STAGES,
+)
 
 SIZE_HAZARD = (1.2, 0.7, 0.45)
+MIN_POTENTIAL = 0.02
+TOP_LOG_SIZE = math.log(MAX_SME_SIZE + 1.0)
+LOG_SMALL, LOG_MEDIUM = (math.log(b) for b in SIZE_BOUNDS)
 C = {n: j for j, n in enumerate(COMPETITIVENESS)}
 K = {n: j for j, n in enumerate(CONNECTIVITY)}
 B = {n: j for j, n in enumerate(BARRIERS)}
 PRE, STR, EXP, GVC = "precondition", "strengthening", "exporting", "gvc"
+# Regime channel a regulation sets, and the model attribute that holds it.
+REGIME = {"tariff_cut": "tariff_cut", "alliance_framework": "framework_level",
+          "performance_requirements": "requirement_level", "red_tape": "red_tape_cut"}
 
 
 def ces(c: float, k: float, rho: float) -> float:
-    if c <= 1e-9 or k <= 1e-9:
-        return 0.0
+    c, k = max(c, 0.0), max(k, 0.0)
     if abs(rho) < 1e-6:
         return math.sqrt(c * k)
+    if rho < 0 and (c <= 1e-9 or k <= 1e-9):
+        return 0.0
     return (0.5 * c ** rho + 0.5 * k ** rho) ** (1.0 / rho)
 
 
@@ -51,6 +72,7 @@ class SMEAgent(mesa.Agent):
         super().__init__(model)
         self.__dict__.update(firm)
         self.partner: LEAgent | None = None
+        self.sales = 0.0
 
     # --- derived ---------------------------------------------------------
     def comp_index(self) -> float:
@@ -60,19 +82,20 @@ class SMEAgent(mesa.Agent):
         return sum(self.conn) / 5.0
 
     def capability(self) -> float:
-        return ces(self.comp_index(), self.conn_index(), self.model.p["ces_rho"])
+        return ces(self.comp_index(), self.conn_index(), self.model.rho)
 
-    def potential(self, stage: str) -> float:
+    def exporting(self) -> bool:
+        return self.stage in (EXP, GVC)
+
+    def potential(self, stage: str, capability: float) -> float:
+        """What a mapping study reveals: where a programme of this stage would pay."""
         kb = self.barriers[B["knowledge"]]
         readiness = kb if stage == "precondition" else 1.0 - kb
-        return readiness * math.sqrt(self.capability()) * (0.5 + self.eo) / 1.5
+        return readiness * math.sqrt(capability) * (0.5 + self.eo) / 1.5
 
-    def gradient(self, determinant: str) -> float:
-        rho = self.model.p["ces_rho"]
-        c, k = max(self.comp_index(), 1e-9), max(self.conn_index(), 1e-9)
-        cap = max(self.capability(), 1e-9)
-        x = c if determinant == "competitiveness" else k
-        return 0.5 * x ** (rho - 1.0) * cap ** (1.0 - rho)
+    def demand_level(self) -> float:
+        sd = self.model.p["demand_uncertainty"]
+        return math.exp(sd * self.demand_x - 0.5 * sd * sd)
 
     # --- phase 1: learning ----------------------------------------------
     def learn(self) -> None:
@@ -89,7 +112,7 @@ class SMEAgent(mesa.Agent):
         exposure = p["network_spillover"] * self.conn[K["network_ties"]] * m.cluster_share[(self.region, self.sector)]
         self.barriers[B["knowledge"]] *= 1.0 - exposure
         self.conn[K["market_knowledge"]] += exposure * (1.0 - self.conn[K["market_knowledge"]])
-        if self.stage in (EXP, GVC):
+        if self.exporting():
             rate = p["learning_by_exporting"]
             for j in (C["quality"], C["management"]):
                 self.comp[j] += rate * (1.0 - self.comp[j])
@@ -104,8 +127,10 @@ class SMEAgent(mesa.Agent):
     def receive(self, spec, dose: float) -> None:
         p = self.model.p
         sat = p["support_saturation"]
-        gain = math.exp(-self.support / sat) * (1.0 - math.exp(-dose / sat))
-        if spec.stage == "strengthening" and self.stage == PRE:
+        gain = 1.0 - math.exp(-dose / sat)
+        if p["overlap"]:
+            gain *= math.exp(-self.support / sat)
+        if spec.stage == "strengthening" and self.stage == PRE and p["absorptive_capacity"]:
             gain *= p["absorptive_precondition"] * (1.0 - self.barriers[B["knowledge"]])
         for var, strength in spec.effects.items():
             step = strength * gain
@@ -119,18 +144,12 @@ class SMEAgent(mesa.Agent):
                 self.conn_base[K[var]] += p["support_persistence"] * d
             elif var in B:
                 self.barriers[B[var]] *= 1.0 - min(step, 1.0)
+            elif var == "foreign_demand":
+                self.learn_demand()
+                # Buyers found saturate: twice the share of the demand distribution above the firm.
+                share_above = 0.5 * math.erfc(self.demand_x / math.sqrt(2.0))
+                self.demand_x += 2.0 * p["promotion_demand_gain"] * step * share_above
         self.support += dose
-
-    def regulate(self, spec, level: float) -> None:
-        for var, strength in spec.effects.items():
-            step = min(strength * level, 1.0)
-            if var in C:
-                self.comp[C[var]] += step * (1.0 - self.comp[C[var]])
-            elif var in K:
-                self.conn[K[var]] += step * (1.0 - self.conn[K[var]])
-                self.conn_base[K[var]] += step * (1.0 - self.conn_base[K[var]])
-            elif var in B:
-                self.barriers[B[var]] *= 1.0 - step
 
     def check_awareness(self) -> None:
         if self.stage == PRE and self.barriers[B["knowledge"]] < self.model.p["awareness_threshold"]:
@@ -138,44 +157,93 @@ class SMEAgent(mesa.Agent):
             self.model.flows["became_aware"] += 1
 
     # --- trade ----------------------------------------------------------------
-    def profit(self) -> float:
+    def update_beliefs(self) -> None:
+        """Judgement error and (once the firm knows it) foreign demand move on a quarter, each a stationary AR(1)."""
+        p, rnd = self.model.p, self.model.random
+        phi = p["decision_persistence"]
+        self.error = phi * self.error + math.sqrt(1.0 - phi * phi) * p["decision_noise"] * rnd.gauss(0.0, 1.0)
+        keep = 1.0 - p["demand_drift"]
+        if keep < 1.0 and self.knows_demand:
+            self.demand_x = keep * self.demand_x + math.sqrt(1.0 - keep * keep) * rnd.gauss(0.0, 1.0)
+
+    def learn_demand(self) -> None:
+        """The firm learns its foreign demand, drawn from its stationary law the first time."""
+        if not self.knows_demand:
+            self.demand_x = self.model.random.gauss(0.0, 1.0)
+            self.knows_demand = True
+
+    def foreign_profit(self) -> float:
         p, m = self.model.p, self.model
         gain = 1.0 + p["liberalization_export_gain"] * m.tariff_cut
         return p["export_margin"] * gain * self.size ** p["size_elasticity"] * self.capability() ** p["capability_elasticity"]
 
-    def trade(self) -> None:
+    def entry_cost(self) -> float:
         p, m = self.model.p, self.model
-        error = math.exp(p["decision_noise"] * m.random.gauss(0.0, 1.0))
-        candidate = self.stage == STR or (self.stage == PRE and self.eo >= p["born_global_eo"])
-        if candidate:
-            barrier = (1.0 + self.barriers[B["procedure"]] + self.barriers[B["resource"]]) / 3.0
-            cost = p["entry_cost"] * barrier * (1.0 - p["experience_discount"] * self.experience)
-            if self.profit() * error > cost:
+        procedure = self.barriers[B["procedure"]] * (1.0 - m.red_tape_cut)
+        barrier = (1.0 + procedure + self.barriers[B["resource"]]) / 3.0
+        friction = 0.0
+        if p["knowledge_barrier"]:
+            friction = self.barriers[B["knowledge"]] * (1.0 - p["eo_knowledge_discount"] * self.eo)
+        sunk = p["entry_cost"] * barrier + p["knowledge_cost"] * friction
+        return sunk * (1.0 - p["experience_discount"] * self.experience)
+
+    def continuation_cost(self) -> float:
+        return self.model.p["continuation_cost"] * (0.5 + self.barriers[B["exogenous"]])
+
+    def trade(self) -> None:
+        m = self.model
+        judged = self.foreign_profit() * math.exp(self.error)
+        if self.stage in (PRE, STR):
+            expected = self.demand_level() if self.knows_demand else 1.0
+            if judged * expected > self.entry_cost():
                 m.flows["export_entries"] += 1
                 m.flows["new_exporters"] += not self.ever_exported
-                sd = p["demand_uncertainty"]
+                m.flows["born_global"] += self.stage == PRE
+                self.learn_demand()
                 self.stage, self.ever_exported, self.spell = EXP, True, 0
-                self.demand = math.exp(sd * m.random.gauss(0.0, 1.0) - 0.5 * sd * sd)
-        elif self.stage == EXP:
-            cost = p["continuation_cost"] * (0.5 + self.barriers[B["exogenous"]])
-            if self.profit() * error * self.demand < cost:
-                m.flows["export_stops"] += 1
-                self.stage, self.spell = STR, 0
+        elif self.stage == EXP and judged * self.demand_level() < self.continuation_cost():
+            m.flows["export_stops"] += 1
+            self.stage, self.spell = STR, 0
 
     def gain_experience(self) -> None:
-        if self.stage in (EXP, GVC):
+        if self.exporting():
             self.experience += 0.25 * (1.0 - self.experience)
             self.spell += 1
         else:
             self.experience *= 0.9
             self.spell = 0
 
+    def sell_abroad(self) -> None:
+        """Export sales this quarter: foreign profit at the firm's own demand over the export margin."""
+        if self.exporting():
+            self.sales = self.foreign_profit() * self.demand_level() / self.model.p["export_margin_rate"]
+        else:
+            self.sales = 0.0
+
     # --- demography -------------------------------------------------------
+    def grow(self) -> None:
+        """Gibrat growth with size-dependent volatility, reflected at 1 and 100 workers."""
+        p, m = self.model.p, self.model
+        margin = self.comp_index() - m.survival_requirement()
+        change = margin - self.home_margin
+        self.home_margin = margin
+        if not p["firm_growth"]:
+            return
+        x = math.log(self.size)
+        sd = p["growth_volatility"] * math.exp(-VOLATILITY_SIZE_SLOPE * x)
+        drift = (-(VOLATILITY_SIZE_SLOPE + 0.5 * p["size_tail"]) * sd * sd + p["growth_competitiveness"] * change
+                 + p["exporter_growth"] * self.exporting())
+        x = abs(x + drift + sd * m.random.gauss(0.0, 1.0))
+        if x > TOP_LOG_SIZE:
+            x = 2.0 * TOP_LOG_SIZE - x
+        x = min(max(x, 0.0), TOP_LOG_SIZE - 1e-9)
+        self.size = math.exp(x)
+        self.size_class = (x >= LOG_SMALL) + (x >= LOG_MEDIUM)
+
     def survive(self) -> None:
         p, m = self.model.p, self.model
-        required = p["survival_threshold"] + p["import_pressure"] * m.tariff_cut
-        shortfall = max(required - self.comp_index(), 0.0)
-        if self.stage in (EXP, GVC):
+        shortfall = max(m.survival_requirement() - self.comp_index(), 0.0)
+        if self.exporting():
             shortfall *= 0.5
         hazard = min(p["base_exit_rate"] * SIZE_HAZARD[self.size_class] + p["competition_exit"] * shortfall, 1.0)
         if m.random.random() < hazard:
@@ -194,6 +262,8 @@ class LEAgent(mesa.Agent):
     def adjust(self) -> None:
         m, p = self.model, self.model.p
         lift = p["framework_openness"] * m.framework_level + p["requirement_openness"] * m.requirement_level
+        if not p["alliance_policy"]:
+            lift = 0.0
         target = min(max(self.base_openness + lift - m.shock, 0.0), 1.0)
         self.openness += OPENNESS_ADJUSTMENT * (target - self.openness)
 
@@ -205,11 +275,12 @@ class LEAgent(mesa.Agent):
             return
         cands = [a for a in m.pool.get(self.sector, []) if a.partner is None and a.comp_index() >= self.threshold]
         if len(cands) > wanted:
-            w = np.array([a.conn_index() ** 2 for a in cands])
+            w = np.array([max(a.conn_index() ** 2, 1e-12) for a in cands])
             idx = m.nrng.choice(len(cands), size=wanted, replace=False, p=w / w.sum())
             cands = [cands[i] for i in idx]
         for a in cands:
             a.partner, a.stage = self, GVC
+            a.learn_demand()  # a supplier sells abroad through its lead firm
             self.suppliers.append(a)
             m.flows["alliances_formed"] += 1
 
@@ -220,11 +291,16 @@ class ReferenceModel(mesa.Model):
     def __init__(self, package: PolicyPackage | None = None, *, seed: int = 0, steps: int = 40, **params) -> None:
         super().__init__(rng=seed)
         self.p = p = resolve(params)
+        self.rho = p["ces_rho"] if p["complementarity"] else 1.0  # CES exponent in force
         self.nrng = np.random.default_rng(seed + 1_000_003)
         self.package = package or NO_POLICY
         self.horizon = steps
+        self.tariff_cut = self.framework_level = self.requirement_level = self.red_tape_cut = self.shock = 0.0
         self.world = demography.make_world(self.nrng, p)
-        self.region_infra = list(self.world.infrastructure)
+        self.region_infra = [float(x) for x in self.world.infrastructure]
+        self.capacity = [float(c) for c in self.world.capacity]
+        # How each local government misreads its region's need: one draw per region, for the whole run.
+        self.need_error = [self.random.gauss(0.0, 1.0) for _ in range(self.world.n_regions)]
         regions = demography.region_of_rows(self.world, p["n_smes"])
         for firm in self._draw(regions):
             SMEAgent(self, firm)
@@ -235,16 +311,21 @@ class ReferenceModel(mesa.Model):
         for e in self.package.entries:
             start, end = e.window(steps)
             self.entries.append({"entry": e, "start": start, "end": end, "remaining": e.budget})
-        self.tariff_cut = self.framework_level = self.requirement_level = self.shock = 0.0
         self.t = -p["warmup_steps"]
         self.rows: list[dict] = []
         while self.t < 0:
             self._quarter(policy=False)
         self.rows = [self._record()]
 
+    def survival_requirement(self) -> float:
+        """Competitiveness needed to hold the home market, raised by import competition after a tariff cut."""
+        p = self.p
+        pressure = p["import_pressure"] * self.tariff_cut if p["import_competition"] else 0.0
+        return p["survival_threshold"] + pressure
+
     def _draw(self, regions) -> list[dict]:
-        s = demography.new_firms(self.nrng, np.asarray(regions), self.world, self.p, 0,
-                                 np.asarray(self.region_infra))
+        s = demography.entrants(self.nrng, np.asarray(regions), self.world, self.p, 0,
+                                np.asarray(self.region_infra), self.survival_requirement())
         out = []
         for i in range(s.n):
             out.append({"region": int(s.region[i]), "sector": int(s.sector[i]), "size": float(s.size[i]),
@@ -252,8 +333,10 @@ class ReferenceModel(mesa.Model):
                         "comp": list(map(float, s.comp[:, i])), "comp_base": list(map(float, s.comp_base[:, i])),
                         "conn": list(map(float, s.conn[:, i])), "conn_base": list(map(float, s.conn_base[:, i])),
                         "infra_factor": float(s.infra_factor[i]), "barriers": list(map(float, s.barriers[:, i])),
-                        "exo_base": float(s.exo_base[i]), "stage": PRE if s.stage[i] == 0 else STR,
-                        "experience": 0.0, "ever_exported": False, "spell": 0, "demand": 1.0,
+                        "exo_base": float(s.exo_base[i]), "stage": STAGES[int(s.stage[i])],
+                        "experience": 0.0, "ever_exported": False, "spell": 0,
+                        "demand_x": float(s.demand_x[i]), "knows_demand": bool(s.knows_demand[i]),
+                        "error": float(s.error[i]), "home_margin": float(s.home_margin[i]),
                         "mapped": False, "support": 0.0})
         return out
 
@@ -271,136 +354,164 @@ class ReferenceModel(mesa.Model):
             return 0.0
         return es["remaining"] / (es["end"] - self.t)
 
-    def _enact(self) -> None:
-        self.framework_level = self.requirement_level = 0.0
-        for es in self.entries:
-            spec, amount = es["entry"].spec, self._budget(es)
-            if spec.mode != "regulatory" or amount <= 0:
-                continue
-            level = es["entry"].intensity * min(1.0, amount / spec.unit_cost)
-            if level <= 0:
-                continue
-            for a in self.smes:
-                a.regulate(spec, level)
-            if "tariff_cut" in spec.effects:
-                self.tariff_cut = max(self.tariff_cut, min(1.0, spec.effects["tariff_cut"] * level))
-            if "le_openness" in spec.effects:
-                if "tech_transfer" in spec.effects:
-                    self.requirement_level = max(self.requirement_level, min(level, 1.0))
-                else:
-                    self.framework_level = max(self.framework_level, min(level, 1.0))
-            es["remaining"] -= min(amount, spec.unit_cost)
-            self.spent += min(amount, spec.unit_cost)
-
-    def _deliver(self) -> None:
-        p = self.p
-        cap_mean = float(np.mean(self.world.capacity))
-        firms = list(self.smes)
-        snapshot = {id(a): (a.potential("precondition"), a.potential("strengthening"),
-                            a.gradient("competitiveness"), a.gradient("connectivity")) for a in firms}
+    def _enforce(self) -> None:
+        """Regulations set the regime channels, as far as their budget pays for enforcing them; only the
+        tariff cut outlasts the quarter."""
+        self.framework_level = self.requirement_level = self.red_tape_cut = 0.0
         for es in self.entries:
             e, spec, amount = es["entry"], es["entry"].spec, self._budget(es)
+            if spec.mode != "regulatory" or amount <= 0:
+                continue
+            covered = len(self.smes) if spec.covers == "smes" else len(self.les)
+            full = e.intensity * spec.unit_cost * covered
+            if full <= 0:
+                continue
+            spent = min(amount, full)
+            level = e.intensity * spent / full
+            for channel, strength in spec.effects.items():
+                name = REGIME[channel]
+                setattr(self, name, max(getattr(self, name), min(1.0, strength * level)))
+            es["remaining"] -= spent
+            self.spent += spent
+
+    def _deliver(self) -> None:
+        """Programmes and public goods, in package order."""
+        seen = {a: a.capability() for a in self.smes}
+        self.potentials = {stage: {a: a.potential(stage, seen[a]) for a in self.smes}
+                           for stage in ("precondition", "strengthening")}
+        for es in self.entries:
+            spec, amount = es["entry"].spec, self._budget(es)
             if spec.mode == "regulatory" or amount <= 0:
                 continue
-            coord = p["coordination"]
-            R = self.world.n_regions
-            if e.deliverer == "national":
-                eff = [cap_mean] * R
+            if spec.mode == "public_good":
+                self._build(es, amount)
             else:
-                eff = [max(c * (1.0 - p["coordination_loss"] * (1.0 - coord)), 1e-9) for c in self.world.capacity]
-            def ok(a):
-                if e.targeting.regions is not None and a.region not in e.targeting.regions:
-                    return False
-                if e.targeting.sectors is not None and a.sector not in e.targeting.sectors:
-                    return False
-                if spec.eligibility == "unmapped":
-                    return not a.mapped
-                if spec.eligibility == "collateral":
-                    return a.comp[C["finance"]] >= 0.45 or a.size >= 5
-                return True
-            eligible = [a for a in firms if ok(a)]
-            stage_ix = 0 if spec.stage == "precondition" else 1
-            det = "competitiveness" if spec.determinant == "competitiveness" else "connectivity"
-            if spec.mode == "public_good":
-                det = "connectivity"
-            grad_ix = 2 if det == "competitiveness" else 3
-            pop, need = [0.0] * R, [0.0] * R
-            for a in eligible:
-                snap = snapshot[id(a)]
-                pop[a.region] += 1
-                need[a.region] += snap[grad_ix] * snap[stage_ix]
-            need = [need[r] * eff[r] for r in range(R)]
-            tp, tn = sum(pop), sum(need)
-            share = [x / tp if tp else 0.0 for x in pop]
-            if e.deliverer == "local" and tn > 0:
-                share = [coord * need[r] / tn + (1 - coord) * share[r] for r in range(R)]
-            if spec.mode == "public_good":
-                counts = [0] * R
-                for a in firms:
-                    counts[a.region] += 1
-                for r in range(R):
-                    cov = amount * share[r] * eff[r] / (spec.unit_cost * max(counts[r], 1))
-                    I = self.region_infra[r]
-                    self.region_infra[r] = I + spec.effects["infrastructure"] * (1 - math.exp(-cov)) * (1 - I)
-                es["remaining"] -= amount
-                self.spent += amount
-                continue
-            dose = e.intensity
-            if dose <= 0:
-                continue
-            unit = spec.unit_cost * dose
-            quota = [amount * share[r] * eff[r] / unit for r in range(R)]
-            kappa = p["targeting_strength"]
-            targeted = e.targeting.select == "potential" and kappa > 0 and any(a.mapped for a in firms)
-            if targeted:
-                scores = {id(a): (snapshot[id(a)][stage_ix] + 0.02) ** kappa for a in firms}
-                mean = sum(scores.values()) / len(scores)
-            weights, total = {}, [0.0] * R
-            for a in eligible:
-                w = scores[id(a)] / mean if targeted and a.mapped else 1.0
-                if coord > 0 and a.support > SERVED:
-                    w *= 1.0 - coord
-                weights[id(a)] = w
-                total[a.region] += w
-            chosen = [a for a in eligible
-                      if total[a.region] > 0 and self.random.random() < min(1.0, quota[a.region] * weights[id(a)] / total[a.region])]
-            cost = 0.0
-            self.random.shuffle(chosen)
-            for a in chosen:
-                c = unit / eff[a.region]
-                if cost + c > amount:
-                    break
-                cost += c
-                if spec.eligibility == "unmapped":
-                    a.mapped = True
-                else:
-                    a.receive(spec, dose)
-            es["remaining"] -= cost
-            self.spent += cost
+                self._programme(es, amount)
 
-    # --- the quarter ------------------------------------------------------------
-    def _quarter(self, policy: bool) -> None:
-        self.flows = dict.fromkeys(("became_aware", "export_entries", "new_exporters", "export_stops",
-                                    "alliances_formed", "alliances_dissolved", "exits"), 0)
-        self.spent = 0.0
-        exporting, count = {}, {}
+    def _potential(self, stage: str) -> dict:
+        """Each SME's potential for programmes of this stage, as delivery began this quarter."""
+        return self.potentials[stage]
+
+    def _may_take(self, e, a: SMEAgent) -> bool:
+        if e.targeting.regions is not None and a.region not in e.targeting.regions:
+            return False
+        if e.targeting.sectors is not None and a.sector not in e.targeting.sectors:
+            return False
+        if e.spec.eligibility == "unmapped":
+            return not a.mapped
+        if e.spec.eligibility == "collateral":
+            return a.comp[C["finance"]] >= 0.45 or a.size >= 5
+        return True
+
+    def _efficiency(self, e) -> list[float]:
+        """Share of each region's budget that reaches firms: local capacity, or the national mean."""
+        if e.deliverer == "national" or not self.p["local_capacity"]:
+            mean = sum(self.capacity) / len(self.capacity)
+            return [max(mean, 1e-9)] * len(self.capacity)
+        return [max(c, 1e-9) for c in self.capacity]
+
+    def _estimated_need(self, e, eligible: list[SMEAgent]) -> list[float]:
+        """Each region's need as its government reads it off the mapped SMEs, with a log-normal error."""
+        R, p = self.world.n_regions, self.p
+        potential = self._potential(e.spec.stage)
+        firms, seen, seen_potential = [0] * R, [0] * R, [0.0] * R
+        for a in eligible:
+            firms[a.region] += 1
+            if a.mapped and p["targeting"]:
+                seen[a.region] += 1
+                seen_potential[a.region] += potential[a]
+        if sum(seen) > 0:
+            prior = sum(seen_potential) / sum(seen)
+            mean = [seen_potential[r] / seen[r] if seen[r] else prior for r in range(R)]
+        else:
+            mean = [1.0] * R
+        need = []
+        for r in range(R):
+            sd = p["need_noise"] * (1.0 - self.capacity[r])
+            need.append(firms[r] * mean[r] * math.exp(sd * self.need_error[r] - 0.5 * sd * sd))
+        return need
+
+    def _shares(self, e, eligible: list[SMEAgent], eff: list[float]) -> list[float]:
+        """Budget share of each region: by eligible SMEs, or (local delivery) partly by estimated need."""
+        R = self.world.n_regions
+        pop = [0] * R
+        for a in eligible:
+            pop[a.region] += 1
+        total = sum(pop)
+        share = [x / total if total else 0.0 for x in pop]
+        need = [n * f for n, f in zip(self._estimated_need(e, eligible), eff)]
+        if e.deliverer == "national" or not self.p["need_allocation"] or sum(need) <= 0:
+            return share
+        c = self.p["coordination"]
+        return [c * need[r] / sum(need) + (1 - c) * share[r] for r in range(R)]
+
+    def _programme(self, es, amount: float) -> None:
+        """A per-firm programme: regional quotas, recipients drawn by weight, applied until the money runs out."""
+        e, spec, p = es["entry"], es["entry"].spec, self.p
+        R = self.world.n_regions
+        eligible = [a for a in self.smes if self._may_take(e, a)]
+        eff = self._efficiency(e)
+        share = self._shares(e, eligible, eff)
+        dose = e.intensity
+        if dose <= 0:
+            return
+        unit = spec.unit_cost * dose
+        quota = [amount * share[r] * eff[r] / unit for r in range(R)]
+        kappa, coord = p["targeting_strength"], p["coordination"]
+        targeted = (e.targeting.select == "potential" and kappa > 0 and p["targeting"]
+                    and any(a.mapped for a in self.smes))
+        if targeted:
+            potential = self._potential(spec.stage)
+            score = {a: (potential[a] + MIN_POTENTIAL) ** kappa for a in self.smes}
+            mean = sum(score.values()) / len(score)
+        weights, total = {}, [0.0] * R
+        for a in eligible:
+            w = score[a] / mean if targeted and a.mapped else 1.0
+            if coord > 0 and a.support > SERVED:
+                w *= 1.0 - coord
+            weights[a] = w
+            total[a.region] += w
+        chosen = [a for a in eligible
+                  if total[a.region] > 0 and self.random.random() < quota[a.region] * weights[a] / total[a.region]]
+        self.random.shuffle(chosen)
+        cost = 0.0
+        for a in chosen:
+            c = unit / eff[a.region]
+            if cost + c > amount:
+                break
+            cost += c
+            if spec.eligibility == "unmapped":
+                a.mapped = True
+            else:
+                a.receive(spec, dose)
+        es["remaining"] -= cost
+        self.spent += cost
+
+    def _build(self, es, amount: float) -> None:
+        """A public good: regional infrastructure, allocated like a programme, used by every SME there."""
+        e, spec = es["entry"], es["entry"].spec
+        R = self.world.n_regions
+        eligible = [a for a in self.smes if self._may_take(e, a)]
+        eff = self._efficiency(e)
+        share = self._shares(e, eligible, eff)
+        counts = [0] * R
         for a in self.smes:
-            key = (a.region, a.sector)
-            count[key] = count.get(key, 0) + 1
-            exporting[key] = exporting.get(key, 0) + (a.stage in (EXP, GVC))
-        self.cluster_share = {k: exporting[k] / count[k] for k in count}
-        self.cluster_share.update({(r, s): 0.0 for r in range(self.world.n_regions)
-                                   for s in range(self.p["n_sectors"]) if (r, s) not in count})
-        self.smes.shuffle_do("learn")
-        if policy:
-            self._enact()
-            self._deliver()
-        self.smes.shuffle_do("check_awareness")
+            counts[a.region] += 1
+        for r in range(R):
+            coverage = amount * share[r] * eff[r] / (spec.unit_cost * max(counts[r], 1))
+            infra = self.region_infra[r]
+            self.region_infra[r] = infra + spec.effects["infrastructure"] * (1 - math.exp(-coverage)) * (1 - infra)
+        es["remaining"] -= amount * sum(share)
+        self.spent += amount * sum(share)
 
+    # --- alliances ----------------------------------------------------------------
+    def _alliances(self) -> None:
         p = self.p
         if p["gvc_shock_step"] >= 0 and self.t == p["gvc_shock_step"]:
             self.shock = p["gvc_shock_size"]
         shock_now = self.shock if self.t == p["gvc_shock_step"] else 0.0
+        if not self.les:
+            return
         self.les.shuffle_do("adjust")
         for a in list(self.smes):
             if a.partner is not None:
@@ -412,7 +523,7 @@ class ReferenceModel(mesa.Model):
                     self.flows["alliances_dissolved"] += 1
         self.pool = {}
         for a in self.smes:
-            if a.stage in (STR, EXP) and a.partner is None and a.conn_index() >= p["connectivity_required"]:
+            if a.partner is None and a.conn_index() >= p["connectivity_required"]:
                 self.pool.setdefault(a.sector, []).append(a)
         self.les.shuffle_do("search")
         rate = p["tech_transfer"] * (1.0 + self.requirement_level)
@@ -423,20 +534,52 @@ class ReferenceModel(mesa.Model):
                     a.comp[j] += d
                     a.comp_base[j] += 0.5 * d
 
+    # --- the quarter ------------------------------------------------------------
+    def _cluster_shares(self) -> None:
+        exporting, count = {}, {}
+        for a in self.smes:
+            key = (a.region, a.sector)
+            count[key] = count.get(key, 0) + 1
+            exporting[key] = exporting.get(key, 0) + a.exporting()
+        self.cluster_share = {k: exporting[k] / count[k] for k in count}
+
+    def _renew(self) -> None:
+        """Exiting firms leave; entrants take their places in the same regions."""
+        self.flows["exits"] = len(self.exiting)
+        if not self.exiting:
+            return
+        fresh = self._draw([a.region for a in self.exiting])
+        for a, firm in zip(self.exiting, fresh):
+            if a.partner is not None:
+                a.partner.suppliers.remove(a)
+            a.remove()
+            SMEAgent(self, firm)
+
+    def _quarter(self, policy: bool) -> None:
+        self.flows = dict.fromkeys(("became_aware", "export_entries", "new_exporters", "born_global", "export_stops",
+                                    "alliances_formed", "alliances_dissolved", "exits"), 0)
+        self.spent = 0.0
+        # 1. Learning.
+        self._cluster_shares()
+        self.smes.shuffle_do("learn")
+        # 2. Governments: regulations, then programmes; awareness.
+        if policy:
+            self._enforce()
+            self._deliver()
+        self.smes.shuffle_do("check_awareness")
+        # 3. Alliances.
+        self._alliances()
+        # 4. Trade.
+        self.smes.shuffle_do("update_beliefs")
         self.smes.shuffle_do("trade")
         self.smes.do("gain_experience")
-        self.sales = sum(SALES_PER_PROFIT * a.profit() * a.demand for a in self.smes if a.stage in (EXP, GVC))
-
+        self.smes.do("sell_abroad")
+        self.flows["export_sales"] = sum(a.sales for a in self.smes)
+        # 5. Demography.
+        self.smes.shuffle_do("grow")
         self.exiting = []
         self.smes.shuffle_do("survive")
-        self.flows["exits"] = len(self.exiting)
-        if self.exiting:
-            fresh = self._draw([a.region for a in self.exiting])
-            for a, firm in zip(self.exiting, fresh):
-                if a.partner is not None:
-                    a.partner.suppliers.remove(a)
-                a.remove()
-                SMEAgent(self, firm)
+        self._renew()
         self.t += 1
 
     def _record(self) -> dict:
@@ -448,6 +591,7 @@ class ReferenceModel(mesa.Model):
                 "gvc_participation": stages.count(GVC) / n, "share_precondition": stages.count(PRE) / n,
                 "mean_competitiveness": sum(a.comp_index() for a in smes) / n,
                 "mean_connectivity": sum(a.conn_index() for a in smes) / n,
+                "mean_size": sum(a.size for a in smes) / n,
                 "alliances": sum(a.partner is not None for a in smes), **getattr(self, "flows", {}),
                 "budget_spent": getattr(self, "spent", 0.0)}
 
@@ -468,6 +612,7 @@ class ReferenceModel(mesa.Model):
         return {"exporters": last["exporters"], "gvc_participation": last["gvc_participation"],
                 "exits": sum(r["exits"] for r in rows), "new_exporters": sum(r["new_exporters"] for r in rows),
                 "export_participation": last["export_participation"],
+                "export_sales": sum(r["export_sales"] for r in rows),
                 "budget_spent": sum(r["budget_spent"] for r in rows)}
 
 

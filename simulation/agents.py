@@ -68,9 +68,10 @@ class SME(mesa.Agent):
         return int(s.sector[i])
 
     @property
-    def size(self) -> int:
+    def size(self) -> float:
+        """Employees (continuous: firms grow and shrink)."""
         s, i = self._view()
-        return int(s.size[i])
+        return float(s.size[i])
 
     @property
     def size_class(self) -> str:
@@ -233,9 +234,7 @@ class NationalGovernment(mesa.Agent):
 
     def enact(self) -> None:
         """Meta and macro measures first: regulations in force this quarter."""
-        m = self.model
-        m.framework_level = 0.0
-        m.requirement_level = 0.0
+        self.model.lift_regulations()
         self._run(regulatory=True)
 
     def step(self) -> None:
@@ -262,22 +261,18 @@ class NationalGovernment(mesa.Agent):
             m.spent_step[LEVELS.index(spec.level), POLICY_STAGES.index(spec.stage)] += spent
 
     def _enforce(self, es: _EntryState, amount: float) -> np.ndarray:
-        """A regulation is enforced at a level set by its intensity and the administrative budget behind it."""
+        """A regulation is enforced at its intensity as far as its budget pays for enforcing it over all it covers.
+
+        Full enforcement costs ``unit_cost`` per SME (or LE) covered per
+        quarter, so the same budget enforces less in a larger economy; the
+        regulation sets its regime channels, and moves no firm itself.
+        """
         m, spec = self.model, es.entry.spec
-        funded = min(1.0, amount / spec.unit_cost)
-        level = es.entry.intensity * funded
-        if level <= 0:
+        full = es.entry.intensity * spec.enforcement_cost(m.sme.n, m.le.n)
+        if full <= 0:
             return np.zeros(m.world.n_regions)
-        support.apply_regulation(m.sme, spec, level)
-        effects = spec.effects
-        if "tariff_cut" in effects:
-            m.tariff_cut = max(m.tariff_cut, min(1.0, effects["tariff_cut"] * level))
-        if "le_openness" in effects:
-            if "tech_transfer" in effects:
-                m.requirement_level = max(m.requirement_level, min(level, 1.0))
-            else:
-                m.framework_level = max(m.framework_level, min(level, 1.0))
-        spent = min(amount, spec.unit_cost)
+        spent = min(amount, full)
+        m.enforce(spec.effects, es.entry.intensity * spent / full)
         return spent * m.region_population_share()
 
     def _targets(self, entry: PackageEntry) -> np.ndarray | None:
@@ -295,33 +290,33 @@ class NationalGovernment(mesa.Agent):
             ok = allowed if ok is None else ok & allowed
         return ok
 
-    def _allocation(self, entry: PackageEntry, eligible: np.ndarray | None, determinant: str):
+    def _allocation(self, entry: PackageEntry, eligible: np.ndarray | None):
         """Delivery efficiency and budget share of each region for this entry."""
         m = self.model
-        ctx = m.context()
         eff = np.maximum(support.delivery_efficiency(m.world.capacity, entry.deliverer, m.p), 1e-9)
-        if eligible is None:
-            population = m.blocks.counts.astype(float)
-            need = ctx.need_by_region(determinant, entry.spec.stage)
-        else:
-            population = m.blocks.sum(eligible)
-            need = m.blocks.sum(ctx.need(determinant, entry.spec.stage) * eligible)
-        share = support.regional_allocation(population, need * eff, entry.deliverer, m.p["coordination"])
-        return eff, share
+        population = m.blocks.counts.astype(float) if eligible is None else m.blocks.sum(eligible)
+        need = None
+        if support.follows_need(entry.deliverer, m.p):  # national budgets follow SME numbers: no estimate needed
+            ctx, stage = m.context(), entry.spec.stage
+            revealed = (ctx.revealed(stage, m.p) if eligible is None else
+                        support.revealed_by_region(m.blocks, eligible, m.sme.mapped, ctx.potential(stage), m.p))
+            need = support.need_from_revealed(*revealed, m.world.capacity, m.need_error, m.p) * eff
+        return eff, support.regional_allocation(population, need, entry.deliverer, m.p)
 
     def _deliver(self, es: _EntryState, amount: float) -> np.ndarray:
         """A per-firm programme: allocate to regions, pick recipients, apply, account."""
         m, entry, spec = self.model, es.entry, es.entry.spec
         s, ctx, r = m.sme, m.context(), m.world.n_regions
         eligible = self._targets(entry)
-        eff, share = self._allocation(entry, eligible, spec.determinant)
+        eff, share = self._allocation(entry, eligible)
         dose = entry.intensity
         if dose <= 0:
             return np.zeros(r)
         unit = spec.unit_cost * dose
         quota = amount * share * eff / unit
         kappa = m.p["targeting_strength"]
-        targeted = entry.targeting.select == "potential" and kappa > 0 and s.mapped.any()
+        targeted = (entry.targeting.select == "potential" and kappa > 0 and m.p["targeting"]
+                    and s.mapped.any())
         targeting = ctx.targeting_weight(spec.stage, kappa) if targeted else None
         overlap = ctx.overlap(m.p["coordination"])
         weights = support.selection_weights(s.n, targeting, eligible, overlap)
@@ -336,7 +331,7 @@ class NationalGovernment(mesa.Agent):
             s.mapped[rows] = True
             ctx.forget_targeting()
         else:
-            support.apply_programme(s, rows, spec, dose, m.p)
+            support.apply_programme(s, rows, spec, dose, m.p, m.demand_rng)
             ctx.served(rows, m.p["coordination"])
             m.indices.touch(rows)
         return np.bincount(s.region[rows], weights=cost, minlength=r)
@@ -344,7 +339,7 @@ class NationalGovernment(mesa.Agent):
     def _build(self, es: _EntryState, amount: float) -> np.ndarray:
         """A public good: regional infrastructure, allocated like a programme, used by every SME there."""
         m, entry, spec = self.model, es.entry, es.entry.spec
-        eff, share = self._allocation(entry, self._targets(entry), "connectivity")
+        eff, share = self._allocation(entry, self._targets(entry))
         budget = amount * share
         firms = np.maximum(m.blocks.counts, 1)
         coverage = budget * eff / (spec.unit_cost * firms)

@@ -16,7 +16,7 @@ from .policy import PolicyPackage
 # Outcomes reported at the end of a run; flows are summed over the horizon,
 # stocks are read at the last quarter.
 SUMMARY_FLOWS = ("new_exporters", "export_entries", "exits", "export_stops", "early_export_stops",
-                 "alliances_formed", "born_global", "budget_spent")
+                 "alliances_formed", "born_global", "budget_spent", "home_sales")
 SUMMARY_STOCKS = ("exporters", "export_participation", "gvc_participation", "alliances",
                   "mean_competitiveness", "mean_connectivity", "mean_capability")
 
@@ -47,6 +47,10 @@ def summarize(ts: pd.DataFrame) -> pd.Series:
     out["cost_per_new_exporter"] = (budget / out["new_exporters"]
                                     if budget > 0 and out["new_exporters"] > 0 else np.nan)
     out["sme_export_share"] = float(run["sme_export_share"].tail(4).mean()) if len(run) else np.nan
+    out["export_sales"] = float(run["sme_export_sales"].sum())
+    sellers = float(run["export_sellers"].sum())
+    out["export_sales_per_exporter"] = out["export_sales"] / sellers if sellers > 0 else np.nan
+    out["mean_size"] = float(last["mean_size"])
     return pd.Series(out)
 
 

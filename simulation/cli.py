@@ -1,6 +1,7 @@
 """The command line: ``python run.py COMMAND ...`` (also installed as ``sme-sim``).
 
-Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``calibrate``, ``check-facts``, ``demo``. Every input is checked
+Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``ablate``, ``calibrate``, ``check-facts``, ``demo``.
+Every input is checked
 before anything is written; a bad input ends with one clear message and exit
 code 2. Each invocation writes a new folder under ``outputs/``.
 """
@@ -349,7 +350,9 @@ def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
         options[key.strip()] = value.strip()
     if args.second_order:
         options["second_order"] = True
-    split = (lambda text: [x.strip() for x in text.split(",") if x.strip()])
+    def split(text: str) -> list[str]:
+        return [x.strip() for x in text.split(",") if x.strip()]
+
     return {"scenario": args.scenario, "method": args.method, "samples": args.samples,
             "params": split(args.params) if args.params else None,
             "outputs": split(args.outputs) if args.outputs else None, "seeds": args.seeds, "seed": args.seed,
@@ -477,6 +480,72 @@ def _resume_sweep(args: argparse.Namespace) -> int:
     return _run_sweep(args, cfg, design, folder, manifest, _sweep_backend(args))
 
 
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from .experiments import ablation
+    from .experiments.backends import make_backend
+    from .reporting.hypotheses import markdown
+
+    if args.resume:
+        folder = Path(args.resume)
+        path = folder / "manifest.json"
+        if not path.is_file():
+            raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("command_name") != "ablate":
+            raise UsageError(f"--resume {folder}: not an ablation folder")
+        names, seeds = manifest["directions"], manifest["seeds"]
+    else:
+        names = args.directions.split(",") if args.directions else [d.name for d in ablation.DIRECTIONS]
+        seeds = replicate_seeds(args.seeds, root=args.seed)
+    try:
+        directions = [ablation.direction(n.strip()) for n in names]
+    except KeyError as err:
+        raise UsageError(f"--directions: {err.args[0]}") from None
+    if args.markdown is not None and not Path(args.markdown).parent.is_dir():
+        raise UsageError(f"--markdown {args.markdown}: no such folder")
+    cells = ablation.design(directions, seeds)
+    if not args.resume:
+        folder = _new_folder("ablate", ["-".join(d.name.replace(" ", "_") for d in directions)], args.out)
+        manifest = {
+            "title": "ablation: " + ", ".join(d.name for d in directions), "command_name": "ablate",
+            "command": " ".join(["run.py", *sys.argv[1:]]) if sys.argv else "ablate",
+            "created": dt.datetime.now().isoformat(timespec="seconds"), "folder": str(folder),
+            "directions": [d.name for d in directions], "seeds": seeds, "base_seed": args.seed,
+            "scenarios": {n: _scenario_info(load(n)) for d in directions for n in d.scenarios},
+            "runs": len({c.spec.run_id for c in cells}), "version": __version__, "versions": _versions(),
+            "git_commit": _git_commit(), "status": "running",
+        }
+        _write_json(folder / "manifest.json", manifest)
+    backend = make_backend(args.workers)
+    try:
+        results = ablation.run(cells, folder, backend, quiet=args.quiet)
+    finally:
+        backend.close()
+    table = ablation.effects(cells, results, directions)
+    table.to_csv(folder / "effects.csv", index=False)
+    n_smes = int(load(directions[0].scenarios[0]).resolved_params["n_smes"])
+    again = (f"python run.py ablate --seeds {len(seeds)}"
+             + (f" --seed {manifest['base_seed']}" if manifest["base_seed"] else "")
+             + ("" if len(directions) == len(ablation.DIRECTIONS) else
+                f" --directions '{','.join(d.name for d in directions)}'"))
+    text = markdown(table, directions, len(seeds), n_smes, again)
+    (folder / "hypotheses.md").write_text(text, encoding="utf-8")
+    manifest["status"] = "complete"
+    manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    _write_json(folder / "manifest.json", manifest)
+    if args.markdown is not None:
+        Path(args.markdown).write_text(text, encoding="utf-8")
+    print(f"results: {folder}")
+    if args.markdown is not None:
+        print(f"wrote {args.markdown} (asked for with --markdown)")
+    if not args.quiet:
+        from .reporting.hypotheses import direction_verdict
+        for d in directions:
+            holds, carried = direction_verdict(table, d)
+            print(f"  {d.name:16} {holds}; carried by its named mechanisms: {carried}")
+    return 0
+
+
 def cmd_check_facts(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -529,9 +598,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if not targets.free:
             raise UsageError(f"{targets.path}: calibration.free lists no parameter to fit")
         budget, seed = args.budget, args.seed
-        if budget < 4 * targets.seeds * len(targets.free):
-            raise UsageError(f"--budget {budget}: at least {4 * targets.seeds * len(targets.free)} runs are needed "
-                             f"({targets.seeds} seeds x 4 points per free parameter)")
+        per_point = targets.seeds * (1 + len(targets.counterfactuals))
+        if budget < 4 * per_point * len(targets.free):
+            raise UsageError(f"--budget {budget}: at least {4 * per_point * len(targets.free)} runs are needed "
+                             f"({per_point} runs a point: {targets.seeds} seeds x {per_point // targets.seeds} arms; 4 points "
+                             f"per free parameter)")
     scenario = load(targets.scenario)
     backend = _sweep_backend(args)
     try:
@@ -719,6 +790,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted calibration in DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_calibrate)
+
+    from .experiments.ablation import DIRECTIONS
+    p = sub.add_parser(
+        "ablate", help="each hypothesis's paired effect with each mechanism switched off (ablation tables)",
+        formatter_class=raw,
+        description="Run every direction of the domain brief (H1-H4, the H2 control, the liberalization "
+                    "interaction) on common seeds at the defaults, with each mechanism switch off in turn, and "
+                    "with all the mechanisms the brief names for it off; write effects.csv and hypotheses.md.",
+        epilog="examples:\n  python run.py ablate --seeds 30\n  python run.py ablate --directions H1,H4 --seeds 20\n"
+               "  python run.py ablate --seeds 30 --markdown docs/hypotheses.md\n\n"
+               f"directions: {', '.join(d.name for d in DIRECTIONS)}")
+    p.add_argument("--directions", default=None, help="comma-separated (default: all)")
+    p.add_argument("--seeds", type=_positive, default=30, help="common seeds per arm and variant (default 30)")
+    p.add_argument("--markdown", default=None, metavar="FILE",
+                   help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced)")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="worker processes (default: one per core); results do not depend on it")
+    p.add_argument("--seed", type=int, default=0, help="root of the replicate seeds (default 0)")
+    p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
+                                               "default outputs/<time>-ablate-<directions>/)")
+    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted ablation in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the results folder")
+    p.set_defaults(func=cmd_ablate)
 
     p = sub.add_parser("check-facts", help="the stylized facts at the current defaults; exit 1 if one is off",
                        formatter_class=raw, epilog="example:\n  python run.py check-facts\n"

@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .params import REGISTRY, ParameterError, suggest
+from .mechanisms.alliances import le_count
+from .params import REGISTRY, ParameterError, resolve, suggest
 from .policy import CATALOGUE, LEVELS, POLICY_STAGES, PackageEntry, PolicyPackage
 from .scenario import Scenario, load
 
@@ -138,15 +139,20 @@ class Regulation:
         start, end = entry.window(steps)
         return max(end - start, 0)
 
+    def _quarterly_cost(self, params: Mapping[str, Any]) -> float:
+        """kUSD a quarter of full enforcement costs in the scenario's economy."""
+        p = resolve(params)
+        return CATALOGUE[self.instrument].enforcement_cost(p["n_smes"], le_count(p))
+
     def read(self, scenario: Scenario) -> float:
         """The enforcement level the scenario's entries reach (intensity times the share that is funded)."""
-        unit = CATALOGUE[self.instrument].unit_cost
+        unit = self._quarterly_cost(scenario.params)
         level = 0.0
         for e in scenario.package.entries:
             if e.instrument == self.instrument:
                 n = self._window(e, scenario.steps)
-                funded = min(1.0, e.budget / (unit * n)) if n else 0.0
-                level = max(level, min(1.0, e.intensity * funded))
+                funded = e.budget / (unit * n) if n and unit else 0.0
+                level = max(level, min(1.0, e.intensity, funded))
         return round(level, 6)
 
     def check(self, value: Any) -> float:
@@ -162,7 +168,7 @@ class Regulation:
         if timing.start >= steps:
             timing = dataclasses.replace(timing, start=0, end=None)
         n = self._window(timing, steps)
-        budget = value * CATALOGUE[self.instrument].unit_cost * n
+        budget = value * self._quarterly_cost(params) * n
         return [*kept, dataclasses.replace(timing, budget=budget, intensity=1.0)]
 
 
@@ -360,7 +366,7 @@ def markdown_table() -> str:
             what = f"`{lever.instrument}` entries; added from `{lever.template}` if missing. {lever.meaning}"
         elif isinstance(lever, Regulation):
             control, span = "slider", f"[{lever.low}, {lever.high}]"
-            what = (f"`{lever.instrument}` enforced at this level (budget = level x unit cost x quarters; "
+            what = (f"`{lever.instrument}` enforced at this level (budget = level x cost of a quarter of full enforcement, which scales with the SMEs or LEs covered, x quarters; "
                     f"timing from `{lever.template}` if missing). {lever.meaning}")
         elif isinstance(lever, Delivery):
             control, span = "choice", ", ".join(lever.choices)

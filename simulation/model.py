@@ -10,10 +10,11 @@ import numpy as np
 
 from .agents import SME, LargeEnterprise, LocalGovernment, NationalGovernment
 from .mechanisms import alliances, demography, learning, support, trade
+from .outcomes import QUARTERS_PER_YEAR
 from .params import resolve
 from .policy import LEVELS, NO_POLICY, POLICY_STAGES, PolicyPackage
-from .reporters import Recorder
-from .state import EXPORTING, PRECONDITION, C, RegionBlocks, SMEArrays
+from .reporters import CENSUS_MIN_WORKERS, Recorder
+from .state import EXPORTING, PRECONDITION, B, C, RegionBlocks, SMEArrays
 
 
 @dataclass
@@ -25,36 +26,24 @@ class StepContext:
     comp: np.ndarray
     conn: np.ndarray
     cap: np.ndarray
-    rho: float
     _cache: dict[tuple | str, np.ndarray] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Potential as delivery begins, for both stages, so what a programme sees does not depend on
+        # where it stands in the package (an earlier programme may lower barriers this quarter).
+        scale = support.potential_scale(self.sme, self.cap)
+        pre = self.sme.barriers[B["knowledge"]] * scale
+        self._cache[("potential", "precondition")] = pre
+        self._cache[("potential", "strengthening")] = scale - pre
+
     def potential(self, instrument_stage: str) -> np.ndarray:
-        key = ("potential", instrument_stage)
-        if key not in self._cache:
-            self._cache[key] = support.export_potential(self.sme, self.cap, instrument_stage)
-        return self._cache[key]
+        """What a mapping study would reveal of each SME for a programme of this stage, as delivery began."""
+        return self._cache[("potential", instrument_stage)]
 
     def score(self, instrument_stage: str, kappa: float) -> np.ndarray:
         key = ("score", instrument_stage)
         if key not in self._cache:
             self._cache[key] = support.targeting_score(self.potential(instrument_stage), kappa)
-        return self._cache[key]
-
-    def need(self, determinant: str, instrument_stage: str) -> np.ndarray:
-        """Per SME: marginal capability of the determinant times potential (what local need weighs)."""
-        key = ("need", determinant, instrument_stage)
-        if key not in self._cache:
-            if "gradient" not in self._cache:
-                self._cache["gradient"] = trade.capability_gradient(self.comp, self.conn, self.cap, self.rho)
-            grad_comp, grad_conn = self._cache["gradient"]
-            grad = grad_comp if determinant == "competitiveness" else grad_conn
-            self._cache[key] = grad * self.potential(instrument_stage)
-        return self._cache[key]
-
-    def need_by_region(self, determinant: str, instrument_stage: str) -> np.ndarray:
-        key = ("need_by_region", determinant, instrument_stage)
-        if key not in self._cache:
-            self._cache[key] = self.blocks.sum(self.need(determinant, instrument_stage))
         return self._cache[key]
 
     def targeting_weight(self, instrument_stage: str, kappa: float) -> np.ndarray:
@@ -76,10 +65,19 @@ class StepContext:
         if "overlap" in self._cache:
             self._cache["overlap"][rows] = support.overlap_weight(self.sme.support[rows], coordination)
 
+    def revealed(self, instrument_stage: str, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Regional sums of what mapping revealed, for programmes open to every SME (see support.estimated_need)."""
+        key = ("revealed", instrument_stage)
+        if key not in self._cache:
+            self._cache[key] = support.revealed_by_region(self.blocks, None, self.sme.mapped,
+                                                          self.potential(instrument_stage), p)
+        return self._cache[key]
+
     def forget_targeting(self) -> None:
         """A mapping study just mapped more SMEs: what targeting knows has changed."""
-        self._cache.pop(("targeting_weight", "precondition"), None)
-        self._cache.pop(("targeting_weight", "strengthening"), None)
+        for stage in POLICY_STAGES:
+            self._cache.pop(("targeting_weight", stage), None)
+            self._cache.pop(("revealed", stage), None)
 
 
 class Indices:
@@ -90,7 +88,7 @@ class Indices:
     are recomputed before the next reader.
     """
 
-    def __init__(self, sme: SMEArrays, rho: float) -> None:
+    def __init__(self, sme: SMEArrays, rho: float) -> None:  # rho: the CES exponent in force
         self.sme, self.rho = sme, rho
         self.recompute()
 
@@ -128,7 +126,15 @@ class Indices:
 # Child streams of the run's SeedSequence, one per source of chance, so that a
 # change in one mechanism's draws does not shift another's (common random
 # numbers across paired scenarios).
-_STREAMS = ("mesa", "init", "dissolution", "matching", "trade", "exit", "entrants", "policy")
+_STREAMS = ("mesa", "init", "dissolution", "matching", "trade", "exit", "entrants", "policy", "growth",
+            "regions", "demand")
+def _generator(seed: np.random.SeedSequence) -> np.random.Generator:
+    return np.random.Generator(np.random.SFC64(seed))
+
+
+# Regime channels (policy.REGIME_CHANNELS) and the model attribute each sets.
+_REGIME = {"tariff_cut": "tariff_cut", "alliance_framework": "framework_level",
+           "performance_requirements": "requirement_level", "red_tape": "red_tape_cut"}
 
 
 class SMEModel(mesa.Model):
@@ -149,26 +155,33 @@ class SMEModel(mesa.Model):
         self.seed, self.horizon = int(seed), int(steps)
         streams = dict(zip(_STREAMS, np.random.SeedSequence(self.seed).spawn(len(_STREAMS))))
         super().__init__(rng=np.random.default_rng(streams["mesa"]))
-        self._rng = {k: np.random.default_rng(v) for k, v in streams.items() if k not in ("mesa", "policy")}
-        policy_rngs = [np.random.default_rng(c) for c in streams["policy"].spawn(len(self.package.entries))]
+        # SFC64: a fifth faster than NumPy's default PCG64 for the millions of draws a large run makes.
+        self._rng = {k: _generator(v) for k, v in streams.items() if k not in ("mesa", "policy")}
+        policy_rngs = [_generator(c) for c in streams["policy"].spawn(len(self.package.entries))]
 
         p = self.p
         init = self._rng["init"]
         self.world = demography.make_world(init, p)
         self.region_infra = self.world.infrastructure.copy()
         regions = demography.region_of_rows(self.world, p["n_smes"])
-        self.sme = demography.new_firms(init, regions, self.world, p, 0, self.region_infra)
+        self.sme = demography.entrants(init, regions, self.world, p, 0, self.region_infra,
+                                       demography.survival_requirement(p, 0.0))
         self.blocks = RegionBlocks(self.sme.region, self.world.n_regions)
         self.next_firm_id = self.sme.n
         self.le = alliances.make_les(init, p)
-        self.indices = Indices(self.sme, p["ces_rho"])
+        self.indices = Indices(self.sme, trade.ces_exponent(p))
 
         self.t = -p["warmup_steps"]
-        self.tariff_cut = 0.0
-        self.framework_level = 0.0
+        self.tariff_cut = 0.0          # regime: in force from the first cut on (a cut is not reversed)
+        self.framework_level = 0.0     # regime channels below hold only while a regulation is enforced
         self.requirement_level = 0.0
+        self.red_tape_cut = 0.0
         self.shock = 0.0
-        r = self.world.n_regions
+        self.export_sales = np.zeros(self.sme.n)
+        self.demand_rng = self._rng["demand"]  # foreign demand, drawn when a firm first learns it
+        self.census_ids = np.empty(0, np.int64)  # firms of 20+ workers at the last year's start
+        # One standard normal per region, fixed for the run: how its government misreads its need (7.3).
+        self.need_error = self._rng["regions"].standard_normal(r := self.world.n_regions)
         self.spent_step = np.zeros((len(LEVELS), len(POLICY_STAGES), r))
         self.spent_total = np.zeros_like(self.spent_step)
         self._ctx: StepContext | None = None
@@ -238,9 +251,18 @@ class SMEModel(mesa.Model):
     def context(self) -> StepContext:
         if self._ctx is None:
             ix = self.indices.fresh()
-            self._ctx = StepContext(self.sme, self.blocks, ix.comp.copy(), ix.conn.copy(), ix.cap.copy(),
-                                    self.p["ces_rho"])
+            self._ctx = StepContext(self.sme, self.blocks, ix.comp.copy(), ix.conn.copy(), ix.cap.copy())
         return self._ctx
+
+    def enforce(self, effects: dict[str, float], level: float) -> None:
+        """A regulation enforced at ``level`` this quarter sets its regime channels (at least) that high."""
+        for channel, strength in effects.items():
+            attribute = _REGIME[channel]
+            setattr(self, attribute, max(getattr(self, attribute), min(1.0, strength * level)))
+
+    def lift_regulations(self) -> None:
+        """At the start of a quarter only the tariff cut stays; other rules hold only while enforced."""
+        self.framework_level = self.requirement_level = self.red_tape_cut = 0.0
 
     def region_population_share(self) -> np.ndarray:
         return self.blocks.counts / self.blocks.counts.sum()
@@ -292,42 +314,65 @@ class SMEModel(mesa.Model):
         alliances.adjust_openness(self.le, target)
         shock_now = self.shock if self.t == p["gvc_shock_step"] else 0.0
         flows["alliances_dissolved"] = len(alliances.dissolve(self._rng["dissolution"], s, self.le, ix.comp, p, shock_now))
-        flows["alliances_formed"] = len(alliances.form_alliances(self._rng["matching"], s, self.le, ix.comp, ix.conn, p))
+        allied = alliances.form_alliances(self._rng["matching"], s, self.le, ix.comp, ix.conn, p)
+        trade.learn_demand(self.demand_rng, s, allied)  # a supplier sells abroad through its lead firm
+        flows["alliances_formed"] = len(allied)
         ix.touch(alliances.transfer_technology(s, p, self.requirement_level))
 
-        # 4. Trade: sunk-cost export entry and exit.
+        # 4. Trade: beliefs move, then sunk-cost export entry and exit.
         cap = ix.fresh().cap
+        trade.update_beliefs(self._rng["trade"], self.demand_rng, s, p)
         was_pre = s.stage == PRECONDITION
         never = ~s.ever_exported
-        enter, leave, demand = trade.export_decisions(self._rng["trade"], s, cap, p, self.tariff_cut)
+        enter, leave = trade.export_decisions(s, cap, p, self.tariff_cut, self.red_tape_cut)
         flows["export_entries"] = len(enter)
         flows["new_exporters"] = int(never[enter].sum())
         flows["born_global"] = int(was_pre[enter].sum())
         flows["export_stops"] = len(leave)
         flows["early_export_stops"] = int((s.spell[leave] <= 4).sum())
         flows["entries_by_region"] = np.bincount(s.region[enter], minlength=r)
-        trade.apply_export_moves(s, enter, leave, demand)
+        trade.learn_demand(self.demand_rng, s, enter)
+        trade.apply_export_moves(s, enter, leave)
         trade.update_experience(s)
-        flows["export_sales"] = trade.export_sales(s, cap, p, self.tariff_cut)
+        sales = trade.export_sales(s, cap, p, self.tariff_cut)
+        flows["export_sales"] = float(sales.sum())
+        flows["export_sellers"] = int(np.count_nonzero(sales))
 
-        # 5. Demography: exits under competition, replaced by entrants in the same region.
+        # 5. Demography: firms grow or shrink, exit under competition, and are replaced by entrants.
+        census = s.size >= CENSUS_MIN_WORKERS
+        demography.grow_firms(self._rng["growth"], s, ix.comp, p, self.tariff_cut)
+        flows["shrank_below_20"] = int((census & (s.size < CENSUS_MIN_WORKERS)).sum())
         hazard = demography.exit_hazard(s, ix.comp, p, self.tariff_cut)
         gone = demography.draw_exits(self._rng["exit"], hazard)
         flows["exits"] = len(gone)
+        flows["exits_20plus"] = int((s.size[gone] >= CENSUS_MIN_WORKERS).sum())
         flows["exporter_exits"] = int((s.stage[gone] >= EXPORTING).sum())
         flows["exits_by_region"] = np.bincount(s.region[gone], minlength=r)
         if len(gone):
             if self._watched:
                 self._exit_log.append(s.take(gone))
-            fresh = demography.new_firms(self._rng["entrants"], s.region[gone], self.world, p,
-                                         self.next_firm_id, self.region_infra)
+            fresh = demography.entrants(self._rng["entrants"], s.region[gone], self.world, p, self.next_firm_id,
+                                        self.region_infra, demography.survival_requirement(p, self.tariff_cut))
             self.next_firm_id += len(gone)
             s.replace_rows(gone, fresh)
+            sales[gone] = 0.0
             ix.touch(gone)
+        self.export_sales = sales
         s.age += 1
         self.t += 1
+        if self.t % QUARTERS_PER_YEAR == 0:
+            flows["census_base"], flows["census_left"] = self._census_year()
         self._ctx = None
         return flows
+
+    def _census_year(self) -> tuple[int, int]:
+        """A year of the 20+ workers census: of the firms in it a year ago, how many have left (closed, or
+        shrunk below 20 workers); then this year's list. Counted year on year, as an annual census sees it."""
+        now = self.sme.firm_id[self.sme.size >= CENSUS_MIN_WORKERS]
+        base = len(self.census_ids)
+        left = base - int(np.isin(self.census_ids, now, assume_unique=True).sum())
+        self.census_ids = now
+        return base, left
 
     # --- results -------------------------------------------------------------
     def run(self) -> SMEModel:
@@ -342,6 +387,7 @@ def _no_flows(r: int) -> dict[str, Any]:
     return {
         "became_aware": 0, "alliances_dissolved": 0, "alliances_formed": 0,
         "export_entries": 0, "new_exporters": 0, "born_global": 0, "export_stops": 0,
-        "early_export_stops": 0, "exits": 0, "exporter_exits": 0,
-        "entries_by_region": zeros, "exits_by_region": zeros, "export_sales": None,
+        "early_export_stops": 0, "exits": 0, "exporter_exits": 0, "exits_20plus": 0, "shrank_below_20": 0,
+        "census_base": 0, "census_left": 0,
+        "entries_by_region": zeros, "exits_by_region": zeros, "export_sales": None, "export_sellers": 0,
     }

@@ -26,10 +26,11 @@ class Outcome:
     meaning: str
     unit: str
     column: str
-    kind: str                 # "stock" (end of window), "flow" (sum), "mean", "ratio" (sum / sum), "rate"
+    kind: str                 # "stock" (end of window), "flow" (sum), "mean", "ratio" (sum / sum), "rate", "ratio2"
     per: str | None = None    # the denominator column of a ratio
     scale: float = 1.0
     bounded: bool = False     # lies in [0, 1]
+    ref: tuple[str, str] | None = None  # "ratio2": (column / per) over (ref[0] / ref[1]), each summed
 
     def value(self, ts: pd.DataFrame, first: int, last: int) -> float:
         """The outcome over quarters ``first..last`` (inclusive; step 0 is the starting state)."""
@@ -42,10 +43,16 @@ class Outcome:
             return float(col[window].sum())
         if self.kind == "mean":
             return float(np.nanmean(col[window])) if window.any() else float("nan")
-        if self.kind == "rate":  # per firm and per year
-            firms = ts["n_smes"].to_numpy(dtype=float)[window].mean()
+        if self.kind == "rate":  # per firm (of the ``per`` population, by default all SMEs) and per year
+            firms = ts[self.per or "n_smes"].to_numpy(dtype=float)[window].mean()
+            if firms <= 0:
+                return float("nan")
             years = window.sum() / QUARTERS_PER_YEAR
             return float(col[window].sum() / firms / years)
+        if self.kind == "ratio2":  # a ratio of two pooled shares
+            share = [ts[a].to_numpy(dtype=float)[window].sum() / max(ts[b].to_numpy(dtype=float)[window].sum(), 1e-300)
+                     for a, b in ((self.column, self.per), self.ref)]
+            return float(share[0] / share[1]) if share[1] > 0 else float("nan")
         den = ts[self.per].to_numpy(dtype=float)[window].sum() * self.scale
         return float(col[window].sum() / den) if den > 0 else float("nan")
 
@@ -85,6 +92,26 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "ratio", "export_participation_rationed", "ratio", per="export_participation_unrationed"),
     Outcome("micro_share", "Share of micro firms among SMEs, mean over the window", "share", "share_micro", "mean",
             bounded=True),
+    Outcome("export_sales", "SME export sales over the window (direct exporters and GVC suppliers)", "kUSD",
+            "sme_export_sales", "flow"),
+    Outcome("export_sales_per_exporter", "Quarterly export sales per exporting SME over the window", "kUSD/quarter",
+            "sme_export_sales", "ratio", per="export_sellers"),
+    Outcome("home_sales", "SME home-market sales over the window", "kUSD", "home_sales", "flow"),
+    Outcome("direct_export_share_5plus", "Share of SMEs of 5+ workers exporting directly at least 10% of their "
+            "sales (the World Bank Enterprise Survey's definition), mean over the window", "share",
+            "direct_export_share_5plus", "mean", bounded=True),
+    Outcome("exit_rate_20plus", "Yearly exit rate of SMEs of 20+ workers (the manufacturing census's population)",
+            "1/year", "exits_20plus", "rate", per="n_20plus"),
+    Outcome("turnover_20plus", "Yearly share of SMEs of 20+ workers that have left that population a year later, "
+            "by closing or shrinking below 20 (what an annual census of 20+ workers sees as exit)", "1/year",
+            "census_left", "ratio", per="census_base", bounded=True),
+    Outcome("export_ratio_10_49_to_1_9", "Direct-export participation of firms of 10-49 workers over that of "
+            "firms of 1-9 (pooled over the window)", "ratio", "direct_exporters_10_49", "ratio2",
+            per="n_10_49", ref=("direct_exporters_1_9", "n_1_9")),
+    Outcome("export_ratio_50_99_to_10_49", "Direct-export participation of firms of 50-99 workers over that of "
+            "firms of 10-49 (pooled over the window)", "ratio", "direct_exporters_50_99", "ratio2",
+            per="n_50_99", ref=("direct_exporters_10_49", "n_10_49")),
+    Outcome("mean_size", "Mean employment of SMEs at the end of the window", "workers", "mean_size", "stock"),
 )}
 
 DEFAULT_SWEEP_OUTCOMES: tuple[str, ...] = ("export_participation", "gvc_participation", "exits",

@@ -16,7 +16,7 @@ the same structure the scenario files hold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .params import suggest
@@ -27,6 +27,18 @@ DETERMINANTS: tuple[str, ...] = ("competitiveness", "connectivity")
 DELIVERERS: tuple[str, ...] = ("national", "local")
 MODES: tuple[str, ...] = ("per_firm", "public_good", "regulatory")
 SELECTIONS: tuple[str, ...] = ("potential", "random")
+# What a regulation's cost scales with: the SMEs or the large enterprises it covers.
+COVERS: tuple[str, ...] = ("smes", "les")
+# The rules a regulation changes while it is enforced (docs/ODD.md 7.7). A
+# regulation moves no firm's capabilities: it changes the environment every
+# firm, entrants included, faces.
+REGIME_CHANNELS: dict[str, str] = {
+    "tariff_cut": "tariffs fall: foreign margins rise, exogenous barriers fall, import competition rises "
+                  "(a cut is not reversed)",
+    "alliance_framework": "LE openness to SME suppliers rises by framework_openness at full strength",
+    "performance_requirements": "LE openness rises by requirement_openness and technology transfer deepens",
+    "red_tape": "every SME's procedure barrier to export entry is cut by this share while in force",
+}
 
 
 class PolicyError(ValueError):
@@ -38,10 +50,13 @@ class Instrument:
     """One instrument of the catalogue.
 
     ``unit_cost`` is in kUSD: per SME treated at dose 1 (``per_firm``), per SME
-    of the region covered (``public_good``), or per quarter of full enforcement
-    (``regulatory``). ``effects`` maps a state variable to the strength of one
-    full dose: components rise by ``strength * (1 - x)``, barriers fall by
-    ``strength * b``; regulatory strengths are per quarter.
+    of the region covered (``public_good``), or per SME or LE covered
+    (``covers``) per quarter of full enforcement (``regulatory``), so a
+    regulation costs more in a larger economy. ``effects`` maps a state
+    variable to the strength of one full dose: components rise by
+    ``strength * (1 - x)``, barriers fall by ``strength * b``; a regulation's
+    effects are regime channels (:data:`REGIME_CHANNELS`) set to ``strength``
+    at full enforcement.
     """
 
     name: str
@@ -54,12 +69,17 @@ class Instrument:
     effects: Mapping[str, float]
     eligibility: str
     meaning: str
+    covers: str = "smes"
+
+    def enforcement_cost(self, n_smes: int, n_les: int) -> float:
+        """kUSD a quarter of full enforcement costs, in an economy of ``n_smes`` SMEs and ``n_les`` LEs."""
+        return self.unit_cost * (n_smes if self.covers == "smes" else n_les)
 
 
 def _i(name, level, stage, determinant, mode, delivered_by, unit_cost, effects, meaning,
-       eligibility="any") -> Instrument:
+       eligibility="any", covers="smes") -> Instrument:
     return Instrument(name, level, stage, determinant, mode, delivered_by, unit_cost,
-                      dict(effects), eligibility, meaning)
+                      dict(effects), eligibility, meaning, covers)
 
 
 CATALOGUE: dict[str, Instrument] = {i.name: i for i in (
@@ -70,13 +90,13 @@ CATALOGUE: dict[str, Instrument] = {i.name: i for i in (
     _i("awareness_information", "meso", "precondition", "connectivity", "per_firm", "local", 0.3,
        {"knowledge": 0.55, "market_knowledge": 0.25},
        "Awareness campaigns and GVC / market information services."),
-    _i("alliance_framework", "macro", "precondition", "connectivity", "regulatory", "national", 2.5,
-       {"le_openness": 1.0, "institutional": 0.03},
-       "Institutional framework for strategic alliances between SMEs and large enterprises."),
-    _i("strategic_measures", "macro", "precondition", "competitiveness", "regulatory", "national", 5.0,
-       {"procedure": 0.04, "institutional": 0.02},
+    _i("alliance_framework", "macro", "precondition", "connectivity", "regulatory", "national", 2.5 / 30,
+       {"alliance_framework": 1.0},
+       "Institutional framework for strategic alliances between SMEs and large enterprises.", covers="les"),
+    _i("strategic_measures", "macro", "precondition", "competitiveness", "regulatory", "national", 0.0025,
+       {"red_tape": 0.4},
        "Strategic policy measures: regulation, deregulation, business climate."),
-    _i("trade_liberalization", "meta", "precondition", "competitiveness", "regulatory", "national", 2.0,
+    _i("trade_liberalization", "meta", "precondition", "competitiveness", "regulatory", "national", 0.001,
        {"tariff_cut": 1.0},
        "Tariff cut under economic integration (AEC, ACFTA): export margins and import competition rise."),
     # --- strengthening stage ---------------------------------------------
@@ -103,11 +123,13 @@ CATALOGUE: dict[str, Instrument] = {i.name: i for i in (
        {"network_ties": 0.4, "market_knowledge": 0.1},
        "Networks and clusters (One Village One Product and the like)."),
     _i("export_promotion", "meso", "strengthening", "connectivity", "per_firm", "national", 1.2,
-       {"market_knowledge": 0.3, "procedure": 0.3, "knowledge": 0.1},
-       "Export promotion: trade fairs, buyer missions, export procedures help."),
+       {"foreign_demand": 1.0, "market_knowledge": 0.3, "procedure": 0.3, "knowledge": 0.1},
+       "Export promotion: trade fairs, buyer missions and matchmaking (foreign demand found and learned, "
+       "in units of promotion_demand_gain), export procedures help."),
     _i("performance_requirements", "macro", "strengthening", "connectivity", "regulatory",
-       "national", 2.5, {"le_openness": 1.0, "tech_transfer": 1.0},
-       "Performance requirements on FDI: local content, joint ventures with SMEs, technology transfer."),
+       "national", 2.5 / 30, {"performance_requirements": 1.0},
+       "Performance requirements on FDI: local content, joint ventures with SMEs, technology transfer.",
+       covers="les"),
     _i("economic_stimulus", "macro", "strengthening", "competitiveness", "per_firm", "national", 0.5,
        {"finance": 0.12},
        "Broad allocative stimulus: a thin subsidy to whoever applies."),
@@ -203,6 +225,10 @@ class PolicyPackage:
     def total_budget(self) -> float:
         return float(sum(e.budget for e in self.entries))
 
+    def scaled(self, factor: float) -> PolicyPackage:
+        """The same package with every budget multiplied by ``factor`` (e.g. for a larger economy)."""
+        return replace(self, entries=tuple(replace(e, budget=e.budget * factor) for e in self.entries))
+
     def budget_by(self, attribute: str) -> dict[str, float]:
         """Total budget by an instrument attribute: 'level', 'stage' or 'determinant'."""
         out: dict[str, float] = {}
@@ -252,11 +278,15 @@ NO_POLICY = PolicyPackage(name="no_policy")
 def markdown_table() -> str:
     """The instrument catalogue as a Markdown table (used verbatim in docs/ODD.md)."""
     lines = [
-        "| instrument | level | stage | determinant | mode | delivered by | unit cost (kUSD) | effects at one dose | who may take it |",
+        "| instrument | level | stage | determinant | mode | delivered by | unit cost (kUSD) | effects at one dose "
+        "(regulations: regime channel at full enforcement) | who may take it |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    per = {"per_firm": "per SME at dose 1", "public_good": "per SME of the region",
+           "regulatory": "per {} covered per quarter"}
     for i in CATALOGUE.values():
         effects = ", ".join(f"{k} {v:g}" for k, v in i.effects.items()) or "marks SMEs as mapped"
+        unit = per[i.mode].format("SME" if i.covers == "smes" else "LE")
         lines.append(f"| `{i.name}` | {i.level} | {i.stage} | {i.determinant} | {i.mode} | "
-                     f"{i.delivered_by} | {i.unit_cost:g} | {effects} | {i.eligibility} |")
+                     f"{i.delivered_by} | {i.unit_cost:g} {unit} | {effects} | {i.eligibility} |")
     return "\n".join(lines)

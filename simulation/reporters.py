@@ -11,8 +11,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .mechanisms.trade import home_sales
 from .policy import LEVELS, POLICY_STAGES
 from .state import EXPORTING, GVC, LIVE_STAGES, SIZE_CLASSES, B
+
+# Populations the stylized facts' sources measured (calibration/targets.toml):
+# the World Bank Enterprise Survey covers firms of 5+ workers and counts a firm
+# as a direct exporter when exports are at least 10% of its sales; Indonesia's
+# manufacturing census covers establishments of 20+ workers.
+WBES_MIN_WORKERS = 5
+WBES_MIN_EXPORT_SHARE = 0.10
+CENSUS_MIN_WORKERS = 20
+WTO_CLASSES: tuple[str, ...] = ("1_9", "10_49", "50_99")
+WTO_EDGES = np.array([10.0, 50.0])  # the lower bounds of the second and third class
 
 if TYPE_CHECKING:
     from .model import SMEModel
@@ -53,7 +64,7 @@ class Recorder:
         row["gvc_participation"] = stage_counts[GVC] / n
         cls = s.size_class
         cls_n = np.bincount(cls, minlength=3)
-        cls_x = np.bincount(cls, weights=exporting, minlength=3)
+        cls_x = np.bincount(cls[exporting], minlength=3)
         for k, name in enumerate(SIZE_CLASSES):
             row[f"export_participation_{name}"] = cls_x[k] / cls_n[k] if cls_n[k] else np.nan
             row[f"share_{name}"] = cls_n[k] / n
@@ -65,7 +76,9 @@ class Recorder:
         x_rat = int((exporting & rationed).sum())
         row["export_participation_rationed"] = x_rat / n_rat if n_rat else np.nan
         row["export_participation_unrationed"] = (cls_x[0] - x_rat) / n_oth if n_oth else np.nan
-        for key in ("exits", "exporter_exits", "export_entries", "new_exporters", "born_global",
+        for key in ("exits", "exporter_exits", "exits_20plus", "shrank_below_20", "census_base", "census_left",
+                    "export_entries", "new_exporters",
+                    "born_global",
                     "export_stops", "early_export_stops", "became_aware",
                     "alliances_formed", "alliances_dissolved"):
             row[key] = int(flows[key])
@@ -90,7 +103,27 @@ class Recorder:
         sme_sales = sales if sales is not None else np.nan
         le_sales = p["le_export_value"] * m.le.n
         row["sme_export_sales"] = sme_sales
+        row["export_sellers"] = flows["export_sellers"]
         row["sme_export_share"] = sme_sales / (sme_sales + le_sales) if sme_sales + le_sales > 0 else np.nan
+        home = home_sales(s, comp, p)
+        row["home_sales"] = float(home.sum())
+        row["mean_size"] = float(s.size.mean())
+        # The WBES population and definition: 5+ workers (small and medium), direct exports >= 10% of sales.
+        direct = np.flatnonzero(s.stage == EXPORTING)
+        sales = m.export_sales[direct]
+        intense = direct[sales >= WBES_MIN_EXPORT_SHARE * (sales + home[direct])]
+        row["n_5plus"] = int(cls_n[1] + cls_n[2])
+        row["direct_exporters_5plus"] = int((cls[intense] >= 1).sum())
+        row["direct_export_share_5plus"] = row["direct_exporters_5plus"] / row["n_5plus"] if row["n_5plus"] else np.nan
+        row["n_20plus"] = int(cls_n[2])
+        # Export participation by the size classes of the WTO's figures (1-9, 10-49, 50-249 workers;
+        # SMEs here stop at 99): direct exporters, as customs-based counts see them.
+        wto = (s.size >= WTO_EDGES[0]).view(np.int8) + (s.size >= WTO_EDGES[1]).view(np.int8)
+        counts = np.bincount(wto, minlength=len(WTO_CLASSES))
+        exporters = np.bincount(wto[direct], minlength=len(WTO_CLASSES))
+        for k, label in enumerate(WTO_CLASSES):
+            row[f"n_{label}"] = int(counts[k])
+            row[f"direct_exporters_{label}"] = int(exporters[k])
         self.rows.append(row)
         if self.record_regions:
             self._collect_regions(m, row["step"], flows, exporting, comp, conn)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .params import REGISTRY, ParameterError, resolve, suggest
+from .params import REGISTRY, ParameterError, resolve, suggest, unknown_message
 from .policy import (
     CATALOGUE,
     DELIVERERS,
@@ -151,7 +151,7 @@ def _validate_raw(path: Path, data: dict[str, Any]) -> None:
     for name, value in params.items():
         key = f"params.{name}"
         if name not in REGISTRY:
-            raise ScenarioError(path, key, f"unknown parameter{suggest(name, REGISTRY)}")
+            raise ScenarioError(path, key, unknown_message(name))
         try:
             REGISTRY[name].coerce(value)
         except ParameterError as err:

@@ -50,7 +50,7 @@ class SMEArrays:
     firm_id: np.ndarray      # int64, a new id for every entrant
     region: np.ndarray       # int64, rows are sorted by region and keep it
     sector: np.ndarray       # int64
-    size: np.ndarray         # float64, employees
+    size: np.ndarray         # float64, employees (continuous: firms grow and shrink)
     size_class: np.ndarray   # int8, 0 micro, 1 small, 2 medium
     eo: np.ndarray           # float64, entrepreneurial orientation
     comp: np.ndarray         # (5, n) competitiveness components (component-major: fast rows)
@@ -64,7 +64,10 @@ class SMEArrays:
     experience: np.ndarray   # recent export experience in [0, 1]
     ever_exported: np.ndarray  # bool
     spell: np.ndarray        # quarters in the current export spell (0 when not exporting)
-    demand: np.ndarray       # foreign demand draw revealed on entry (mean 1)
+    demand_x: np.ndarray     # standardized log foreign demand: drawn at birth, drifts
+    knows_demand: np.ndarray  # bool: has learned its foreign demand (by exporting, or from buyers met)
+    error: np.ndarray        # log error in judging foreign profit (persists over a few quarters)
+    home_margin: np.ndarray  # competitiveness over what the home market required, at the last growth step
     partner: np.ndarray      # int64, allied LE or -1
     mapped: np.ndarray       # bool, covered by a mapping study
     support: np.ndarray      # decaying stock of support received

@@ -77,9 +77,16 @@ def test_check_facts_exits_1_when_a_fact_is_outside_its_band(tmp_path):
 
 
 def test_calibration_recovers_known_parameters(tmp_path):
-    """Synthetic facts measured at known parameters; a small-budget calibration finds those parameters."""
+    """Synthetic facts measured at known parameters; a small-budget calibration finds those parameters.
+
+    The facts are measured on the seeds the calibration then uses (root 12345,
+    the check's), so the known parameters reproduce them exactly: what is
+    tested is the search. A world of 1,000 SMEs keeps the export share's 95%
+    interval on the robust selection's fresh seeds narrower than its band
+    (at 400 SMEs it is wider, and the selection drifts to the points where
+    the share, and so its spread, is smallest)."""
     tiny = tmp_path / "tiny.toml"
-    tiny.write_text('title = "tiny"\nextends = "baseline"\nsteps = 16\n[params]\nn_smes = 400\nwarmup_steps = 4\n')
+    tiny.write_text('title = "tiny"\nextends = "baseline"\nsteps = 16\n[params]\nn_smes = 1000\nwarmup_steps = 4\n')
     truth = {"le_export_value": 150.0, "base_exit_rate": 0.02}
     bounds = {"le_export_value": (40.0, 400.0), "base_exit_rate": (0.008, 0.04)}
 
@@ -98,10 +105,10 @@ def test_calibration_recovers_known_parameters(tmp_path):
     scenario = load_scenario(tiny)
     backend = ProcessBackend(2)
     try:
-        fit = check(targets, scenario, 8, tmp_path / "truth", backend, params=truth)
+        fit = check(targets, scenario, 4, tmp_path / "truth", backend, params=truth)
         observed = dict(zip(fit["fact"], fit["simulated"]))
         targets = load(write(tmp_path, targets_text(observed)))
-        out = calibrate(targets, scenario, tmp_path / "cal", backend, budget=240, seed=1)
+        out = calibrate(targets, scenario, tmp_path / "cal", backend, budget=240, seed=12345)
     finally:
         backend.close()
     for name, value in truth.items():

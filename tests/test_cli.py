@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from helpers import kill_part_way
 
+import simulation as sim
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -156,3 +158,28 @@ def test_a_killed_run_resumes_without_losing_or_repeating_runs(small, tmp_path):
     # A complete folder resumes to nothing.
     res = cli("run", "--resume", str(out))
     assert res.returncode == 0 and "already complete" in res.stdout
+
+
+def test_ablate_writes_the_effects_table_and_the_hypotheses_document(tmp_path):
+    out, doc = tmp_path / "ablate", tmp_path / "hypotheses.md"
+    res = cli("ablate", "--directions", "H3", "--seeds", "3", "--workers", "2", "--out", str(out), "--quiet",
+              "--markdown", str(doc))
+    assert res.returncode == 0, res.stderr
+    effects = pd.read_csv(out / "effects.csv")
+    switches = [n for n, p in sim.REGISTRY.items() if p.group == "mechanisms"]
+    assert set(effects["variant"]) == {"defaults", "all named off", *(f"-{s}" for s in switches)}
+    assert set(effects["outcome"]) == {"gvc_participation", "exporters", "export_sales"}
+    assert (effects["seeds"] == 3).all() and effects["effect"].notna().all()
+    text = doc.read_text()
+    assert text == (out / "hypotheses.md").read_text()
+    assert "## H3" in text and "`alliance_policy` off (named)" in text and "python run.py ablate --seeds 3" in text
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["directions"] == ["H3"]
+    again = cli("ablate", "--resume", str(out), "--quiet")  # nothing left to run: same table
+    assert again.returncode == 0 and pd.read_csv(out / "effects.csv").equals(effects)
+
+
+def test_ablate_refuses_an_unknown_direction_and_writes_nothing(tmp_path):
+    res = cli("ablate", "--directions", "H5", "--out", str(tmp_path / "x"))
+    assert res.returncode == 2 and "unknown direction 'H5'" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "x").exists()

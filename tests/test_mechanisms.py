@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import arm
 
 import simulation as sim
 from simulation.mechanisms import alliances, demography, learning, support, trade
@@ -55,13 +56,11 @@ def test_support_on_one_determinant_saturates():
         trade.capability(np.array([0.7]), np.array([0.3]), -2.0)[0]
 
 
-def test_capability_gradient_matches_finite_difference():
-    c, k, h = np.array([0.35]), np.array([0.25]), 1e-6
-    cap = trade.capability(c, k, -2.0)
-    gc, gk = trade.capability_gradient(c, k, cap, -2.0)
-    assert gc[0] == pytest.approx((trade.capability(c + h, k, -2.0) - cap)[0] / h, rel=1e-3)
-    assert gk[0] == pytest.approx((trade.capability(c, k + h, -2.0) - cap)[0] / h, rel=1e-3)
-    assert gk[0] > gc[0], "the scarcer determinant pays more at the margin"
+def test_without_complementarity_capability_is_the_plain_mean(p):
+    c, k = np.array([0.0, 0.2, 0.9]), np.array([0.6, 0.2, 0.1])
+    rho = trade.ces_exponent({**p, "complementarity": 0})
+    assert np.allclose(trade.capability(c, k, rho), (c + k) / 2)
+    assert trade.capability(c, k, trade.ces_exponent(p))[0] == 0.0, "with complements, none of one is none"
 
 
 # --- absorptive capacity, awareness, overlap --------------------------------
@@ -142,23 +141,53 @@ def test_mapping_raises_the_share_of_support_reaching_high_potential_smes(firms,
 
 # --- delivery and allocation -------------------------------------------------
 
-def test_local_delivery_depends_on_capacity_and_coordination(p):
+def test_local_delivery_is_as_good_as_local_capacity_and_loses_as_much_on_average(p):
     capacity = np.array([0.3, 0.6, 0.9])
-    low = support.delivery_efficiency(capacity, "local", {**p, "coordination": 0.0})
-    high = support.delivery_efficiency(capacity, "local", {**p, "coordination": 1.0})
-    assert np.all(np.diff(high) > 0)
-    assert np.all(high > low)
-    assert np.allclose(high, capacity)
+    local = support.delivery_efficiency(capacity, "local", p)
     national = support.delivery_efficiency(capacity, "national", p)
+    assert np.allclose(local, capacity)
     assert np.allclose(national, capacity.mean())
+    assert local.mean() == pytest.approx(national.mean()), "no arm gets a better average delivery by fiat"
+    # Coordination is not a delivery penalty any more: it acts through overlap and allocation.
+    for c in (0.0, 1.0):
+        assert np.allclose(support.delivery_efficiency(capacity, "local", {**p, "coordination": c}), capacity)
+    assert np.allclose(support.delivery_efficiency(capacity, "local", {**p, "local_capacity": 0}), 0.6)
 
 
-def test_central_allocation_ignores_regional_need():
+def test_central_allocation_ignores_regional_need(p):
     population = np.array([100.0, 100.0, 200.0])
     need = np.array([10.0, 0.0, 10.0])
-    assert np.allclose(support.regional_allocation(population, need, "national", 1.0), [0.25, 0.25, 0.5])
-    assert np.allclose(support.regional_allocation(population, need, "local", 1.0), [0.5, 0.0, 0.5])
-    assert np.allclose(support.regional_allocation(population, need, "local", 0.0), [0.25, 0.25, 0.5])
+    full = {**p, "coordination": 1.0}
+    assert np.allclose(support.regional_allocation(population, need, "national", full), [0.25, 0.25, 0.5])
+    assert np.allclose(support.regional_allocation(population, need, "local", full), [0.5, 0.0, 0.5])
+    assert np.allclose(support.regional_allocation(population, need, "local", {**p, "coordination": 0.0}),
+                       [0.25, 0.25, 0.5])
+    off = {**full, "need_allocation": 0}
+    assert np.allclose(support.regional_allocation(population, need, "local", off), [0.25, 0.25, 0.5])
+
+
+def test_need_is_read_off_mapped_smes_only_and_noisier_where_capacity_is_low(p):
+    region = np.repeat([0, 1], 500)
+    blocks = RegionBlocks(region, 2)
+    potential = np.where(region == 0, 0.2, 0.6)
+    none = np.zeros(1000, bool)
+    exact = {**p, "need_noise": 0.0}
+    unmapped = support.estimated_need(blocks, None, none, potential, np.ones(2), np.zeros(2), exact)
+    assert unmapped[0] == pytest.approx(unmapped[1]), "without mapping, every region looks alike"
+    mapped = np.arange(1000) % 10 == 0
+    need = support.estimated_need(blocks, None, mapped, potential, np.ones(2), np.zeros(2), exact)
+    assert need[1] == pytest.approx(3 * need[0])
+    off = support.estimated_need(blocks, None, mapped, potential, np.ones(2), np.zeros(2), {**exact, "targeting": 0})
+    assert off[0] == pytest.approx(off[1]), "with targeting off, mapping reveals nothing"
+    # A region with no mapped SME is read at the national mean of those mapped.
+    half = mapped & (region == 1)
+    need = support.estimated_need(blocks, None, half, potential, np.ones(2), np.zeros(2), exact)
+    assert need[0] == pytest.approx(need[1])
+    # The error's spread falls with capacity: none at full capacity.
+    z = np.array([1.0, 1.0])
+    noisy = support.estimated_need(blocks, None, mapped, potential, np.array([0.2, 1.0]), z, p)
+    assert noisy[1] == pytest.approx(500 * 0.6)
+    assert noisy[0] != pytest.approx(500 * 0.2)
 
 
 def test_infrastructure_has_diminishing_returns():
@@ -209,17 +238,92 @@ def test_alliances_transfer_technology(firms, p):
 
 def test_experience_makes_reentry_cheaper(firms, p):
     s, _ = firms
-    fresh = trade.entry_cost(s, p)
+    fresh = trade.entry_cost(s, p, 0.0)
     s.experience[:] = 1.0
-    assert np.all(trade.entry_cost(s, p) < fresh)
+    assert np.all(trade.entry_cost(s, p, 0.0) < fresh)
     assert trade.continuation_cost(s, p).mean() < fresh.mean(), "staying costs less than entering (sunk costs)"
 
 
-def test_only_aware_or_born_global_firms_try_exporting(firms, p):
+def test_entry_cost_rises_continuously_with_the_knowledge_barrier_and_falls_with_orientation(firms, p):
     s, _ = firms
-    ok = trade.may_attempt_entry(s, p)
-    assert not np.any(ok & (s.stage == PRECONDITION) & (s.eo < p["born_global_eo"]))
-    assert np.all(ok[(s.stage == PRECONDITION) & (s.eo >= p["born_global_eo"])])
+    rows = np.arange(50)
+    s.barriers[B["knowledge"], rows] = np.linspace(0.0, 1.0, 50)
+    s.barriers[B["procedure"], rows] = s.barriers[B["resource"], rows] = 0.5
+    s.eo[rows] = 0.3
+    s.experience[rows] = 0.0
+    cost = trade.entry_cost(s, p, 0.0, rows)
+    assert np.all(np.diff(cost) > 0)
+    assert np.max(np.diff(cost)) < 1.5 * np.min(np.diff(cost)), "no cliff: the same step costs the same"
+    s.eo[rows] = 0.9  # a born-global orientation lowers the knowledge part, and only it
+    assert np.all(trade.entry_cost(s, p, 0.0, rows)[1:] < cost[1:])
+    off = trade.entry_cost(s, {**p, "knowledge_barrier": 0}, 0.0, rows)
+    assert np.allclose(off, off[0])
+
+
+def test_any_firm_not_yet_exporting_may_enter_whatever_its_stage(firms, p):
+    s, _ = firms
+    cap = np.ones(s.n)
+    s.size[:] = 99.0
+    s.error[:] = 0.0
+    decisions = {}
+    for stage in (PRECONDITION, STRENGTHENING):
+        s.stage[:] = stage
+        decisions[stage] = trade.export_decisions(s, cap, p, 0.0, 0.0)[0]
+    assert len(decisions[PRECONDITION]) > 0.1 * s.n, "capable unaware firms leap: there is no gate"
+    assert np.array_equal(decisions[PRECONDITION], decisions[STRENGTHENING]), "the stage itself decides nothing"
+    none = np.zeros(s.n)
+    assert len(trade.export_decisions(s, none, p, 0.0, 0.0)[0]) == 0, "no capability, no entry"
+
+
+def test_red_tape_cuts_only_the_procedure_part_of_entry_cost(firms, p):
+    s, _ = firms
+    before = trade.entry_cost(s, p, 0.0)
+    after = trade.entry_cost(s, p, 0.4)
+    expected = p["entry_cost"] * 0.4 * s.barriers[B["procedure"]] / 3.0 * (1 - p["experience_discount"] * s.experience)
+    assert np.allclose(before - after, expected)
+
+
+def test_judgement_errors_and_foreign_demand_persist_and_stay_stationary(firms, p):
+    s, _ = firms
+    rng = np.random.default_rng(9)
+    trade.learn_demand(rng, s, np.arange(s.n))
+    e0, d0 = s.error.copy(), s.demand_x.copy()
+    trade.update_beliefs(rng, rng, s, p)
+    assert np.corrcoef(e0, s.error)[0, 1] == pytest.approx(p["decision_persistence"], abs=0.05)
+    assert np.corrcoef(d0, s.demand_x)[0, 1] == pytest.approx(1 - p["demand_drift"], abs=0.02)
+    for _ in range(40):
+        trade.update_beliefs(rng, rng, s, p)
+    assert s.error.std() == pytest.approx(p["decision_noise"], rel=0.08)
+    assert s.demand_x.std() == pytest.approx(1.0, rel=0.08)
+    assert trade.demand_level(s, p).mean() == pytest.approx(1.0, rel=0.15)
+
+
+def test_a_firm_counts_on_its_own_demand_once_it_knows_it(firms, p):
+    s, _ = firms
+    rows = np.arange(100)
+    assert np.all(trade.expected_demand(s, p, rows) == 1.0)
+    trade.learn_demand(np.random.default_rng(3), s, rows)
+    assert s.demand_x[rows].std() > 0.5, "demand drawn from its law when first learned"
+    known = s.demand_x[rows].copy()
+    trade.learn_demand(np.random.default_rng(4), s, rows)
+    assert np.array_equal(s.demand_x[rows], known), "a firm learns its demand once"
+    trade.apply_export_moves(s, rows, np.empty(0, np.int64))
+    trade.apply_export_moves(s, np.empty(0, np.int64), rows)  # stops again: keeps what it learned
+    assert np.allclose(trade.expected_demand(s, p, rows), trade.demand_level(s, p, rows))
+
+
+def test_export_promotion_finds_buyers_and_reveals_demand(firms, p):
+    s, _ = firms
+    rows = np.arange(200)
+    rng = np.random.default_rng(8)
+    trade.learn_demand(rng, s, rows[:100])
+    before = s.demand_x[:100].copy()
+    support.apply_programme(s, rows, CATALOGUE["export_promotion"], 1.0, p, rng)
+    assert np.all(s.demand_x[:100] > before) and np.all(s.knows_demand[rows])
+    assert not s.knows_demand[200:].any()
+    # Buyers found saturate: a firm that already sells to many finds fewer new ones.
+    gain = support.buyers_found(np.array([-2.0, 0.0, 2.0]), 1.0)
+    assert gain[1] == pytest.approx(1.0) and gain[0] > gain[1] > gain[2] > 0
 
 
 def test_liberalization_raises_exit_risk_of_uncompetitive_firms(firms, p):
@@ -255,7 +359,7 @@ def test_peer_spillovers_reach_tied_firms_in_exporting_clusters(firms, p):
 
 def test_with_connectivity_forced_to_zero_no_sme_ever_exports():
     res = sim.run(seed=5, steps=20, n_smes=800, conn_mean=0.0, infrastructure_mean=0.0,
-                  region_heterogeneity=0.0, born_global_eo=0.5)
+                  region_heterogeneity=0.0, eo_knowledge_discount=1.0)
     assert res.timeseries["exporters"].max() == 0
     assert res.timeseries["gvc_participation"].max() == 0
     assert res.summary["new_exporters"] == 0
@@ -268,3 +372,89 @@ def test_a_zero_budget_package_changes_nothing():
     b = sim.run(None, seed=11, steps=16, n_smes=600)
     assert a.timeseries.equals(b.timeseries)
     assert a.regions.equals(b.regions)
+
+
+# --- regulations, demography, growth, lead firms ------------------------------
+
+def test_a_regulation_costs_per_firm_covered_and_moves_no_firm():
+    pkg = sim.PolicyPackage.from_dict({"entries": [{"instrument": "strategic_measures", "budget": 1e6}]})
+    costs = []
+    for n in (500, 2000):
+        m = sim.SMEModel(pkg, seed=1, steps=2, n_smes=n, warmup_steps=0)
+        before = {k: v.copy() for k, v in vars(m.sme).items()}
+        m.national_government.enact()
+        assert m.red_tape_cut == pytest.approx(CATALOGUE["strategic_measures"].effects["red_tape"])
+        for name, value in vars(m.sme).items():
+            assert np.array_equal(value, before[name]), f"a regulation changed the firms' {name}"
+        m = sim.SMEModel(pkg, seed=1, steps=2, n_smes=n, warmup_steps=0)
+        m.step()
+        costs.append(m.recorder.rows[-1]["budget_spent"])
+    assert costs[1] == pytest.approx(4 * costs[0]), "four times the firms, four times the enforcement cost"
+
+
+def test_regulations_hold_while_enforced_and_a_tariff_cut_stays():
+    entries = [{"instrument": "strategic_measures", "budget": 100.0, "end": 2},
+               {"instrument": "trade_liberalization", "budget": 100.0, "end": 2}]
+    m = sim.SMEModel(sim.PolicyPackage.from_dict({"entries": entries}), seed=2, steps=4, n_smes=300,
+                     warmup_steps=0)
+    m.step()
+    assert m.red_tape_cut > 0 and m.tariff_cut > 0
+    m.step()
+    m.step()
+    assert m.red_tape_cut == 0.0, "deregulation lapses when nobody enforces it"
+    assert m.tariff_cut > 0, "a tariff cut is not reversed"
+
+
+def test_entrants_judge_what_the_home_market_requires(p):
+    rng = np.random.default_rng(5)
+    world = demography.make_world(rng, p)
+    regions = demography.region_of_rows(world, 3000)
+    means = {}
+    for required in (0.1, 0.3, 0.4):
+        firms = demography.entrants(np.random.default_rng(6), regions, world, p, 0, world.infrastructure, required)
+        means[required] = firms.competitiveness().mean()
+        assert firms.n == 3000 and np.array_equal(firms.firm_id, np.arange(3000))
+    assert means[0.1] < means[0.3] < means[0.4], "tougher competition, stronger entrants"
+    off = {**p, "entry_selection": 0}
+    a = demography.entrants(np.random.default_rng(6), regions, world, off, 0, world.infrastructure, 0.1)
+    b = demography.entrants(np.random.default_rng(6), regions, world, off, 0, world.infrastructure, 0.4)
+    assert np.array_equal(a.comp, b.comp), "with selection off, entry ignores conditions"
+
+
+def test_gibrat_growth_keeps_the_pareto_law_and_favours_exporters_and_gainers(firms, p):
+    s, _ = firms
+    rng = np.random.default_rng(7)
+    comp = s.competitiveness()
+    s.home_margin = comp - demography.survival_requirement(p, 0.0)
+    s.stage[:] = STRENGTHENING
+    s.stage[:1000] = EXPORTING
+    micro = np.mean(s.size[1000:] < 5)
+    start = np.log(s.size).copy()
+    for _ in range(40):
+        demography.grow_firms(rng, s, comp, p, 0.0)
+    assert np.all((s.size >= 1.0) & (s.size < 100.0))
+    assert np.mean(s.size[1000:] < 5) == pytest.approx(micro, abs=0.03), "no drift in the size law"
+    # Exporters grow faster (less than the premium x 40 quarters: the floor of one worker reflects shrinkers).
+    assert (np.log(s.size[:1000]) - start[:1000]).mean() > (np.log(s.size[1000:]) - start[1000:]).mean() + 0.1
+    # A tariff cut raises what the home market requires: every firm sheds workers at once.
+    before = np.log(s.size).copy()
+    demography.grow_firms(rng, s, comp, {**p, "growth_volatility": 0.0}, 1.0)
+    inside = (before > 0.5) & (before < 4.0)
+    expected = -p["growth_competitiveness"] * p["import_pressure"] + p["exporter_growth"] * (s.stage >= EXPORTING)
+    assert np.allclose((np.log(s.size) - before)[inside], expected[inside])
+
+
+def test_lead_firms_are_a_ratio_of_smes_with_at_least_one(p):
+    assert alliances.le_count({**p, "n_smes": 2000}) == 30
+    assert alliances.le_count({**p, "n_smes": 8000}) == 120
+    assert alliances.le_count({**p, "n_smes": 10}) == 1
+    assert alliances.le_count({**p, "les_per_1000_smes": 0.0}) == 0
+
+
+@pytest.mark.parametrize("switch", [p.name for p in sim.REGISTRY.values() if p.group == "mechanisms"])
+def test_every_mechanism_switch_changes_the_run_it_acts_in(switch):
+    """A switch that changed nothing would make its ablation line meaningless."""
+    pkg, params = arm("liberalization_with_support")
+    a = sim.run(pkg, seed=1, steps=16, regions=False, **{**params, "n_smes": 800})
+    b = sim.run(pkg, seed=1, steps=16, regions=False, **{**params, "n_smes": 800, switch: 0})
+    assert not a.timeseries.equals(b.timeseries), f"switching {switch} off changed nothing"

@@ -20,10 +20,10 @@ def integrated():
 def test_all_agent_kinds_are_mesa_agents(integrated):
     m = integrated.model
     assert len(m.agents_by_type[sim.SME]) == m.p["n_smes"]
-    assert len(m.agents_by_type[sim.LargeEnterprise]) == m.p["n_les"]
+    assert len(m.agents_by_type[sim.LargeEnterprise]) == m.le.n == 30
     assert len(m.agents_by_type[sim.LocalGovernment]) == m.p["n_regions"]
     assert len(m.agents_by_type[sim.NationalGovernment]) == 1
-    assert len(m.agents) == m.p["n_smes"] + m.p["n_les"] + m.p["n_regions"] + 1
+    assert len(m.agents) == m.p["n_smes"] + m.le.n + m.p["n_regions"] + 1
 
 
 def test_an_sme_agent_shows_its_firm(integrated):
@@ -81,6 +81,7 @@ def test_shares_stay_in_the_unit_interval(integrated):
     ts = integrated.timeseries
     share_cols = [c for c in ts.columns if c.startswith("share_") or c.endswith("participation")
                   or c.startswith("export_participation_") or c.startswith("mean_")]
+    share_cols = [c for c in share_cols if c != "mean_size"]  # employees, not a share
     values = ts[share_cols].to_numpy(dtype=float)
     values = values[~np.isnan(values)]
     assert values.min() >= 0.0 and values.max() <= 1.0
@@ -179,7 +180,7 @@ def test_bad_parameters_are_refused_with_a_clear_message():
 
 
 def test_the_model_scales_to_one_smes_region_and_no_les():
-    res = sim.run(seed=2, steps=6, n_smes=50, n_regions=1, n_sectors=1, n_les=0)
+    res = sim.run(seed=2, steps=6, n_smes=50, n_regions=1, n_sectors=1, les_per_1000_smes=0.0)
     assert (res.timeseries["alliances"] == 0).all()
     assert len(res.regions) == len(res.timeseries)
 
@@ -194,6 +195,8 @@ def test_indices_stay_equal_to_a_full_recomputation():
     assert np.array_equal(ix.conn, s.connectivity())
     from simulation.mechanisms.trade import capability
     assert np.array_equal(ix.cap, capability(s.competitiveness(), s.connectivity(), m.p["ces_rho"]))
+    assert (s.size >= 1.0).all() and (s.size < 100.0).all()
+    assert np.array_equal(s.size_class, np.searchsorted([5, 20], s.size, side="right"))
 
 
 def test_finished_runs_are_freed():

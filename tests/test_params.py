@@ -23,7 +23,9 @@ def test_resolve_coerces_and_checks():
     assert values["n_smes"] == 500 and isinstance(values["n_smes"], int)
     assert values["coordination"] == 1.0 and isinstance(values["coordination"], float)
     for bad, match in [({"coordination": True}, "boolean"), ({"coordination": "high"}, "number"),
-                       ({"coordination": float("nan")}, "NaN"), ({"n_les": -1}, "outside"),
+                       ({"coordination": float("nan")}, "NaN"), ({"les_per_1000_smes": -1}, "outside"),
+                       ({"n_les": 30}, "no longer exists: replaced by 'les_per_1000_smes'"),
+                       ({"coordination_loss": 0.4}, "no longer exists: removed: coordination now acts"),
                        ({"cordination": 0.5}, "did you mean 'coordination'")]:
         with pytest.raises(sim.ParameterError, match=match):
             params.resolve(bad)

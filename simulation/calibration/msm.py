@@ -9,7 +9,7 @@ calibration finds its finished runs on disk and repeats the same path.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ class Calibration:
         self.bounds = np.array([self.targets.bounds.get(n, REGISTRY[n].sweep_bounds) for n in self.names],
                                dtype=float)
         self.history: list[dict[str, Any]] = []
+        self.arms = self.targets.arms(self.scenario)
         self._moments: dict[str, dict[str, float]] = {}
         self._read: set[Path] = set()
         self._bar: tqdm | None = None
@@ -77,22 +78,28 @@ class Calibration:
         x = self.bounds[:, 0] + u * (self.bounds[:, 1] - self.bounds[:, 0])
         return {n: (int(round(v)) if REGISTRY[n].kind is int else float(v)) for n, v in zip(self.names, x)}
 
-    def specs(self, params: dict[str, Any]) -> list[RunSpec]:
-        return [RunSpec.make(self.scenario, s, self.targets.steps, extra_params=params) for s in self.seeds]
+    def specs(self, params: dict[str, Any]) -> dict[str, list[RunSpec]]:
+        """The runs of one point: each arm (the scenario, and each counterfactual) on every seed."""
+        return {arm: [RunSpec.make(sc, s, self.targets.steps, extra_params=params) for s in self.seeds]
+                for arm, sc in self.arms.items()}
+
+    def facts(self, specs: dict[str, list[RunSpec]]) -> pd.DataFrame:
+        """Each fact per seed, from the recorded runs of one point."""
+        return self.targets.facts_per_seed(
+            {arm: pd.DataFrame([self._moments[s.run_id] for s in group]) for arm, group in specs.items()})
 
     def evaluate(self, points: Sequence[dict[str, Any]], stage: str) -> list[float]:
         """Distance of each point (mean of each fact over the seeds), recorded in the history."""
         specs_by_point = [self.specs(p) for p in points]
-        flat = [s for group in specs_by_point for s in group]
+        flat = [s for arms in specs_by_point for group in arms.values() for s in group]
         single = len(points) == 1  # a local step: one bar over all steps (see run) instead of one per step
         run_specs(flat, self.store, self.backend, quiet=self.quiet or single, label=f"calibrate ({stage})",
                   work=functools.partial(measure, facts=self.targets.measures),
                   chunk=max(1, min(len(self.seeds), len(flat) // (2 * self.backend.workers))))
         self._refresh()
-        names = [f.name for f in self.targets.facts]
         out = []
         for params, group in zip(points, specs_by_point):
-            means = pd.DataFrame([self._moments[s.run_id] for s in group])[names].mean()
+            means = self.facts(group).mean()
             d = self.targets.distance(means.to_dict())
             self.history.append({"evaluation": len(self.history), "stage": stage, **params,
                                  **means.to_dict(), "distance": d})
@@ -104,7 +111,7 @@ class Calibration:
 
     def run(self, budget: int, seed: int = 0) -> pd.DataFrame:
         """Spend about ``budget`` runs: a Latin hypercube, then Nelder-Mead from its best point."""
-        per_point = len(self.seeds)
+        per_point = len(self.seeds) * len(self.arms)
         n_global = max(2 * len(self.names), int(GLOBAL_SHARE * budget / per_point))
         u = latin.sample({"num_vars": len(self.names), "names": self.names,
                           "bounds": [[0.0, 1.0]] * len(self.names)}, n_global, seed=seed + 1)
@@ -113,7 +120,9 @@ class Calibration:
         start = u[best]
         local_evals = max(0, budget // per_point - n_global)
         if local_evals > 0:
-            f: Callable[[np.ndarray], float] = lambda x: self.evaluate([self.to_params(x)], "local")[0]
+            def f(x: np.ndarray) -> float:
+                return self.evaluate([self.to_params(x)], "local")[0]
+
             self._bar = tqdm(total=local_evals, desc="calibrate (Nelder-Mead)", unit="point", disable=self.quiet,
                              dynamic_ncols=True)
             try:
@@ -126,9 +135,17 @@ class Calibration:
         return pd.DataFrame(self.history)
 
     def best(self) -> dict[str, Any]:
-        h = pd.DataFrame(self.history)
-        row = h.loc[h["distance"].idxmin()]
-        return {n: (int(row[n]) if REGISTRY[n].kind is int else float(row[n])) for n in self.names}
+        """The point of least distance."""
+        return self.candidates(1)[0]
+
+    def candidates(self, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` points, least distance first: those with every fact inside its band on the
+        calibration seeds, then (if there are fewer) the rest."""
+        h = pd.DataFrame(self.history).drop_duplicates(subset=self.names)
+        inside = np.all([(h[f.name] >= f.band[0]) & (h[f.name] <= f.band[1]) for f in self.targets.facts], axis=0)
+        h = pd.concat([h[inside].sort_values("distance"), h[~inside].sort_values("distance")]).head(limit)
+        return [{n: (int(r[n]) if REGISTRY[n].kind is int else float(r[n])) for n in self.names}
+                for _, r in h.iterrows()]
 
 
 def _simplex(start: np.ndarray, step: float) -> np.ndarray:

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 PRIMARY: tuple[str, ...] = ("exporters", "new_exporters", "gvc_participation", "exits",
-                            "new_exporters_per_musd")
+                            "new_exporters_per_musd", "export_sales", "export_sales_per_exporter")
 # Outcomes the --precision rule watches (per-budget ratios are undefined for a no-budget baseline).
 PRECISION_OUTCOMES: tuple[str, ...] = ("exporters", "new_exporters", "gvc_participation", "exits")
 

@@ -1,4 +1,4 @@
-"""Demography: the world's regions, new firms, exits and firm renewal."""
+"""Demography: the world's regions, new firms, firm growth, exits and firm renewal."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..state import (
     FIRM_CONN,
     MAX_SME_SIZE,
     PRECONDITION,
+    SIZE_BOUNDS,
     STRENGTHENING,
     B,
     C,
@@ -28,6 +29,11 @@ _POPULATION_SPREAD = 0.6
 _SKILL_SPREAD = 1.0  # logit shift of regional human capital
 # Micro firms die more often than small and medium ones (BIES 42(3), 2006).
 _SIZE_HAZARD = np.array([1.2, 0.7, 0.45])
+# Would-be entrants drawn for each vacancy; the first that judges it can hold
+# the home market enters (a fixed number, so paired runs draw alike).
+CANDIDATES = 4
+# Growth volatility falls with size as size^-0.2 (Stanley et al. 1996, Nature 379).
+VOLATILITY_SIZE_SLOPE = 0.2
 
 
 def _scalar_logit(p: float) -> float:
@@ -88,53 +94,73 @@ def region_of_rows(world: World, n: int) -> np.ndarray:
     return np.repeat(np.arange(world.n_regions), counts)
 
 
+_TOP_LOG_SIZE = math.log(MAX_SME_SIZE + 1.0)
+_LOG_SMALL, _LOG_MEDIUM = (math.log(b) for b in SIZE_BOUNDS)
+
+
 def _pareto_sizes(u: np.ndarray, tail: float) -> np.ndarray:
-    """Employment from a Pareto law truncated to SMEs (1 to 99 workers), at uniforms ``u``: heavy-tailed, mostly micro."""
+    """Employment from a Pareto law truncated to SMEs (1 to under 100 workers), at uniforms ``u``: heavy-tailed,
+    mostly micro. Continuous: a firm of 4.6 workers is micro, one of 5.0 small."""
     top = (MAX_SME_SIZE + 1.0) ** -tail
-    return np.floor((1.0 - u * (1.0 - top)) ** (-1.0 / tail)).clip(1, MAX_SME_SIZE)
+    return ((1.0 - u * (1.0 - top)) ** (-1.0 / tail)).clip(1.0, MAX_SME_SIZE + 1.0 - 1e-9)
 
 
-def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping,
-              first_id: int, region_infra: np.ndarray) -> SMEArrays:
-    """Draw ``len(regions)`` new SMEs in the given regions.
+def _own_draws(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The part of a new firm it knows before entering: size, firm effect and competitiveness components.
 
     Components are logit-normal around their means with a firm effect shared
     by all components (good firms are good at several things) and a size
-    effect; barriers fall with the matching components.
+    effect.
     """
     n = len(regions)
-    # One block of normals and one of uniforms: a few large draws cost far
-    # less than many small ones when a quarter brings only a few dozen entrants.
-    z = rng.standard_normal((13, n))
-    u = rng.random((3, n))
-    size = _pareto_sizes(u[0], p["size_tail"])
+    z = rng.standard_normal((6, n))
+    size = _pareto_sizes(rng.random(n), p["size_tail"])
     lsize = np.log(size)
-    eo_conc = 4.0
-    eo = rng.beta(p["eo_mean"] * eo_conc, (1 - p["eo_mean"]) * eo_conc, n)
     firm = z[0]
-    eo_dev = eo - p["eo_mean"]
-
     comp = _sigmoid(_scalar_logit(p["comp_mean"]) + world.skill[regions] + 0.25 * lsize + 0.6 * firm
                     + 0.5 * z[1:6])
     comp[C["finance"]] = finance_capability(p["comp_mean"], world.skill[regions], lsize, firm, z[1 + C["finance"]],
                                             p["finance_firm_link"])
+    return size, lsize, firm, comp
+
+
+def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping,
+              first_id: int, region_infra: np.ndarray,
+              own: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> SMEArrays:
+    """Draw ``len(regions)`` new SMEs in the given regions (``own``: their :func:`_own_draws`, if drawn).
+
+    Connectivity components are logit-normal around their means with size,
+    firm and entrepreneurial-orientation effects; barriers fall with the
+    matching components.
+    """
+    n = len(regions)
+    size, lsize, firm, comp = own if own is not None else _own_draws(rng, regions, world, p)
+    # One block of normals and one of uniforms: a few large draws cost far
+    # less than many small ones when a quarter brings only a few dozen entrants.
+    z = rng.standard_normal((9, n))
+    u = rng.random((2, n))
+    eo_conc = 4.0
+    eo = rng.beta(p["eo_mean"] * eo_conc, (1 - p["eo_mean"]) * eo_conc, n)
+    eo_dev = eo - p["eo_mean"]
+
     conn = np.empty((5, n))
     if p["conn_mean"] > 0.0:
         conn[FIRM_CONN] = _sigmoid(_scalar_logit(p["conn_mean"]) + 0.15 * lsize + 0.4 * firm
-                                   + 0.8 * eo_dev + 0.5 * z[6:9])
+                                   + 0.8 * eo_dev + 0.5 * z[0:3])
     else:
         conn[FIRM_CONN] = 0.0
     conn[K["le_linkage"]] = 0.0
-    infra_factor = np.exp(0.2 * z[9])
+    infra_factor = np.exp(0.2 * z[3])
     conn[K["infrastructure"]] = infrastructure_access(region_infra[regions], infra_factor)
 
     barriers = np.empty((4, n))
-    barriers[B["knowledge"]] = -2.0 * (eo_dev + conn[K["market_knowledge"]] - p["conn_mean"]) + 0.6 * z[10]
-    barriers[B["resource"]] = -2.5 * (comp[C["finance"]] - p["comp_mean"]) - 0.3 * lsize + 0.4 * z[11]
-    barriers[B["procedure"]] = -2.0 * (conn[K["institutional"]] - p["conn_mean"]) + 0.4 * z[12]
+    barriers[B["knowledge"]] = -2.0 * (eo_dev + conn[K["market_knowledge"]] - p["conn_mean"]) + 0.6 * z[4]
+    barriers[B["resource"]] = -2.5 * (comp[C["finance"]] - p["comp_mean"]) - 0.3 * lsize + 0.4 * z[5]
+    barriers[B["procedure"]] = -2.0 * (conn[K["institutional"]] - p["conn_mean"]) + 0.4 * z[6]
     barriers[:3] += _BARRIER_LOGIT
     barriers[:3] = _sigmoid(barriers[:3])
-    exo_base = 0.2 + 0.4 * u[1]
+    exo_base = 0.2 + 0.4 * u[0]
     barriers[B["exogenous"]] = exo_base
 
     stage = np.where(barriers[B["knowledge"]] < p["awareness_threshold"],
@@ -142,15 +168,86 @@ def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Ma
     return SMEArrays(
         firm_id=np.arange(first_id, first_id + n, dtype=np.int64),
         region=regions.astype(np.int64),
-        sector=(u[2] * world.n_sectors).astype(np.int64),
+        sector=(u[1] * world.n_sectors).astype(np.int64),
         size=size, size_class=size_class(size).astype(np.int8), eo=eo,
         comp=comp, comp_base=comp.copy(), conn=conn, conn_base=conn.copy(),
         infra_factor=infra_factor, barriers=barriers, exo_base=exo_base,
         stage=stage,
         experience=np.zeros(n), ever_exported=np.zeros(n, bool), spell=np.zeros(n, np.int64),
-        demand=np.ones(n), partner=np.full(n, -1, np.int64), mapped=np.zeros(n, bool),
+        demand_x=np.zeros(n), knows_demand=np.zeros(n, bool), error=p["decision_noise"] * z[8],
+        home_margin=np.zeros(n),
+        partner=np.full(n, -1, np.int64), mapped=np.zeros(n, bool),
         support=np.zeros(n), age=np.zeros(n, np.int64),
     )
+
+
+def entrants(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping, first_id: int,
+             region_infra: np.ndarray, required: float) -> SMEArrays:
+    """New firms for ``len(regions)`` vacancies: free entry with imperfect self-knowledge.
+
+    For each vacancy :data:`CANDIDATES` would-be entrants are drawn; each
+    judges its competitiveness against what the home market now requires
+    (``required``, raised by import competition) with an error of sd
+    ``entrant_noise``, and the first that judges it can hold the market
+    enters (the best-judged one if none does). Entry thus responds to
+    conditions: after a tariff cut entrants are stronger, and the extra exits
+    a shock causes fade (Jovanovic 1982; Hopenhayn 1992). With
+    ``entry_selection`` off the first candidate always enters.
+    """
+    n = len(regions)
+    size, lsize, firm, comp = _own_draws(rng, np.repeat(regions, CANDIDATES), world, p)
+    judged = (comp.sum(axis=0) * 0.2 - required + p["entrant_noise"] * rng.standard_normal(n * CANDIDATES)
+              ).reshape(n, CANDIDATES)
+    if p["entry_selection"]:
+        ok = judged > 0.0
+        first = np.where(ok.any(axis=1), ok.argmax(axis=1), judged.argmax(axis=1))
+    else:
+        first = np.zeros(n, np.int64)
+    pick = np.arange(n) * CANDIDATES + first
+    out = new_firms(rng, regions, world, p, first_id, region_infra,
+                    own=(size[pick], lsize[pick], firm[pick], comp[:, pick]))
+    out.home_margin = out.competitiveness() - required
+    return out
+
+
+def survival_requirement(p: Mapping, tariff_cut: float) -> float:
+    """Competitiveness an SME needs to hold its home market: raised by import competition after a tariff cut."""
+    pressure = p["import_pressure"] * tariff_cut if p["import_competition"] else 0.0
+    return p["survival_threshold"] + pressure
+
+
+def grow_firms(rng: np.random.Generator, s: SMEArrays, comp_index: np.ndarray, p: Mapping,
+               tariff_cut: float) -> None:
+    """Employment follows Gibrat's law with reflecting bounds at 1 and 100 workers (Gabaix 1999).
+
+    Log growth is a shock of sd ``growth_volatility * size^-0.2`` (larger
+    firms grow more steadily; Stanley et al. 1996), a common drift
+    ``-(0.2 + size_tail / 2) sd^2``, which alone keeps sizes on their Pareto
+    law of exponent ``size_tail``, a premium for exporters (foreign sales,
+    learning by exporting), and ``growth_competitiveness`` times the change in the
+    firm's margin over what the home market requires: a firm whose
+    competitiveness rises (support, learning, a partner) takes on workers,
+    and every firm sheds some when a tariff cut lets imports in. The
+    size-export gradient thus also grows out of the dynamics, not only out of
+    the initial draw.
+    """
+    margin = comp_index - survival_requirement(p, tariff_cut)
+    change = margin - s.home_margin
+    s.home_margin = margin
+    if not p["firm_growth"]:
+        return
+    x = np.log(s.size)
+    sd = p["growth_volatility"] * np.exp(-VOLATILITY_SIZE_SLOPE * x)
+    drift = (-(VOLATILITY_SIZE_SLOPE + 0.5 * p["size_tail"]) * sd * sd + p["growth_competitiveness"] * change
+             + p["exporter_growth"] * (s.stage >= EXPORTING))
+    x += drift
+    x += sd * rng.standard_normal(s.n)
+    np.abs(x, out=x)
+    over = x > _TOP_LOG_SIZE  # reflected at the top too (rare: few firms near 100 workers)
+    x[over] = 2.0 * _TOP_LOG_SIZE - x[over]
+    np.clip(x, 0.0, _TOP_LOG_SIZE - 1e-9, out=x)
+    s.size = np.exp(x)
+    s.size_class = (x >= _LOG_SMALL).view(np.int8) + (x >= _LOG_MEDIUM).view(np.int8)
 
 
 def finance_capability(mean: float, skill: np.ndarray, lsize: np.ndarray, firm: np.ndarray, noise: np.ndarray,
@@ -178,8 +275,7 @@ def exit_hazard(s: SMEArrays, comp_index: np.ndarray, p: Mapping, tariff_cut: fl
     market loses sales and may exit. Liberalization raises that requirement
     (import competition). Exporters are half shielded by their foreign sales.
     """
-    required = p["survival_threshold"] + p["import_pressure"] * tariff_cut
-    shortfall = np.maximum(required - comp_index, 0.0)
+    shortfall = np.maximum(survival_requirement(p, tariff_cut) - comp_index, 0.0)
     exporting = s.stage >= EXPORTING
     shortfall = np.where(exporting, 0.5 * shortfall, shortfall)
     base = p["base_exit_rate"] * _SIZE_HAZARD[s.size_class]

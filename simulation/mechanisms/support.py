@@ -3,14 +3,18 @@
 Five mechanisms sit here, each a small function:
 
 - delivery: how much of a region's budget reaches firms depends on who
-  delivers it, local capacity and national-local coordination;
-- allocation: central allocation follows population, coordinated local
-  allocation follows where support pays most (local potential and constraints);
+  delivers it and, for local delivery, on local capacity;
+- allocation: central allocation follows SME numbers; local allocation
+  follows the region's need as its government estimates it from what
+  mapping revealed (less precisely the lower its capacity), as far as
+  national and local levels coordinate;
 - targeting: mapping reveals potential, so support can reach it;
 - overlap: programmes that do not coordinate hit the same SMEs, whose
   response to support is concave;
 - absorptive capacity: an SME still in precondition takes little from a
-  strengthening programme.
+  strengthening programme;
+
+and export promotion's buyer matching (:func:`buyers_found`).
 """
 
 from __future__ import annotations
@@ -18,23 +22,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.special import ndtr
 
 from ..policy import Instrument
 from ..state import PRECONDITION, B, C, K, RegionBlocks, SMEArrays
-from .trade import fast_pow
+from .trade import fast_pow, learn_demand
 
 # Support stock above which an SME counts as already served (for coordination).
 SERVED = 0.05
 _MIN_POTENTIAL = 0.02
 
 
-def support_response(stock: np.ndarray, dose: float, saturation: float) -> np.ndarray:
+def support_response(stock: np.ndarray, dose: float, saturation: float, overlap: bool = True) -> np.ndarray:
     """Gain from one more programme, given the support an SME already holds.
 
     Response is ``h(x) = 1 - exp(-x / saturation)`` of the cumulated (decaying)
     support stock, so a second overlapping programme adds less than the first.
+    With ``overlap`` off every programme gains as if it were the first.
     """
-    return np.exp(-stock / saturation) * (1.0 - np.exp(-dose / saturation))
+    first = 1.0 - np.exp(-dose / saturation)
+    if not overlap:
+        return np.full(len(stock), first)
+    return np.exp(-stock / saturation) * first
 
 
 def absorptive_capacity(s: SMEArrays, rows: np.ndarray, instrument: Instrument, p: Mapping) -> np.ndarray:
@@ -45,7 +54,7 @@ def absorptive_capacity(s: SMEArrays, rows: np.ndarray, instrument: Instrument, 
     precondition is absorbed only in part, the less the higher its knowledge
     barrier: the sequencing mechanism behind H4.
     """
-    if instrument.stage == "precondition":
+    if instrument.stage == "precondition" or not p["absorptive_capacity"]:
         return np.ones(len(rows))
     pre = s.stage[rows] == PRECONDITION
     partial = p["absorptive_precondition"] * (1.0 - s.barriers[B["knowledge"], rows])
@@ -61,7 +70,12 @@ def export_potential(s: SMEArrays, cap: np.ndarray, instrument_stage: str) -> np
     """
     kb = s.barriers[B["knowledge"]]
     readiness = kb if instrument_stage == "precondition" else 1.0 - kb
-    return readiness * np.sqrt(cap) * (0.5 + s.eo) / 1.5
+    return readiness * potential_scale(s, cap)
+
+
+def potential_scale(s: SMEArrays, cap: np.ndarray) -> np.ndarray:
+    """The part of potential both stages share: capability and entrepreneurial orientation."""
+    return np.sqrt(cap) * (0.5 + s.eo) / 1.5
 
 
 def targeting_score(potential: np.ndarray, kappa: float) -> np.ndarray:
@@ -95,30 +109,72 @@ def selection_weights(n: int, targeting: np.ndarray | None, eligible: np.ndarray
 
 
 def delivery_efficiency(capacity: np.ndarray, deliverer: str, p: Mapping) -> np.ndarray:
-    """Share of each region's budget that reaches firms.
+    """Share of each region's budget that reaches firms; the rest is lost to delivery.
 
-    Local delivery depends on the local apparatus's competence and on its
-    coordination with the national level (misaligned transfers are partly
-    wasted). National delivery works through deconcentrated offices of the
-    country's average competence and needs no national-local coordination.
+    Local delivery is as good as the local apparatus: a low-capacity region
+    loses more to leakage, capture and poor administration (Bardhan &
+    Mookherjee 2000). National delivery works through deconcentrated offices
+    of the country's average competence. Both lose the same on average; what
+    differs is how the loss is spread over regions.
     """
-    if deliverer == "national":
+    if deliverer == "national" or not p["local_capacity"]:
         return np.full_like(capacity, float(capacity.mean()))
-    return capacity * (1.0 - p["coordination_loss"] * (1.0 - p["coordination"]))
+    return capacity.copy()
 
 
-def regional_allocation(population: np.ndarray, need: np.ndarray, deliverer: str,
-                        coordination: float) -> np.ndarray:
+def estimated_need(blocks: RegionBlocks, eligible: np.ndarray | None, mapped: np.ndarray, potential: np.ndarray,
+                   capacity: np.ndarray, noise: np.ndarray, p: Mapping) -> np.ndarray:
+    """A region's need for a programme as its government estimates it from what mapping has revealed.
+
+    Need is the number of eligible SMEs times their mean potential, read off
+    the mapped ones (the national mean of mapped SMEs where a region has
+    none; without mapping, every region looks alike). The estimate carries a
+    log-normal error of sd ``need_noise (1 - capacity)``: a weak local
+    apparatus reads its own region poorly. ``noise`` holds one standard
+    normal per region.
+    """
+    return need_from_revealed(*revealed_by_region(blocks, eligible, mapped, potential, p), capacity, noise, p)
+
+
+def revealed_by_region(blocks: RegionBlocks, eligible: np.ndarray | None, mapped: np.ndarray,
+                       potential: np.ndarray, p: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per region: eligible SMEs, mapped eligible SMEs, and the potential mapping revealed among them."""
+    weight = np.ones(len(mapped)) if eligible is None else eligible.astype(float)
+    seen = weight * mapped if p["targeting"] else np.zeros_like(weight)
+    return blocks.sum(weight), blocks.sum(seen), blocks.sum(seen * potential)
+
+
+def need_from_revealed(firms: np.ndarray, n_seen: np.ndarray, revealed: np.ndarray, capacity: np.ndarray,
+                       noise: np.ndarray, p: Mapping) -> np.ndarray:
+    """:func:`estimated_need` from the regional sums of :func:`revealed_by_region`."""
+    if n_seen.sum() > 0:
+        prior = float(revealed.sum() / n_seen.sum())
+        mean_potential = np.where(n_seen > 0, revealed / np.maximum(n_seen, 1), prior)
+    else:
+        mean_potential = np.ones(len(firms))
+    sd = p["need_noise"] * (1.0 - capacity)
+    return firms * mean_potential * np.exp(sd * noise - 0.5 * sd * sd)
+
+
+def follows_need(deliverer: str, p: Mapping) -> bool:
+    """Whether an entry's regional allocation reads estimated need at all."""
+    return deliverer == "local" and bool(p["need_allocation"]) and p["coordination"] > 0
+
+
+def regional_allocation(population: np.ndarray, need: np.ndarray | None, deliverer: str, p: Mapping) -> np.ndarray:
     """Share of a programme's budget each region gets.
 
-    Central allocation follows the number of eligible SMEs and ignores regional
-    need. Decentralized allocation follows local potential and constraints
-    (``need``) to the extent that national and local levels coordinate.
+    Central allocation follows the number of eligible SMEs and ignores
+    regional need (one rule for the whole country). Local allocation follows
+    estimated need, weighted by how much of it delivery turns into support
+    (``need`` arrives so weighted), to the extent that national and local
+    levels coordinate; the rest follows the transfer formula, by SME numbers.
     """
     pop = population / population.sum() if population.sum() > 0 else population
-    if deliverer == "national" or need.sum() <= 0:
+    if not follows_need(deliverer, p) or need is None or need.sum() <= 0:
         return pop
-    return coordination * need / need.sum() + (1.0 - coordination) * pop
+    c = p["coordination"]
+    return c * need / need.sum() + (1.0 - c) * pop
 
 
 def draw_recipients(rng: np.random.Generator, weights: np.ndarray, blocks: RegionBlocks,
@@ -135,14 +191,14 @@ def draw_recipients(rng: np.random.Generator, weights: np.ndarray, blocks: Regio
 
 
 def apply_programme(s: SMEArrays, rows: np.ndarray, instrument: Instrument, dose: float,
-                    p: Mapping) -> np.ndarray:
+                    p: Mapping, demand_rng: np.random.Generator | None = None) -> np.ndarray:
     """Apply a per-firm programme to ``rows``: concave in support held, scaled by absorption.
 
     Components rise towards 1 and barriers fall towards 0; a share
     (``support_persistence``) of a component's gain becomes lasting. Returns
     the realized gain per row.
     """
-    gain = support_response(s.support[rows], dose, p["support_saturation"])
+    gain = support_response(s.support[rows], dose, p["support_saturation"], bool(p["overlap"]))
     gain *= absorptive_capacity(s, rows, instrument, p)
     keep = p["support_persistence"]
     for var, strength in instrument.effects.items():
@@ -159,22 +215,25 @@ def apply_programme(s: SMEArrays, rows: np.ndarray, instrument: Instrument, dose
             s.conn_base[j, rows] += keep * delta
         elif var in B:
             s.barriers[B[var], rows] *= 1.0 - np.minimum(step, 1.0)
+        elif var == "foreign_demand":
+            if demand_rng is None:
+                raise ValueError("buyer matching needs the model's demand stream (demand_rng)")
+            learn_demand(demand_rng, s, rows)
+            s.demand_x[rows] += buyers_found(s.demand_x[rows], p["promotion_demand_gain"] * step)
     s.support[rows] += dose
     return gain
 
 
-def apply_regulation(s: SMEArrays, instrument: Instrument, level: float) -> None:
-    """Economy-wide measures move every SME a little each quarter they are enforced."""
-    for var, strength in instrument.effects.items():
-        step = min(strength * level, 1.0)
-        if var in C:
-            s.comp[C[var]] += step * (1.0 - s.comp[C[var]])
-        elif var in K:
-            j = K[var]
-            s.conn[j] += step * (1.0 - s.conn[j])
-            s.conn_base[j] += step * (1.0 - s.conn_base[j])
-        elif var in B:
-            s.barriers[B[var]] *= 1.0 - step
+def buyers_found(demand_x: np.ndarray, strength: np.ndarray | float) -> np.ndarray:
+    """Rise in a firm's standardized log foreign demand from buyers met abroad (fairs, missions, matchmaking).
+
+    Matching finds the buyers a firm has not found yet: the rise is ``strength``
+    times twice the share of the demand distribution above the firm,
+    ``2 (1 - Phi(x))``, so ``strength`` is what a firm at the median finds, a
+    firm that already sells to many finds few new ones, and repeated
+    promotion has diminishing returns.
+    """
+    return 2.0 * strength * ndtr(-demand_x)
 
 
 def build_infrastructure(region_infra: np.ndarray, coverage: np.ndarray, strength: float) -> np.ndarray:

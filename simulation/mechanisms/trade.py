@@ -1,11 +1,15 @@
-"""Trade: export capability, sunk-cost export entry and exit, born-global leaps.
+"""Trade: export capability, sunk-cost export entry and exit, born-global leaps, export sales.
 
 Export entry follows the sunk-cost logic of Roberts & Tybout (1997) and
 Melitz (2003): an SME enters when the expected foreign profit its
 competitiveness and connectivity support covers an entry cost set by its
-procedure and resource barriers; once in, it learns its true foreign demand
-and stays while profit covers the (lower) continuation cost. Experience makes
-re-entry cheaper.
+knowledge, procedure and resource barriers (Arteaga-Ortiz & Fernandez-Ortiz
+2010); once in, it learns its foreign demand and stays while profit covers
+the (lower) continuation cost. Experience makes re-entry cheaper, and a firm
+that has exported remembers its market. No stage or trait gates entry: the
+knowledge barrier raises the cost continuously, awareness lowers it, and
+entrepreneurial orientation lowers it too (born-global firms, Knight &
+Cavusgil 2004).
 """
 
 from __future__ import annotations
@@ -13,14 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.special import ndtri
 
-from ..state import EXPORTING, PRECONDITION, STRENGTHENING, B, SMEArrays
+from ..state import EXPORTING, STRENGTHENING, B, SMEArrays
 
 _EPS = 1e-9
 ALL = slice(None)
-# Export sales per unit of foreign operating profit (a 20% margin).
-SALES_PER_PROFIT = 5.0
 
 
 def fast_pow(x: np.ndarray, e: float) -> np.ndarray:
@@ -38,12 +39,18 @@ def fast_pow(x: np.ndarray, e: float) -> np.ndarray:
     return np.power(x, e)
 
 
+def ces_exponent(p: Mapping) -> float:
+    """The CES exponent in force: ``ces_rho``, or 1 (plain mean) with complementarity switched off."""
+    return p["ces_rho"] if p["complementarity"] else 1.0
+
+
 def capability(comp_index: np.ndarray, conn_index: np.ndarray, rho: float) -> np.ndarray:
     """Export capability: a CES join of competitiveness and connectivity.
 
     With ``rho < 0`` the two are complements: raising one determinant alone
     saturates, and capability is zero when either is zero (no connectivity,
-    no exports). ``rho = 0`` is the Cobb-Douglas limit.
+    no exports). ``rho = 0`` is the Cobb-Douglas limit, ``rho = 1`` the plain
+    mean (perfect substitutes).
     """
     c = np.maximum(comp_index, 0.0)
     k = np.maximum(conn_index, 0.0)
@@ -58,15 +65,6 @@ def capability(comp_index: np.ndarray, conn_index: np.ndarray, rho: float) -> np
     return fast_pow(0.5 * fast_pow(c, rho) + 0.5 * fast_pow(k, rho), 1.0 / rho)
 
 
-def capability_gradient(comp_index: np.ndarray, conn_index: np.ndarray, cap: np.ndarray,
-                        rho: float) -> tuple[np.ndarray, np.ndarray]:
-    """Marginal capability of competitiveness and of connectivity (where support pays most)."""
-    c = np.maximum(comp_index, _EPS)
-    k = np.maximum(conn_index, _EPS)
-    kk = fast_pow(np.maximum(cap, _EPS), 1.0 - rho)
-    return 0.5 * fast_pow(c, rho - 1.0) * kk, 0.5 * fast_pow(k, rho - 1.0) * kk
-
-
 def foreign_profit(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
                    rows: np.ndarray | slice = ALL) -> np.ndarray:
     """Expected quarterly foreign operating profit at unit demand (kUSD), for ``rows``.
@@ -79,10 +77,35 @@ def foreign_profit(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
             * fast_pow(cap[rows], p["capability_elasticity"]))
 
 
-def entry_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
-    """Per-quarter sunk entry cost: procedure and resource barriers, cut by recent experience."""
-    barrier = (1.0 + s.barriers[B["procedure"], rows] + s.barriers[B["resource"], rows]) / 3.0
-    return p["entry_cost"] * barrier * (1.0 - p["experience_discount"] * s.experience[rows])
+def demand_level(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
+    """A firm's foreign demand: log-normal across firms with mean 1 and log-sd ``demand_uncertainty``."""
+    sd = p["demand_uncertainty"]
+    return np.exp(sd * s.demand_x[rows] - 0.5 * sd * sd)
+
+
+def expected_demand(s: SMEArrays, p: Mapping, rows: np.ndarray) -> np.ndarray:
+    """The demand a firm counts on: its own once it knows it (it has exported, or met buyers), else the mean, 1."""
+    return np.where(s.knows_demand[rows], demand_level(s, p, rows), 1.0)
+
+
+def knowledge_friction(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
+    """The knowledge barrier a firm still has to overcome to export, lowered by entrepreneurial orientation.
+
+    A firm of full entrepreneurial orientation overcomes ``eo_knowledge_discount``
+    of it (born globals learn foreign markets fast); there is no cutoff.
+    """
+    if not p["knowledge_barrier"]:
+        return np.zeros(s.n)[rows]
+    return s.barriers[B["knowledge"], rows] * (1.0 - p["eo_knowledge_discount"] * s.eo[rows])
+
+
+def entry_cost(s: SMEArrays, p: Mapping, red_tape: float, rows: np.ndarray | slice = ALL) -> np.ndarray:
+    """Per-quarter sunk entry cost: resource and procedure barriers (less the red tape a reform has cut)
+    plus the knowledge still to acquire, all cut by recent export experience."""
+    procedure = s.barriers[B["procedure"], rows] * (1.0 - red_tape)
+    barrier = (1.0 + procedure + s.barriers[B["resource"], rows]) / 3.0
+    sunk = p["entry_cost"] * barrier + p["knowledge_cost"] * knowledge_friction(s, p, rows)
+    return sunk * (1.0 - p["experience_discount"] * s.experience[rows])
 
 
 def continuation_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
@@ -90,40 +113,66 @@ def continuation_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) 
     return p["continuation_cost"] * (0.5 + s.barriers[B["exogenous"], rows])
 
 
-def may_attempt_entry(s: SMEArrays, p: Mapping) -> np.ndarray:
-    """Who can try exporting: aware firms, and born-global firms even in precondition."""
-    return (s.stage == STRENGTHENING) | ((s.stage == PRECONDITION) & (s.eo >= p["born_global_eo"]))
+def update_beliefs(rng: np.random.Generator, demand_rng: np.random.Generator, s: SMEArrays, p: Mapping) -> None:
+    """Judgement errors and foreign demand move on a quarter, both as stationary AR(1) processes in logs.
 
-
-def export_decisions(rng: np.random.Generator, s: SMEArrays, cap: np.ndarray, p: Mapping,
-                     tariff_cut: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows entering and rows leaving direct exporting this quarter, and the demand each entrant discovers.
-
-    Each firm's view of its foreign profit carries a multiplicative
-    expectation error (log-normal, sd ``decision_noise``), so a firm with no
-    capability never enters. One error and one demand draw per row and
-    quarter are taken whatever the policy, so paired runs share their luck
-    (common random numbers). GVC suppliers are carried by their lead firm and
-    decide nothing here.
+    A firm's error in judging its foreign profit persists (autocorrelation
+    ``decision_persistence``), so optimism or pessimism lasts a few quarters:
+    one normal per row each quarter, whatever the policy (common random
+    numbers). A firm's foreign demand reverts slowly (``demand_drift``), so a
+    firm that stops exporting keeps roughly the market it had; it moves only
+    once the firm knows it (:func:`learn_demand`), since nothing reads it
+    before.
     """
-    u_error = rng.random(s.n)
-    u_demand = rng.random(s.n)
-    cand = np.flatnonzero(may_attempt_entry(s, p))
-    error = np.exp(p["decision_noise"] * ndtri(u_error[cand]))
-    enter = cand[foreign_profit(s, cap, p, tariff_cut, cand) * error > entry_cost(s, p, cand)]
-    held = np.flatnonzero(s.stage == EXPORTING)
-    error = np.exp(p["decision_noise"] * ndtri(u_error[held]))
-    profit = foreign_profit(s, cap, p, tariff_cut, held) * error * s.demand[held]
-    leave = held[profit < continuation_cost(s, p, held)]
-    sd = p["demand_uncertainty"]
-    return enter, leave, np.exp(sd * ndtri(u_demand[enter]) - 0.5 * sd * sd)
+    z = rng.standard_normal(s.n)
+    phi = p["decision_persistence"]
+    z *= np.sqrt(1.0 - phi * phi) * p["decision_noise"]
+    s.error *= phi
+    s.error += z
+    keep = 1.0 - p["demand_drift"]
+    if keep < 1.0:
+        known = np.flatnonzero(s.knows_demand)
+        s.demand_x[known] = keep * s.demand_x[known] + np.sqrt(1.0 - keep * keep) * demand_rng.standard_normal(
+            len(known))
 
 
-def apply_export_moves(s: SMEArrays, enter: np.ndarray, leave: np.ndarray,
-                       demand_draw: np.ndarray) -> None:
-    """Move entrants to exporting (they discover their foreign demand) and leavers back to strengthening."""
+def learn_demand(rng: np.random.Generator, s: SMEArrays, rows: np.ndarray) -> None:
+    """Firms in ``rows`` that did not yet know their foreign demand learn it (on exporting, joining a value
+    chain, or meeting buyers abroad).
+
+    Demand is drawn when first known, from the stationary law N(0, 1) of the
+    standardized log demand: nothing reads it before, so this is the same as
+    drawing it at birth and letting it drift unseen.
+    """
+    new = rows[~s.knows_demand[rows]]
+    s.demand_x[new] = rng.standard_normal(len(new))
+    s.knows_demand[new] = True
+
+
+def export_decisions(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
+                     red_tape: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows entering and rows leaving direct exporting this quarter.
+
+    Any SME not yet exporting may enter, from precondition (a born-global
+    leap) or strengthening, when its judged foreign profit at the demand it
+    counts on covers its entry cost; a firm with no capability never
+    enters. A direct exporter leaves when its judged profit at its own demand
+    no longer covers the continuation cost. GVC suppliers are carried by
+    their lead firm and decide nothing here.
+    """
+    # Over all rows, masked after: most firms are candidates, and whole rows are cheaper than gathers.
+    judged = foreign_profit(s, cap, p, tariff_cut) * np.exp(s.error)
+    demand = demand_level(s, p)
+    counted = np.where(s.knows_demand, demand, 1.0)
+    enter = np.flatnonzero((s.stage <= STRENGTHENING) & (judged * counted > entry_cost(s, p, red_tape)))
+    leave = np.flatnonzero((s.stage == EXPORTING) & (judged * demand < continuation_cost(s, p)))
+    return enter, leave
+
+
+def apply_export_moves(s: SMEArrays, enter: np.ndarray, leave: np.ndarray) -> None:
+    """Move entrants to exporting (they learn their foreign demand first: :func:`learn_demand`) and leavers
+    back to strengthening."""
     s.stage[enter] = EXPORTING
-    s.demand[enter] = demand_draw
     s.ever_exported[enter] = True
     s.spell[enter] = 0
     s.stage[leave] = STRENGTHENING
@@ -137,7 +186,20 @@ def update_experience(s: SMEArrays) -> None:
     s.spell = np.where(active, s.spell + 1, 0)
 
 
-def export_sales(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float) -> float:
-    """Quarterly export sales of all SMEs (kUSD): direct exporters and GVC suppliers."""
+def export_sales(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float) -> np.ndarray:
+    """Quarterly export sales of each SME (kUSD; 0 for non-exporters): direct exporters and GVC suppliers.
+
+    Sales are foreign operating profit at the firm's own demand over the
+    operating margin on exports.
+    """
+    out = np.zeros(s.n)
     active = np.flatnonzero(s.stage >= EXPORTING)
-    return float(SALES_PER_PROFIT * (foreign_profit(s, cap, p, tariff_cut, active) * s.demand[active]).sum())
+    out[active] = (foreign_profit(s, cap, p, tariff_cut, active) * demand_level(s, p, active)
+                   / p["export_margin_rate"])
+    return out
+
+
+def home_sales(s: SMEArrays, comp_index: np.ndarray, p: Mapping) -> np.ndarray:
+    """Quarterly home-market sales of each SME (kUSD): workers times sales per worker, which rise with
+    competitiveness (a reported quantity; no decision reads it)."""
+    return p["home_sales_per_worker"] * comp_index * s.size

@@ -31,15 +31,16 @@ def stage_composition(ts: pd.DataFrame) -> plt.Figure:
 
 
 def key_outcomes(ts: pd.DataFrame) -> plt.Figure:
-    """Export participation, GVC participation and exits over time."""
+    """Export participation, GVC participation, exits, export sales and mean size over time."""
     cols = {"export_participation": "export participation", "gvc_participation": "GVC participation",
-            "exits": "exits per quarter"}
-    long = ts.melt(id_vars=["scenario", "seed", "step"], value_vars=list(cols), var_name="outcome")
+            "exits": "exits per quarter", "sme_export_sales": "SME export sales (kUSD/quarter)",
+            "mean_size": "mean employment (workers)"}
+    long = ts.melt(id_vars=["scenario", "seed", "step"], value_vars=[c for c in cols if c in ts], var_name="outcome")
     long["outcome"] = long["outcome"].map(cols)
-    g = sns.relplot(data=long, x="step", y="value", hue="scenario", col="outcome", kind="line",
+    g = sns.relplot(data=long, x="step", y="value", hue="scenario", col="outcome", kind="line", col_wrap=3,
                     errorbar=("se", 1.96), height=3, aspect=1.3, facet_kws={"sharey": False})
     g.set_axis_labels("quarter", "")
-    g.figure.suptitle("Exporters, GVC participation and exits (95% band)", y=1.04)
+    g.figure.suptitle("Exporters, GVC participation, exits, export sales and firm size (95% band)", y=1.04)
     return g.figure
 
 

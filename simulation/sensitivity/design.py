@@ -18,7 +18,7 @@ import pandas as pd
 from .. import outcomes
 from ..api import replicate_seeds
 from ..experiments.runner import RunSpec
-from ..params import REGISTRY, ParameterError, problem, select, suggest
+from ..params import REGISTRY, ParameterError, problem, select, suggest, unknown_message
 from ..scenario import Scenario, ScenarioError, load, read_toml
 from . import METHODS
 
@@ -145,7 +145,7 @@ class SweepConfig:
                     or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)):
                 raise SweepConfigError(src, f"bounds.{name}", f"must be [low, high], got {pair!r}")
             if name not in REGISTRY:
-                raise SweepConfigError(src, f"bounds.{name}", f"unknown parameter{suggest(name, REGISTRY)}")
+                raise SweepConfigError(src, f"bounds.{name}", unknown_message(name))
         try:
             self.problem()
         except ParameterError as err:
