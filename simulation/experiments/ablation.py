@@ -52,6 +52,7 @@ class Direction:
     params: dict[str, Any] = field(default_factory=dict)
     expect: int = 1                            # the sign the claim predicts (0: no difference)
     also: tuple[str, ...] = ()                 # mechanisms the chain also uses, switched off with the named ones
+    claims: tuple[tuple[str, int], ...] = ()   # further outcomes the claim predicts a sign for, judged apart
 
     @property
     def scenarios(self) -> tuple[str, ...]:
@@ -136,7 +137,7 @@ DIRECTIONS: tuple[Direction, ...] = (
          "trade.foreign_profit: margins abroad rise; learning.exogenous_barrier: foreign barriers fall",
          "trade.entry_cost, trade.capability: SMEs that support made aware and capable take the higher "
          "margins abroad (the interaction on exporters)"),
-        expect=-1, also=("complementarity", "knowledge_barrier")),
+        expect=-1, also=("complementarity", "knowledge_barrier"), claims=(("exporters", 1),)),
 )
 
 

@@ -35,21 +35,24 @@ def _effect(row: pd.Series) -> str:
     return f"{_fmt(row['effect'], scale)} [{_fmt(row['ci_low'], scale)}, {_fmt(row['ci_high'], scale)}]"
 
 
+def sign_verdict(row: pd.Series, expect: int) -> str:
+    """Whether an effect's 95% interval shows the sign ``expect`` (0: no difference is claimed)."""
+    lo, hi = expect * row["ci_low"], expect * row["ci_high"]
+    if expect == 0:
+        return "no detectable difference" if row["ci_low"] <= 0 <= row["ci_high"] else "a difference is detected"
+    if lo > 0 and hi > 0:
+        return "holds (the 95% interval excludes zero in the claimed direction)"
+    if lo < 0 and hi < 0:
+        return "reversed (the 95% interval excludes zero in the other direction)"
+    return "not shown (the 95% interval includes zero)"
+
+
 def direction_verdict(table: pd.DataFrame, d: Direction) -> tuple[str, str]:
     """Whether the claim holds at the defaults (sign and CI on its first outcome) and whether the named
     mechanisms carry it (all of them off removes at least half of the point estimate)."""
     rows = table[(table["direction"] == d.name) & (table["outcome"] == d.outcomes[0])].set_index("variant")
     base, off = rows.loc[DEFAULTS], rows.loc[ALL_NAMED]
-    lo, hi = d.expect * base["ci_low"], d.expect * base["ci_high"]
-    if d.expect == 0:
-        holds = ("no detectable difference" if base["ci_low"] <= 0 <= base["ci_high"]
-                 else "a difference is detected")
-    elif lo > 0 and hi > 0:
-        holds = "holds (the 95% interval excludes zero in the claimed direction)"
-    elif lo < 0 and hi < 0:
-        holds = "reversed (the 95% interval excludes zero in the other direction)"
-    else:
-        holds = "not shown (the 95% interval includes zero)"
+    holds = sign_verdict(base, d.expect)
     if d.expect == 0:
         carried = "not applicable (a control: no effect is claimed)"
     elif abs(base["effect"]) == 0 or not np.isfinite(base["effect"]):
@@ -59,6 +62,17 @@ def direction_verdict(table: pd.DataFrame, d: Direction) -> tuple[str, str]:
         carried = (f"{'yes' if abs(remaining) <= 0.5 else 'NO'}: with all named mechanisms off, "
                    f"{remaining:.0%} of the effect remains")
     return holds, carried
+
+
+def further_claims(table: pd.DataFrame, d: Direction) -> list[str]:
+    """A line for each further outcome the claim predicts a sign for, judged at the defaults."""
+    lines = []
+    for outcome, sign in d.claims:
+        row = table[(table["direction"] == d.name) & (table["outcome"] == outcome)
+                    & (table["variant"] == DEFAULTS)].iloc[0]
+        lines.append(f"- Also claimed, {outcome} {'higher' if sign > 0 else 'lower'}: {sign_verdict(row, sign)}; "
+                     f"{_effect(row)}.")
+    return lines
 
 
 def _also(table: pd.DataFrame, d: Direction) -> list[str]:
@@ -104,6 +118,11 @@ def markdown(table: pd.DataFrame, directions: Sequence[Direction], seeds: int, n
     ]
     for d in directions:
         holds, carried = direction_verdict(table, d)
+        if d.claims:
+            holds = f"on {d.outcomes[0]}: {holds}; " + "; ".join(
+                f"on {o}: " + sign_verdict(table[(table["direction"] == d.name) & (table["outcome"] == o)
+                                                 & (table["variant"] == DEFAULTS)].iloc[0], sign).split(" (")[0]
+                for o, sign in d.claims)
         out.append(f"| {d.name} | {holds} | {carried} |")
     out.append("")
     for d in directions:
@@ -112,7 +131,8 @@ def markdown(table: pd.DataFrame, directions: Sequence[Direction], seeds: int, n
         out += [f"## {d.name}", "", d.claim, "",
                 f"Measured as {arms}" + (f", with {', '.join(f'`{k}` = {v}' for k, v in d.params.items())}"
                                          if d.params else "") + ".",
-                "", f"- Claim at the defaults: {holds}.", f"- Carried by its named mechanisms: {carried}.",
+                "", f"- Claim at the defaults, on {d.outcomes[0]}: {holds}.", *further_claims(table, d),
+                f"- Carried by its named mechanisms (on {d.outcomes[0]}): {carried}.",
                 f"- Named mechanisms (domain brief): {', '.join(f'`{m}`' for m in d.mechanisms)}.",
                 *([f"- {strongest(table, d)}"] if d.expect else []), *_also(table, d), "",
                 "Causal chain in the code:", ""]

@@ -1,0 +1,45 @@
+"""docs/hypotheses.md's verdicts, from a hand-made effects table (no model runs)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from simulation.experiments.ablation import ALL_NAMED, DEFAULTS, Direction
+from simulation.reporting.hypotheses import direction_verdict, markdown, sign_verdict
+
+D = Direction("lib", "Support changes what a cut does.", (("a", 1), ("b", -1)), ("exits", "exporters"),
+              ("import_competition",), ("model.enforce",), expect=-1, claims=(("exporters", 1),))
+
+
+def _table(exits: tuple[float, float, float], exporters: tuple[float, float, float],
+           off: float) -> pd.DataFrame:
+    rows, default = [], {"exits": exits[0], "exporters": exporters[0]}
+    for variant, (e, x) in {DEFAULTS: (exits, exporters), ALL_NAMED: ((off, off - 1, off + 1), (0, -1, 1))}.items():
+        for outcome, (mean, lo, hi) in (("exits", e), ("exporters", x)):
+            rows.append({"direction": "lib", "variant": variant, "outcome": outcome, "seeds": 50, "effect": mean,
+                         "ci_low": lo, "ci_high": hi, "share_of_default": mean / default[outcome]})
+    return pd.DataFrame(rows)
+
+
+def test_sign_verdicts():
+    row = pd.Series({"ci_low": 1.0, "ci_high": 3.0})
+    assert sign_verdict(row, 1).startswith("holds") and sign_verdict(row, -1).startswith("reversed")
+    assert sign_verdict(pd.Series({"ci_low": -1.0, "ci_high": 3.0}), 1).startswith("not shown")
+    assert sign_verdict(pd.Series({"ci_low": -1.0, "ci_high": 3.0}), 0) == "no detectable difference"
+
+
+def test_a_further_claim_is_judged_apart_from_the_first_outcome():
+    """Exits fall as claimed, exporters do not detectably rise: the report says both, not just 'holds'."""
+    table = _table(exits=(-6.5, -11.7, -1.3), exporters=(1.7, -1.4, 4.8), off=0.8)
+    holds, carried = direction_verdict(table, D)
+    assert holds.startswith("holds") and carried.startswith("yes")
+    text = markdown(table, [D], seeds=50, n_smes=2000, command="run.py ablate")
+    assert "on exits: holds" in text and "on exporters: not shown" in text
+    assert "- Also claimed, exporters higher: not shown (the 95% interval includes zero); 1.7 [-1.4, 4.8]." in text
+
+
+def test_not_carried_when_the_named_mechanisms_leave_most_of_the_effect():
+    table = _table(exits=(-10.0, -12.0, -8.0), exporters=(3.0, 1.0, 5.0), off=-7.0)
+    holds, carried = direction_verdict(table, D)
+    assert carried.startswith("NO") and "70%" in carried
+    assert "on exporters: holds" in markdown(table, [D], seeds=50, n_smes=2000, command="run.py ablate")
