@@ -78,7 +78,7 @@ def main() -> None:
                 for name, t in times.items():
                     print(f"           {name[:12]}: " + ", ".join(f"{x:.2f}" for x in t) + " ms/quarter")
         finally:
-            for name, tree in trees.items():
+            for tree in trees.values():
                 if tree != ROOT:
                     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                                    capture_output=True)

@@ -56,7 +56,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="2000,20000,100000")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
-    print(f"# engine benchmark, {datetime.date.today()}, {platform.node()}, {platform.processor() or platform.machine()}, "
+    machine = platform.processor() or platform.machine()
+    print(f"# engine benchmark, {datetime.date.today()}, {platform.node()}, {machine}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, simulation {sim.__version__}")
     print(f"# {args.steps} quarters, best of {args.repeat}; one core")
     print(f"{'package':10}{'SMEs':>10}{'build s':>10}{'ms/quarter':>12}{'SME-steps/s':>14}{'ns/SME-step':>13}")

@@ -175,7 +175,8 @@ class SMEAgent(mesa.Agent):
     def foreign_profit(self) -> float:
         p, m = self.model.p, self.model
         gain = 1.0 + p["liberalization_export_gain"] * m.tariff_cut
-        return p["export_margin"] * gain * self.size ** p["size_elasticity"] * self.capability() ** p["capability_elasticity"]
+        return (p["export_margin"] * gain * self.size ** p["size_elasticity"]
+                * self.capability() ** p["capability_elasticity"])
 
     def entry_cost(self) -> float:
         p, m = self.model.p, self.model

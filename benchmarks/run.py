@@ -85,10 +85,10 @@ def default_run_split(repeat: int) -> dict[str, float]:
     for k in range(repeat):
         spent = [0.0]
 
-        def timed(self, m, flows, _orig=original):
+        def timed(self, m, flows, _orig=original, _spent=spent):
             t = time.perf_counter()
             _orig(self, m, flows)
-            spent[0] += time.perf_counter() - t
+            _spent[0] += time.perf_counter() - t
 
         reporters.Recorder.collect = timed
         try:

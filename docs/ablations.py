@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Regenerate docs/hypotheses.md: every direction's ablation table, on 30 common seeds.
+"""Regenerate docs/hypotheses.md: every direction's ablation table, on 50 common seeds.
 
-    python docs/ablations.py [--seeds 30] [--workers 2]
+    python docs/ablations.py [--seeds 50] [--workers 2]
 
 A thin wrapper over ``python run.py ablate --markdown docs/hypotheses.md``
 (the results folder with effects.csv lands in outputs/ as usual). About
-5,000 runs of 2,000 SMEs; a few minutes on two cores.
+About 7,900 runs of 2,000 SMEs; six to ten minutes on two cores.
 """
 
 from __future__ import annotations
@@ -21,5 +21,5 @@ from simulation.cli import main  # noqa: E402
 if __name__ == "__main__":
     args = sys.argv[1:]
     if not any(a == "--seeds" or a.startswith("--seeds=") for a in args):
-        args += ["--seeds", "30"]
+        args += ["--seeds", "50"]
     sys.exit(main(["ablate", *args, "--markdown", str(ROOT / "docs" / "hypotheses.md")]))

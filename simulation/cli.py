@@ -601,7 +601,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         per_point = targets.seeds * (1 + len(targets.counterfactuals))
         if budget < 4 * per_point * len(targets.free):
             raise UsageError(f"--budget {budget}: at least {4 * per_point * len(targets.free)} runs are needed "
-                             f"({per_point} runs a point: {targets.seeds} seeds x {per_point // targets.seeds} arms; 4 points "
+                             f"({per_point} runs a point: {targets.seeds} seeds x "
+                             f"{per_point // targets.seeds} arms; 4 points "
                              f"per free parameter)")
     scenario = load(targets.scenario)
     backend = _sweep_backend(args)
@@ -713,7 +714,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="a scenario's resolved parameters and package", formatter_class=raw,
-                       epilog="example:\n  python run.py show strengthening_only\n  python run.py show my/scenario.toml")
+                       epilog="example:\n  python run.py show strengthening_only\n"
+                              "  python run.py show my/scenario.toml")
     p.add_argument("scenario", help="a name in scenarios/ or a path to a .toml file")
     p.set_defaults(func=cmd_show)
 

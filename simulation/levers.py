@@ -366,7 +366,8 @@ def markdown_table() -> str:
             what = f"`{lever.instrument}` entries; added from `{lever.template}` if missing. {lever.meaning}"
         elif isinstance(lever, Regulation):
             control, span = "slider", f"[{lever.low}, {lever.high}]"
-            what = (f"`{lever.instrument}` enforced at this level (budget = level x cost of a quarter of full enforcement, which scales with the SMEs or LEs covered, x quarters; "
+            what = (f"`{lever.instrument}` enforced at this level (budget = level x cost of a quarter of full "
+                    "enforcement, which scales with the SMEs or LEs covered, x quarters; "
                     f"timing from `{lever.template}` if missing). {lever.meaning}")
         elif isinstance(lever, Delivery):
             control, span = "choice", ", ".join(lever.choices)

@@ -156,11 +156,11 @@ class SMEModel(mesa.Model):
         streams = dict(zip(_STREAMS, np.random.SeedSequence(self.seed).spawn(len(_STREAMS))))
         super().__init__(rng=np.random.default_rng(streams["mesa"]))
         # SFC64: a fifth faster than NumPy's default PCG64 for the millions of draws a large run makes.
-        self._rng = {k: _generator(v) for k, v in streams.items() if k not in ("mesa", "policy")}
+        self._streams = {k: _generator(v) for k, v in streams.items() if k not in ("mesa", "policy")}
         policy_rngs = [_generator(c) for c in streams["policy"].spawn(len(self.package.entries))]
 
         p = self.p
-        init = self._rng["init"]
+        init = self._streams["init"]
         self.world = demography.make_world(init, p)
         self.region_infra = self.world.infrastructure.copy()
         regions = demography.region_of_rows(self.world, p["n_smes"])
@@ -178,10 +178,10 @@ class SMEModel(mesa.Model):
         self.red_tape_cut = 0.0
         self.shock = 0.0
         self.export_sales = np.zeros(self.sme.n)
-        self.demand_rng = self._rng["demand"]  # foreign demand, drawn when a firm first learns it
+        self.demand_rng = self._streams["demand"]  # foreign demand, drawn when a firm first learns it
         self.census_ids = np.empty(0, np.int64)  # firms of 20+ workers at the last year's start
         # One standard normal per region, fixed for the run: how its government misreads its need (7.3).
-        self.need_error = self._rng["regions"].standard_normal(r := self.world.n_regions)
+        self.need_error = self._streams["regions"].standard_normal(r := self.world.n_regions)
         self.spent_step = np.zeros((len(LEVELS), len(POLICY_STAGES), r))
         self.spent_total = np.zeros_like(self.spent_step)
         self._ctx: StepContext | None = None
@@ -313,15 +313,16 @@ class SMEModel(mesa.Model):
                                            self.shock, p)
         alliances.adjust_openness(self.le, target)
         shock_now = self.shock if self.t == p["gvc_shock_step"] else 0.0
-        flows["alliances_dissolved"] = len(alliances.dissolve(self._rng["dissolution"], s, self.le, ix.comp, p, shock_now))
-        allied = alliances.form_alliances(self._rng["matching"], s, self.le, ix.comp, ix.conn, p)
+        flows["alliances_dissolved"] = len(alliances.dissolve(self._streams["dissolution"], s, self.le, ix.comp, p,
+                                                              shock_now))
+        allied = alliances.form_alliances(self._streams["matching"], s, self.le, ix.comp, ix.conn, p)
         trade.learn_demand(self.demand_rng, s, allied)  # a supplier sells abroad through its lead firm
         flows["alliances_formed"] = len(allied)
         ix.touch(alliances.transfer_technology(s, p, self.requirement_level))
 
         # 4. Trade: beliefs move, then sunk-cost export entry and exit.
         cap = ix.fresh().cap
-        trade.update_beliefs(self._rng["trade"], self.demand_rng, s, p)
+        trade.update_beliefs(self._streams["trade"], self.demand_rng, s, p)
         was_pre = s.stage == PRECONDITION
         never = ~s.ever_exported
         enter, leave = trade.export_decisions(s, cap, p, self.tariff_cut, self.red_tape_cut)
@@ -340,10 +341,10 @@ class SMEModel(mesa.Model):
 
         # 5. Demography: firms grow or shrink, exit under competition, and are replaced by entrants.
         census = s.size >= CENSUS_MIN_WORKERS
-        demography.grow_firms(self._rng["growth"], s, ix.comp, p, self.tariff_cut)
+        demography.grow_firms(self._streams["growth"], s, ix.comp, p, self.tariff_cut)
         flows["shrank_below_20"] = int((census & (s.size < CENSUS_MIN_WORKERS)).sum())
         hazard = demography.exit_hazard(s, ix.comp, p, self.tariff_cut)
-        gone = demography.draw_exits(self._rng["exit"], hazard)
+        gone = demography.draw_exits(self._streams["exit"], hazard)
         flows["exits"] = len(gone)
         flows["exits_20plus"] = int((s.size[gone] >= CENSUS_MIN_WORKERS).sum())
         flows["exporter_exits"] = int((s.stage[gone] >= EXPORTING).sum())
@@ -351,7 +352,7 @@ class SMEModel(mesa.Model):
         if len(gone):
             if self._watched:
                 self._exit_log.append(s.take(gone))
-            fresh = demography.entrants(self._rng["entrants"], s.region[gone], self.world, p, self.next_firm_id,
+            fresh = demography.entrants(self._streams["entrants"], s.region[gone], self.world, p, self.next_firm_id,
                                         self.region_infra, demography.survival_requirement(p, self.tariff_cut))
             self.next_firm_id += len(gone)
             s.replace_rows(gone, fresh)

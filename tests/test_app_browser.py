@@ -106,7 +106,8 @@ def demo_server(tmp_path, artifacts):
             chromium = tmp_path / "chromium-in-namespace"
             chromium.write_text(f'#!/bin/sh\nexec nsenter --net=/proc/{proc.pid}/ns/net {CHROMIUM} "$@"\n')
             chromium.chmod(0o755)
-        yield {"url": url, "pid": proc.pid, "isolated": isolated, "chromium": str(chromium), "log": artifacts / "server.log"}
+        yield {"url": url, "pid": proc.pid, "isolated": isolated, "chromium": str(chromium),
+               "log": artifacts / "server.log"}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -125,6 +125,7 @@ def test_calibration_recovers_known_parameters(tmp_path):
     assert calibrated.params["le_export_value"] == pytest.approx(out["best"]["le_export_value"], rel=1e-5)
 
 
+@pytest.mark.e2e
 def test_a_killed_calibration_resumes_to_the_same_result(tmp_path):
     import json
 

@@ -133,7 +133,8 @@ def test_mapping_raises_the_share_of_support_reaching_high_potential_smes(firms,
     for mapped in (np.zeros(s.n, bool), np.ones(s.n, bool)):
         score = support.targeting_score(potential, p["targeting_strength"])
         w = support.selection_weights(s.n, np.where(mapped, score, 1.0), eligible, None)
-        rows = np.concatenate([support.draw_recipients(rng, w, RegionBlocks(s.region, len(quota)), quota) for _ in range(20)])
+        blocks = RegionBlocks(s.region, len(quota))
+        rows = np.concatenate([support.draw_recipients(rng, w, blocks, quota) for _ in range(20)])
         reach[bool(mapped[0])] = high[rows].mean()
     assert reach[False] == pytest.approx(0.2, abs=0.05), "without mapping, support lands at random"
     assert reach[True] > 0.5

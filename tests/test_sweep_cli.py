@@ -98,7 +98,8 @@ def test_bad_sweep_input_is_one_clear_error_and_no_folder(tiny, tmp_path):
     for args, needle in ((["--method", "sobel"], "--method: unknown method 'sobel' (did you mean 'sobol'?)"),
                          (["--params", "competitivenes"], "--params: 'competitivenes' is neither"),
                          (["--outputs", "exporter"], "--outputs: unknown outcome 'exporter'"),
-                         (["--option", "levels=x", "--method", "morris"], "--option levels: levels must be a whole number"),
+                         (["--option", "levels=x", "--method", "morris"],
+                          "--option levels: levels must be a whole number"),
                          (["--method", "fast", "--samples", "10"], "--samples: eFAST needs N > 4 M^2 = 64")):
         res = cli("sweep", str(tiny), *args, "--out", str(out))
         assert res.returncode == 2, (args, res.stderr)
@@ -107,6 +108,7 @@ def test_bad_sweep_input_is_one_clear_error_and_no_folder(tiny, tmp_path):
         assert not out.exists()
 
 
+@pytest.mark.e2e
 def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tiny, tmp_path):
     out = tmp_path / "killed"
     args = sweep_args(tiny, "sobol", out, "--workers", "2")
@@ -132,6 +134,7 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tiny, tmp_path)
     pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), pd.read_csv(clean / "indices.csv"))
 
 
+@pytest.mark.e2e
 def test_dask_local_cluster_equals_the_process_pool(tiny, tmp_path):
     tables = []
     for name, extra in (("pool", ["--workers", "2"]), ("dask", ["--workers", "2", "--scheduler", "local"])):

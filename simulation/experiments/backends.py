@@ -38,15 +38,28 @@ def _ready() -> bool:
     return True
 
 
+def _context() -> mp.context.BaseContext:
+    """A start method that is safe when this process already runs threads (progress bars, Dask, BLAS).
+
+    Forking a multi-threaded process can deadlock the child (Python 3.12 warns
+    of it), so workers come from a fork server (Linux, macOS): a clean process
+    started once, with the model's modules already imported, that forks each
+    worker. Where there is none (Windows), workers are spawned.
+    """
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["simulation.experiments.runner", "simulation.calibration.msm"])
+        return ctx
+    return mp.get_context("spawn")
+
+
 class ProcessBackend:
     """Local worker processes (one per core by default)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method))
-        # Fork the workers now, before progress bars or clients start threads in this process
-        # (forking a multi-threaded process can deadlock the child).
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+        # Start the workers now, so a broken start fails here and not in the middle of a job.
         for f in [self._pool.submit(_ready) for _ in range(workers)]:
             f.result()
 

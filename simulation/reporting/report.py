@@ -37,7 +37,8 @@ def save_figures(directory: Path, ts: pd.DataFrame, diffs: pd.DataFrame | None) 
 
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}
 .higher{color:#0a6b2b;font-weight:600}.lower{color:#a31515;font-weight:600}code{background:#f3f3f3;padding:0 .2em}"""
 
@@ -63,7 +64,8 @@ def write_report(directory: Path, manifest: dict[str, Any], scenarios: list[dict
     parts.append("</table>")
     if diffs is not None and not diffs.empty:
         parts.append(f"<h2>Differences from {html.escape(diffs['baseline'].iloc[0])}</h2>"
-                     "<p>Each scenario ran on the same seeds as the baseline; intervals are paired 95% t-intervals.</p>")
+                     "<p>Each scenario ran on the same seeds as the baseline; "
+                     "intervals are paired 95% t-intervals.</p>")
         parts.append(_diff_table(diffs))
         parts.append(f"<img alt='differences' src='data:image/png;base64,{imgs['differences']}'>")
     parts.append("<h2>Outcomes at the horizon (mean over seeds)</h2>")
@@ -71,7 +73,8 @@ def write_report(directory: Path, manifest: dict[str, Any], scenarios: list[dict
             "budget_spent", "new_exporters_per_musd", "cost_per_new_exporter"]
     means = summaries.groupby("scenario")[cols].mean()
     parts.append(means.to_html(float_format=lambda x: f"{x:,.3f}", na_rep="–"))
-    for key, title in (("stage_composition", "Stage composition"), ("key_outcomes", "Exporters, GVC participation, exits"),
+    for key, title in (("stage_composition", "Stage composition"),
+                       ("key_outcomes", "Exporters, GVC participation, exits"),
                        ("budget", "Budget spent by level and stage")):
         parts.append(f"<h2>{title}</h2><img alt='{key}' src='data:image/png;base64,{imgs[key]}'>")
     parts.append("<h2>Files</h2><p>timeseries, regions and summaries as Parquet and CSV; "

@@ -183,7 +183,7 @@ def ranking_sentences(indices: pd.DataFrame, method_name: str, method: ModuleTyp
         cut = NEGLIGIBLE if bounded else NEGLIGIBLE * float(m["value"].abs().max())
         top, unclear, negligible = _split(m, cut)
 
-        def show(p: str, head: str = "") -> str:
+        def show(p: str, head: str = "", m: pd.DataFrame = m) -> str:
             v, c = m.at[p, "value"], m.at[p, "conf"]
             return f"{p} ({head}{num(v)}" + (f" ± {num(c)})" if pd.notna(c) else ")")
 

@@ -116,7 +116,8 @@ class SweepConfig:
                 raise SweepConfigError(src, key, f"must be a whole number >= {low}, got {value!r}")
 
         if self.method not in METHODS:
-            raise SweepConfigError(src, "method", f"unknown method {self.method!r}{suggest(str(self.method), METHODS)}; "
+            raise SweepConfigError(src, "method",
+                                   f"unknown method {self.method!r}{suggest(str(self.method), METHODS)}; "
                                                   f"methods: {', '.join(METHODS)}")
         need_int("samples", self.samples, 2)
         need_int("seeds", self.seeds, 1)
