@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 try:
     __version__ = version("sme-internationalization")
 except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.1.0"
+    __version__ = "0.2.0"
 
 from .agents import SME, LargeEnterprise, LocalGovernment, NationalGovernment  # noqa: E402
 from .api import RunResult, replicate_seeds, run, summarize  # noqa: E402

@@ -125,7 +125,7 @@ def PresetPicker() -> None:
 
         def load_file() -> None:
             try:
-                load(path.strip())
+                load(path.strip(), confine=True)
             except ScenarioError as err:
                 load_message.value = str(err)
                 return

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
-import re
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError
@@ -23,6 +21,10 @@ from typing import Any
 
 from . import __version__
 from .api import replicate_seeds
+from .experiments import folders
+from .experiments.folders import FolderError
+from .experiments.store import StoreError
+from .inputs import printable
 from .params import REGISTRY, ParameterError
 from .policy import PolicyError
 from .scenario import SCENARIO_DIR, Scenario, ScenarioError, load, scenario_names
@@ -82,9 +84,7 @@ def _git_commit() -> str | None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    folders.write_json(path, data)
 
 
 def _check_out(out: str | None) -> None:
@@ -96,20 +96,7 @@ def _check_out(out: str | None) -> None:
 
 
 def _new_folder(command: str, names: list[str], out: str | None) -> Path:
-    if out is not None:
-        _check_out(out)
-        path = Path(out)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(names))[:80]
-    base = OUTPUTS / f"{stamp}-{command}-{slug}"
-    path, k = base, 1
-    while path.exists():
-        k += 1
-        path = base.with_name(f"{base.name}-{k}")
-    path.mkdir(parents=True)
-    return path
+    return folders.new_folder(OUTPUTS, command, names, out)
 
 
 def _load_all(refs: list[str]) -> list[Scenario]:
@@ -317,11 +304,7 @@ def _compare_loop(args, folder, manifest, scenarios, specs) -> int:
 def _resume(args: argparse.Namespace) -> int:
     from .experiments.runner import RunSpec
 
-    folder = Path(args.resume)
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    folder, manifest = folders.open_for_resume(args.resume)
     if manifest.get("status") == "complete":
         print(f"results: {folder} (already complete)")
         return 0
@@ -462,9 +445,7 @@ def _isna(x: Any) -> bool:
 def _resume_sweep(args: argparse.Namespace) -> int:
     from .sensitivity import sweep
 
-    folder = Path(args.resume)
-    if not (folder / "manifest.json").is_file():
-        raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
+    folder, _ = folders.open_for_resume(args.resume)
     cfg, manifest = sweep.load_config(folder)
     if manifest.get("command_name") != "sweep":
         raise UsageError(f"--resume {folder}: not a sweep folder (it holds a {manifest.get('command_name')})")
@@ -486,11 +467,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     from .reporting.hypotheses import markdown
 
     if args.resume:
-        folder = Path(args.resume)
-        path = folder / "manifest.json"
-        if not path.is_file():
-            raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        folder, manifest = folders.open_for_resume(args.resume)
         if manifest.get("command_name") != "ablate":
             raise UsageError(f"--resume {folder}: not an ablation folder")
         names, seeds = manifest["directions"], manifest["seeds"]
@@ -581,11 +558,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration.job import calibrate, format_fit
 
     if args.resume:
-        folder = Path(args.resume)
-        path = folder / "manifest.json"
-        if not path.is_file():
-            raise UsageError(f"--resume {folder}: no manifest.json there; nothing to resume")
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        folder, manifest = folders.open_for_resume(args.resume)
         if manifest.get("command_name") != "calibrate":
             raise UsageError(f"--resume {folder}: not a calibration folder")
         if manifest.get("status") == "complete":
@@ -848,8 +821,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.func(args)
-    except (ScenarioError, ParameterError, PolicyError, UsageError) as err:  # TargetsError is a ScenarioError
-        print(f"run.py {args.command}: error: {err}", file=sys.stderr)
+    except (ScenarioError, ParameterError, PolicyError, UsageError, FolderError, StoreError) as err:
+        # TargetsError is a ScenarioError; one printable line of at most 300 characters
+        line = printable(" ".join(f"run.py {args.command}: error: {err}".split()))
+        print(line if len(line) < 300 else line[:296] + "...", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from . import levers
+from .inputs import show
 from .params import suggest
-from .scenario import SCENARIO_DIR, ScenarioError, load, read_toml
+from .scenario import SCENARIO_DIR, ScenarioError, load, read_toml, reference
 
 LESSON_DIR = SCENARIO_DIR / "lessons"
 TEXTS = ("claim", "change", "look_for")
@@ -65,10 +66,11 @@ def load_lesson(path: str | Path) -> Lesson:
         raise LessonError(path, "order", f"must be a whole number, got {order!r}")
     for key in ("scenario", "reference"):
         if key in data:
+            ref = reference(path, data[key], key, error=LessonError)
             try:
-                load(data[key])
+                load(ref)
             except ScenarioError as err:
-                raise LessonError(path, key, f"{data[key]!r} cannot be loaded: {err}") from None
+                raise LessonError(path, key, f"{show(data[key])} cannot be loaded: {err.message}") from None
     moved = data.get("levers", {})
     if not isinstance(moved, dict):
         raise LessonError(path, "levers", "must be a table of lever = value")

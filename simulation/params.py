@@ -5,7 +5,8 @@ one-line meaning. The model validates its inputs here; scenario files, the
 SALib problem, the UI sliders and the ODD parameter table all read this
 registry, so nothing else in the project may restate a default or a bound.
 
-This module imports nothing of the project.
+This module imports nothing of the project but :mod:`simulation.inputs`'s
+``show`` (how a value appears in an error message).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .inputs import show
 
 GROUPS: tuple[str, ...] = (
     "competitiveness",
@@ -85,19 +88,23 @@ class Parameter:
                 value = int(value)
             if not isinstance(value, int):
                 raise ParameterError(
-                    f"parameter {self.name!r} must be a whole number, got {value!r}"
+                    f"parameter {self.name!r} must be a whole number, got {show(value)}"
                 )
         else:
             if not isinstance(value, (int, float)):
                 raise ParameterError(
-                    f"parameter {self.name!r} must be a number, got {type(value).__name__} {value!r}"
+                    f"parameter {self.name!r} must be a number, got {type(value).__name__} {show(value)}"
                 )
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ParameterError(f"parameter {self.name!r} must be a number in [{self.low}, {self.high}], "
+                                     f"got {show(value)}") from None
             if value != value:  # NaN
                 raise ParameterError(f"parameter {self.name!r} must be a number, got NaN")
         if not self.low <= value <= self.high:
             raise ParameterError(
-                f"parameter {self.name!r} = {value!r} is outside its allowed range "
+                f"parameter {self.name!r} = {show(value)} is outside its allowed range "
                 f"[{self.low}, {self.high}] ({self.unit})"
             )
         return value

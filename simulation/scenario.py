@@ -24,12 +24,15 @@ the dotted key and what is allowed. Loading never executes code.
 from __future__ import annotations
 
 import copy
-import tomllib
-from collections.abc import Mapping
+import json
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .inputs import InputError, refused, show
+from .inputs import read_toml as _read_toml
 from .params import REGISTRY, ParameterError, resolve, suggest, unknown_message
 from .policy import (
     CATALOGUE,
@@ -48,13 +51,12 @@ ENTRY_KEYS = {"instrument", "budget", "intensity", "start", "end", "targeting", 
 TARGETING_KEYS = {"select", "regions", "sectors"}
 
 
-class ScenarioError(ValueError):
-    """A scenario file cannot be used: says which file, which key, and what is allowed."""
+MAX_BUDGET = 1e9  # kUSD: a trillion dollars, far above any programme
+MAX_INTENSITY = 1e3
 
-    def __init__(self, file: str | Path, key: str, message: str) -> None:
-        self.file, self.key, self.message = str(file), key, message
-        where = f"{self.file}: {key}: " if key else f"{self.file}: "
-        super().__init__(where + message)
+
+class ScenarioError(InputError):
+    """A scenario file cannot be used: says which file, which key, and what is allowed (one line)."""
 
 
 @dataclass(frozen=True)
@@ -83,20 +85,100 @@ class Scenario:
                 "package": self.package.to_dict()}
 
 
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def to_toml(scenario: Scenario, params: Mapping[str, Any] | None = None, title: str | None = None,
+            description: str | None = None) -> str:
+    """A scenario as a self-contained scenario file (no ``extends``), with ``params`` over its own."""
+    lines = [f"title = {_toml_value(title or scenario.title)}",
+             f"description = {_toml_value(scenario.description if description is None else description)}"]
+    if scenario.hypothesis:
+        lines.append(f"hypothesis = {_toml_value(scenario.hypothesis)}")
+    lines += [f"steps = {scenario.steps}", "", "[params]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in sorted({**scenario.params, **(params or {})}.items())]
+    for k, e in enumerate(scenario.package.entries):
+        lines += ["", f"[package.entry_{k + 1}_{e.instrument}]", f"instrument = {_toml_value(e.instrument)}",
+                  f"budget = {e.budget!r}", f"intensity = {e.intensity!r}", f"start = {e.start}"]
+        if e.end is not None:
+            lines.append(f"end = {e.end}")
+        if e.delivered_by is not None:
+            lines.append(f"delivered_by = {_toml_value(e.delivered_by)}")
+        t = e.targeting
+        lines.append(f"targeting = {{ select = {_toml_value(t.select)}"
+                     + (f", regions = {_toml_value(t.regions)}" if t.regions is not None else "")
+                     + (f", sectors = {_toml_value(t.sectors)}" if t.sectors is not None else "") + " }")
+    return "\n".join(lines) + "\n"
+
+
 def scenario_names(directory: Path = SCENARIO_DIR) -> list[str]:
     """Names of the scenarios shipped in ``directory``."""
     return sorted(p.stem for p in directory.glob("*.toml"))
 
 
-def find(ref: str | Path, directory: Path = SCENARIO_DIR) -> Path:
-    """A scenario reference is a name in ``directory`` or a path to a file."""
+MAX_CHAIN = 50  # files in one inheritance chain
+
+
+def _is_name(ref: str) -> bool:
+    """A bare name (``baseline``), not a path (``my/file.toml``, ``file.toml``, ``notes.txt``)."""
     path = Path(ref)
-    if path.suffix == ".toml" or path.parent != Path("."):
-        if not path.is_file():
-            raise ScenarioError(path, "", "no such scenario file")
-        return path.resolve()
+    return not path.suffix and path.parent == Path(".")
+
+
+def allowed_roots(top: Path | None = None, directory: Path = SCENARIO_DIR,
+                  extra: Sequence[str | Path] = ()) -> tuple[Path, ...]:
+    """Folders a scenario file may reach through ``extends``: the scenarios folder, the working folder,
+    the folder of the file the user named, and any listed in ``extra`` (or in ``SME_SCENARIO_PATH``)."""
+    env = [p for p in os.environ.get("SME_SCENARIO_PATH", "").split(os.pathsep) if p]
+    roots = [directory, Path.cwd(), *([top.parent] if top is not None else []), *extra, *env]
+    return tuple(dict.fromkeys(Path(r).resolve() for r in roots))
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, false also for names the system refuses (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _confined(real: Path, roots: Sequence[Path]) -> bool:
+    return (real.suffix == ".toml" and not refused(real) and _is_file(real)
+            and any(real == r or r in real.parents for r in roots))
+
+
+def find(ref: str | Path, directory: Path = SCENARIO_DIR, roots: Sequence[Path] | None = None) -> Path:
+    """A scenario reference is a name in ``directory`` or a path to a ``.toml`` file.
+
+    A path the user gives is theirs to choose (any regular ``.toml`` file);
+    with ``roots`` (the classroom's file box) it must also lie under one of them.
+    """
+    if not _is_name(str(ref)):
+        path = Path(ref)
+        try:
+            real = path.resolve()
+            ok = real.suffix == ".toml" and not refused(real) and _is_file(real)
+        except (OSError, RuntimeError, ValueError):
+            ok = False
+        if ok and roots is not None:
+            ok = _confined(real, roots)
+        if not ok and roots is not None:  # the same words whether or not the file exists
+            raise ScenarioError(path, "", "not a scenario file this app may open (a .toml file under the "
+                                          "scenarios or the working folder is needed)")
+        if not ok:
+            exists = os.path.lexists(path) if len(str(path)) < 4096 else False
+            raise ScenarioError(path, "", "not a scenario file (a regular .toml file is needed)" if exists
+                                else "no such scenario file")
+        return real
     candidate = directory / f"{ref}.toml"
-    if not candidate.is_file():
+    if not _is_file(candidate):
         names = scenario_names(directory)
         raise ScenarioError(candidate, "", f"no scenario named {str(ref)!r}{suggest(str(ref), names)}; "
                                            f"known scenarios: {', '.join(names)}")
@@ -104,18 +186,8 @@ def find(ref: str | Path, directory: Path = SCENARIO_DIR) -> Path:
 
 
 def read_toml(path: str | Path, error: type[ScenarioError] | None = None) -> dict[str, Any]:
-    """A TOML file as data, or one ``error`` (file, key, message): missing, not text, or bad syntax."""
-    error = error or ScenarioError
-    path = Path(path)
-    if not path.is_file():
-        raise error(path, "", "no such file")
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise error(path, "", f"TOML syntax error: {err}") from None
-    except UnicodeDecodeError:
-        raise error(path, "", "not a text (UTF-8) file") from None
+    """A small TOML file as checked data (:func:`simulation.inputs.read_toml`), or one ``error``."""
+    return _read_toml(path, error or ScenarioError)
 
 
 _read = read_toml
@@ -133,7 +205,7 @@ def _expect(path: Path, key: str, value: Any, kinds: tuple[type, ...], what: str
     if isinstance(value, bool) and bool not in kinds:
         raise ScenarioError(path, key, f"must be {what}, got {value!r}")
     if not isinstance(value, kinds):
-        raise ScenarioError(path, key, f"must be {what}, got {type(value).__name__} {value!r}")
+        raise ScenarioError(path, key, f"must be {what}, got {type(value).__name__} {show(value)}")
 
 
 def _validate_raw(path: Path, data: dict[str, Any]) -> None:
@@ -145,7 +217,7 @@ def _validate_raw(path: Path, data: dict[str, Any]) -> None:
     if "steps" in data:
         _expect(path, "steps", data["steps"], (int,), "a whole number of quarters")
         if not 1 <= data["steps"] <= 10_000:
-            raise ScenarioError(path, "steps", f"must be in [1, 10000], got {data['steps']}")
+            raise ScenarioError(path, "steps", f"must be in [1, 10000], got {show(data['steps'])}")
     params = data.get("params", {})
     _expect(path, "params", params, (dict,), "a table of parameter = value")
     for name, value in params.items():
@@ -167,38 +239,39 @@ def _validate_raw(path: Path, data: dict[str, Any]) -> None:
             if entry["instrument"] not in CATALOGUE:
                 name = entry["instrument"]
                 raise ScenarioError(path, prefix + ".instrument",
-                                    f"unknown instrument {name!r}{suggest(name, CATALOGUE)}")
+                                    f"unknown instrument {show(name)}{suggest(name, CATALOGUE)}")
         for key in ("budget", "intensity"):
             if key in entry:
                 _expect(path, f"{prefix}.{key}", entry[key], (int, float), "a number")
-                if entry[key] < 0:
-                    raise ScenarioError(path, f"{prefix}.{key}", f"must be >= 0, got {entry[key]}")
+                top = MAX_BUDGET if key == "budget" else MAX_INTENSITY
+                if not 0 <= entry[key] <= top:
+                    raise ScenarioError(path, f"{prefix}.{key}", f"must be in [0, {top:g}], got {show(entry[key])}")
         for key in ("start", "end"):
             if key in entry:
                 _expect(path, f"{prefix}.{key}", entry[key], (int,), "a whole number (quarter)")
-                if entry[key] < 0:
-                    raise ScenarioError(path, f"{prefix}.{key}", f"must be >= 0, got {entry[key]}")
+                if not 0 <= entry[key] <= 10_000:
+                    raise ScenarioError(path, f"{prefix}.{key}", f"must be in [0, 10000], got {show(entry[key])}")
         if "enabled" in entry:
             _expect(path, prefix + ".enabled", entry["enabled"], (bool,), "true or false")
         if "delivered_by" in entry:
             _expect(path, prefix + ".delivered_by", entry["delivered_by"], (str,), "a string")
             if entry["delivered_by"] not in DELIVERERS:
                 raise ScenarioError(path, prefix + ".delivered_by",
-                                    f"must be one of {', '.join(DELIVERERS)}, got {entry['delivered_by']!r}")
+                                    f"must be one of {', '.join(DELIVERERS)}, got {show(entry['delivered_by'])}")
         if "targeting" in entry:
             t = entry["targeting"]
             _expect(path, prefix + ".targeting", t, (dict,), "a table (select, regions, sectors)")
             _check_keys(path, prefix + ".targeting.", t, TARGETING_KEYS)
             if "select" in t and t["select"] not in SELECTIONS:
                 raise ScenarioError(path, prefix + ".targeting.select",
-                                    f"must be one of {', '.join(SELECTIONS)}, got {t['select']!r}")
+                                    f"must be one of {', '.join(SELECTIONS)}, got {show(t['select'])}")
             for key in ("regions", "sectors"):
                 if key in t:
                     values = t[key]
                     if not isinstance(values, list) or any(
-                            isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values):
+                            isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10_000 for v in values):
                         raise ScenarioError(path, f"{prefix}.targeting.{key}",
-                                            f"must be a list of non-negative whole numbers, got {values!r}")
+                                            f"must be a list of whole numbers in [0, 10000], got {show(values)}")
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -212,31 +285,78 @@ def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load_chain(path: Path, directory: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+def reference(path: Path, ref: str, key: str = "extends", directory: Path = SCENARIO_DIR,
+              roots: Sequence[Path] | None = None, error: type[ScenarioError] | None = None) -> Path:
+    """The scenario file that ``key = ref`` in the file ``path`` names: a scenario beside ``path`` or
+    shipped, by name, or a ``.toml`` path relative to ``path``'s folder that lies under one of ``roots``
+    (default :func:`allowed_roots` of ``path``).
+
+    A refused path gets the same message whether or not it exists, and
+    nothing of it is read, so an error never tells what another file holds.
+    """
+    error = error or ScenarioError
+    roots = allowed_roots(path, directory) if roots is None else roots
+    if _is_name(ref):
+        if ref and "\x00" not in ref and len(ref) < 200:
+            for folder in (path.parent, directory):
+                candidate = folder / f"{ref}.toml"
+                if _is_file(candidate) and _confined(candidate.resolve(), roots):
+                    return candidate.resolve()
+        names = scenario_names(directory)
+        what = "missing parent scenario: " if key == "extends" else ""
+        raise error(path, key, f"{what}no scenario named {show(ref)}{suggest(ref, names)}; "
+                               f"known scenarios: {', '.join(names)}")
+    try:
+        real = (path.parent / ref).resolve()
+        ok = _confined(real, roots)
+    except (OSError, RuntimeError, ValueError):
+        ok = False
+    if not ok:
+        raise error(path, key, f"{show(ref)} is not a scenario this file may name: give a shipped "
+                               "scenario's name, or a .toml file beside this one, under the scenarios "
+                               "folder or under the working folder")
+    return real
+
+
+def _load_chain(path: Path, directory: Path, seen: tuple[Path, ...],
+                roots: Sequence[Path]) -> tuple[dict[str, Any], tuple[str, ...]]:
     if path in seen:
         cycle = " -> ".join(p.stem for p in (*seen, path))
         raise ScenarioError(seen[0], "extends", f"inheritance cycle: {cycle}")
+    if len(seen) >= MAX_CHAIN:
+        raise ScenarioError(seen[0], "extends", f"a chain of more than {MAX_CHAIN} files extending each other")
     data = _read(path)
     _validate_raw(path, data)
     parent_ref = data.get("extends")
     if parent_ref is None:
         return data, (path.stem,)
-    parent_dir = path.parent
+    parent_path = reference(path, parent_ref, "extends", directory, roots)
     try:
-        parent_path = find(parent_ref, parent_dir if (parent_dir / f"{parent_ref}.toml").exists() else directory)
+        parent, chain = _load_chain(parent_path, directory, (*seen, path), roots)
     except ScenarioError as err:
-        raise ScenarioError(path, "extends", f"missing parent scenario: {err.message}") from None
-    parent, chain = _load_chain(parent_path, directory, (*seen, path))
+        if err.key or err.file != str(parent_path):
+            raise
+        # The parent cannot be read at all: say so of this file, the one the user is working on.
+        raise ScenarioError(path, "extends", f"parent {show(parent_path.name, 60)}: {err.message}") from None
+    inherited = parent.get("package", {})
+    for label, entry in data.get("package", {}).items():
+        if entry.get("enabled", True) is False and label not in inherited and "instrument" not in entry:
+            raise ScenarioError(path, f"package.{label}.enabled", f"removes nothing: the parent has no entry "
+                                f"{show(label)}{suggest(label, inherited)}; its entries: {', '.join(inherited)}")
     merged = _merge({k: v for k, v in parent.items() if k not in ("extends", "title", "description",
                                                                     "hypothesis")}, data)
     merged.setdefault("title", parent.get("title", ""))
     return merged, (path.stem, *chain)
 
 
-def load(ref: str | Path, directory: Path = SCENARIO_DIR) -> Scenario:
-    """Read, inherit and validate a scenario (a name in ``directory`` or a path)."""
-    path = find(ref, directory)
-    data, chain = _load_chain(path, directory, ())
+def load(ref: str | Path, directory: Path = SCENARIO_DIR, confine: bool = False) -> Scenario:
+    """Read, inherit and validate a scenario (a name in ``directory`` or a path to a ``.toml`` file).
+
+    ``extends`` in any file of the chain is confined (:func:`allowed_roots`);
+    with ``confine`` (a path typed into the classroom) so is the file itself.
+    """
+    path = find(ref, directory, allowed_roots(None, directory) if confine else None)
+    data, chain = _load_chain(path, directory, (), allowed_roots(path, directory))
     entries, labels = [], []
     for label, raw in data.get("package", {}).items():
         raw = dict(raw)

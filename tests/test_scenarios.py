@@ -63,7 +63,7 @@ BAD = [
      "did you mean 'capacity_training'"),
     ("unknown_entry_key", "[package.training]\nbudgett = 1.0\n", "package.training.budgett",
      "did you mean 'budget'"),
-    ("negative_budget", "[package.training]\nbudget = -1.0\n", "package.training.budget", ">= 0"),
+    ("negative_budget", "[package.training]\nbudget = -1.0\n", "package.training.budget", r"must be in \[0, 1e\+09\]"),
     ("start_after_end", "[package.capacity_training]\nbudget = 1.0\nstart = 8\nend = 4\n",
      "package.capacity_training",
      "start .8. must come before end .4."),
@@ -149,3 +149,115 @@ def test_malformed_scenarios_end_in_the_clear_error(tmp_path, doc, junk):
         load(path)
     except ScenarioError as err:
         assert str(path) in str(err)
+
+
+# --- extends is confined ----------------------------------------------------------------
+
+def test_extends_resolves_beside_the_file_not_from_the_working_folder(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "parent", 'title = "parent"\nextends = "baseline"\n[params]\ncoordination = 0.7\n')
+    child = write(tmp_path / "sub", "child", 'extends = "parent.toml"\n')
+    monkeypatch.chdir(tmp_path)  # parent.toml is not in the working folder
+    assert load(child).params["coordination"] == 0.7
+    assert load(child).chain == ("child", "parent", "baseline")
+
+
+@pytest.mark.parametrize("ref", ["/proc/self/mem", "/proc/kmsg", "/dev/zero", "/etc/passwd", "../outside.toml",
+                                 "nowhere/missing.toml", "notes.txt", "x" * 5000 + ".toml"])
+def test_extends_cannot_reach_devices_proc_other_files_or_outside_folders(tmp_path, monkeypatch, ref):
+    """One message whatever the target (existing or not), nothing of it read or echoed."""
+    (tmp_path / "outside.toml").write_text('title = "SECRET-VALUE-456"\n[params]\nsecret = 1\n')
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("SECRET-VALUE-456")
+    monkeypatch.chdir(work)
+    child = write(work, "child", f'extends = "{ref}"\n')
+    with pytest.raises(ScenarioError, match="is not a scenario this file may name") as info:
+        load(child)
+    assert "SECRET" not in str(info.value) and len(str(info.value)) <= 300 and "\n" not in str(info.value)
+
+
+def test_a_symlink_out_of_the_allowed_folders_is_refused_like_a_missing_file(tmp_path, monkeypatch):
+    secret = tmp_path / "elsewhere" / "secret.toml"
+    secret.parent.mkdir()
+    secret.write_text('title = "SECRET-VALUE-456"\n')
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "link.toml").symlink_to(secret)
+    monkeypatch.chdir(work)
+    messages = []
+    for ref in ("link.toml", "dangling.toml"):
+        with pytest.raises(ScenarioError) as info:
+            load(write(work, "child", f'extends = "{ref}"\n'))
+        messages.append(str(info.value).replace(ref, "REF"))
+    assert messages[0] == messages[1] and "SECRET" not in messages[0] and "elsewhere" not in messages[0]
+
+
+def test_a_long_chain_of_files_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "f0", 'extends = "baseline"\n')
+    for k in range(1, 1200):
+        write(tmp_path, f"f{k}", f'extends = "f{k - 1}"\n')
+    with pytest.raises(ScenarioError, match="a chain of more than 50 files"):
+        load(tmp_path / "f1199.toml")
+
+
+def test_the_classroom_file_box_opens_only_files_under_the_scenarios_or_working_folder(tmp_path, monkeypatch):
+    work, other = tmp_path / "work", tmp_path / "other"
+    work.mkdir()
+    other.mkdir()
+    inside = write(work, "mine", 'extends = "baseline"\n')
+    outside = write(other, "theirs", 'extends = "baseline"\n')
+    monkeypatch.chdir(work)
+    assert load(inside, confine=True).name == "mine"
+    assert load(outside).name == "theirs"  # typed on the command line: the user's choice
+    with pytest.raises(ScenarioError, match="not a scenario file this app may open") as refused:
+        load(outside, confine=True)
+    with pytest.raises(ScenarioError, match="not a scenario file this app may open") as missing:
+        load(other / "missing.toml", confine=True)
+    assert str(refused.value).split(": ", 1)[1] == str(missing.value).split(": ", 1)[1]
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[package.training]\nbudget = 1e400\n", "package.training.budget"),
+    ("[package.training]\nbudget = inf\n", "package.training.budget"),
+    ("[package.training]\nbudget = nan\n", "package.training.budget"),
+    ("[params]\ncoordination = " + "9" * 400 + "\n", "params.coordination"),
+    ("[package.training]\nbudget = " + "9" * 5000 + "\n", ""),
+    ("[params]\n" + "k" * 1_000 + " = 1\n", "params.kkkk"),
+    ("a = " + "[" * 600 + "]" * 600 + "\n", ""),
+    ("[" + ".".join(["a"] * 10_000) + "]\n", ""),
+])
+def test_numbers_keys_and_nesting_no_input_needs_are_one_clear_error(tmp_path, text, key):
+    path = write(tmp_path, "bad", 'extends = "integrated"\n' + text)
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    line = str(info.value)
+    assert "\n" not in line and len(line) <= 300 and str(path) in line
+    assert info.value.key.startswith(key)
+
+
+def test_a_byte_order_mark_is_accepted_and_lookalike_keys_are_shown_escaped(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'extends = "baseline"\n[params]\ncoordination = 0.5\n')
+    assert load(path).params["coordination"] == 0.5
+    path.write_text('extends = "integrated"\n[package."capacity_tr\u0430ining"]\nbudget = 1.0\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load(path)
+    assert "capacity_tr\\u0430ining" in str(info.value) and str(info.value).isascii()
+
+
+def test_a_file_that_is_not_utf8_or_too_large_is_one_clear_error(tmp_path):
+    path = tmp_path / "latin.toml"
+    path.write_bytes('title = "Caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(ScenarioError, match="not UTF-8 text"):
+        load(path)
+    path.write_bytes(b"# padding\n" * 200_000)
+    with pytest.raises(ScenarioError, match="too large"):
+        load(path)
+
+
+def test_removing_an_entry_the_parent_does_not_have_is_an_error_not_silence(tmp_path):
+    path = write(tmp_path, "typo", 'extends = "integrated"\n[package.aliances]\nenabled = false\n')
+    with pytest.raises(ScenarioError, match="removes nothing.*did you mean 'alliances'"):
+        load(path)

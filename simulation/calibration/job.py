@@ -9,28 +9,21 @@ report.
 from __future__ import annotations
 
 import functools
-import html
+import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from ..api import replicate_seeds  # noqa: E402
-from ..experiments.backends import Backend  # noqa: E402
-from ..experiments.runner import RunSpec, run_specs  # noqa: E402
-from ..experiments.store import RunStore  # noqa: E402
-from ..params import REGISTRY  # noqa: E402
-from ..reporting.report import CSS, _png  # noqa: E402
-from ..scenario import Scenario  # noqa: E402
-from .msm import KINDS, Calibration, measure  # noqa: E402
-from .targets import Targets  # noqa: E402
+from ..api import replicate_seeds
+from ..experiments.backends import Backend
+from ..experiments.runner import RunSpec, run_specs
+from ..experiments.store import RunStore
+from ..params import REGISTRY
+from ..reporting.calibration import write_calibration_report
+from ..scenario import SCENARIO_DIR, Scenario, to_toml
+from .msm import KINDS, Calibration, measure
+from .targets import Targets
 
 
 def per_seed_moments(targets: Targets, scenario: Scenario, params: dict[str, Any], seeds: list[int],
@@ -79,13 +72,7 @@ def calibrate(targets: Targets, scenario: Scenario, folder: Path, backend: Backe
     tried.to_csv(folder / "selection.csv", index=False)
     fit.to_csv(folder / "fit.csv", index=False)
     write_params(folder / "calibrated.toml", scenario, best, folder)
-    figs = {"fit": fit_figure(fit), "loss": loss_figure(history),
-            "marginals": marginals_figure(history, cal.names, cal.bounds)}
-    (folder / "figures").mkdir(exist_ok=True)
-    for name, fig in figs.items():
-        fig.savefig(folder / "figures" / f"{name}.png", dpi=110, bbox_inches="tight")
-    imgs = {name: _png(fig) for name, fig in figs.items()}
-    write_report(folder, targets, best, fit, history, imgs, tried)
+    write_calibration_report(folder, targets, best, fit, history, dict(zip(cal.names, cal.bounds.tolist())), tried)
     return {"best": best, "fit": fit, "history": history}
 
 
@@ -124,92 +111,16 @@ def select_robust(cal: Calibration, targets: Targets, scenario: Scenario, folder
 
 
 def write_params(path: Path, scenario: Scenario, best: dict[str, Any], folder: Path) -> None:
-    """The best fit as a scenario file that extends the calibrated scenario."""
-    lines = [f'title = "{scenario.name}, calibrated"',
-             f'description = "Best fit of the calibration in {folder.name} (see its manifest.json)."',
-             f'extends = "{scenario.path}"', "", "[params]"]
-    for name, value in best.items():
-        lines.append(f"{name} = {value!r}" if REGISTRY[name].kind is int else f"{name} = {value:.6g}")
+    """The best fit as a scenario file: extends the calibrated scenario by name if it is shipped, else the
+    scenario written out whole (``extends`` may not reach a file outside the allowed folders)."""
+    title = f"{scenario.name}, calibrated"
+    note = f"Best fit of the calibration in {folder.name} (see its manifest.json)."
+    rounded = {name: (value if REGISTRY[name].kind is int else float(f"{value:.6g}")) for name, value in best.items()}
+    if scenario.path.resolve() == (SCENARIO_DIR / f"{scenario.name}.toml").resolve():
+        text = (f"title = {json.dumps(title)}\ndescription = {json.dumps(note)}\nextends = {json.dumps(scenario.name)}"
+                "\n\n[params]\n" + "".join(f"{k} = {v!r}\n" for k, v in rounded.items()))
+    else:
+        text = to_toml(scenario, rounded, title=title, description=note)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-
-
-def fit_figure(fit: pd.DataFrame) -> plt.Figure:
-    """Simulated against observed, each fact on its own band (band drawn as 0 to 1)."""
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(fit) + 1.2))
-    width = fit["band_high"] - fit["band_low"]
-    pos = lambda v: (v - fit["band_low"]) / width  # noqa: E731
-    y = np.arange(len(fit))
-    ax.barh(y, 1.0, left=0.0, color=sns.color_palette()[2], alpha=0.25, label="acceptance band")
-    ax.scatter(pos(fit["observed"]), y, marker="|", s=300, color="black", label="observed")
-    ax.errorbar(pos(fit["simulated"]), y, xerr=fit["ci_half_width"] / width, fmt="o",
-                color=sns.color_palette()[0], label="simulated (95% CI)")
-    ax.set_yticks(y, fit["fact"])
-    ax.invert_yaxis()
-    ax.set_xlabel("position within the band (0 = low end, 1 = high end)")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Stylized facts: simulated against observed")
-    return fig
-
-
-def loss_figure(history: pd.DataFrame) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    sns.scatterplot(data=history, x="evaluation", y="distance", hue="stage", ax=ax, s=18)
-    ax.plot(history["evaluation"], history["distance"].cummin(), color="black", lw=1, label="best so far")
-    ax.set_yscale("log")
-    ax.set_title("Calibration distance by evaluation")
-    ax.legend(fontsize=8)
-    return fig
-
-
-def marginals_figure(history: pd.DataFrame, names: list[str], bounds: np.ndarray) -> plt.Figure:
-    n = len(names)
-    cols = min(4, n)
-    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(3.2 * cols, 2.8 * -(-n // cols)), squeeze=False)
-    best = history.loc[history["distance"].idxmin()]
-    for ax, name, (lo, hi) in zip(axes.flat, names, bounds):
-        sns.scatterplot(data=history, x=name, y="distance", hue="stage", ax=ax, s=12, legend=False)
-        ax.axvline(best[name], color="black", lw=1)
-        ax.set_yscale("log")
-        ax.set_xlim(lo, hi)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    fig.suptitle("Distance against each free parameter (line: best fit)")
-    fig.tight_layout()
-    return fig
-
-
-def write_report(folder: Path, targets: Targets, best: dict[str, Any], fit: pd.DataFrame, history: pd.DataFrame,
-                 imgs: dict[str, str], tried: pd.DataFrame | None = None) -> Path:
-    inside = int(fit["inside"].sum())
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Calibration</title><style>{CSS}</style>"
-             "</head><body><h1>Calibration to stylized facts</h1>",
-             f"<p>Method of simulated moments on <code>{html.escape(str(targets.path))}</code>: "
-             f"{len(history)} points evaluated on {targets.seeds} common seeds each; "
-             f"{inside} of {len(fit)} facts inside their band at the best fit (checked on "
-             f"{2 * targets.seeds} fresh seeds).</p>",
-             (f"<p>The best fit is the point of least distance whose every fact's 95% interval lies inside its "
-              f"band on fresh seeds: {len(tried)} points re-checked, least distance first "
-              f"({'found' if bool(tried['robust'].any()) else 'none passed: the point of least distance is kept'}; "
-              f"<code>selection.csv</code>).</p>" if tried is not None and len(tried) else ""),
-             "<h2>Best fit</h2><table><tr><th>parameter</th><th>value</th><th>registry default</th>"
-             "<th>meaning</th></tr>"]
-    for name, value in best.items():
-        p = REGISTRY[name]
-        parts.append(f"<tr><td>{name}</td><td>{value:.4g}</td><td>{p.default}</td>"
-                     f"<td>{html.escape(p.meaning)}</td></tr>")
-    parts.append("</table><h2>Fit</h2>")
-    parts.append(fit.drop(columns=["source"]).to_html(index=False, float_format=lambda x: f"{x:.4g}"))
-    for name, title in (("fit", "Simulated against observed"), ("loss", "Loss trace"),
-                        ("marginals", "Parameter marginals")):
-        parts.append(f"<h2>{title}</h2><img src='data:image/png;base64,{imgs[name]}'>")
-    parts.append("<h2>Sources and mapping</h2><table><tr><th>fact</th><th>source</th><th>measured</th>"
-                 "<th>model mapping</th></tr>")
-    for f in targets.facts:
-        parts.append(f"<tr><td>{f.name}</td><td>{html.escape(f.source)}</td><td>{html.escape(f.measured)}</td>"
-                     f"<td>{html.escape(f.mapping)}</td></tr>")
-    parts.append("</table></body></html>")
-    path = folder / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path

@@ -28,7 +28,7 @@ from scipy import stats
 from .. import outcomes
 from ..params import REGISTRY, resolve, suggest, unknown_message
 from ..policy import CATALOGUE, PolicyPackage
-from ..scenario import Scenario, ScenarioError, read_toml
+from ..scenario import Scenario, ScenarioError, read_toml, reference
 
 TARGETS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
 
@@ -254,6 +254,7 @@ def load(path: str | Path = TARGETS_FILE) -> Targets:
     scenario = cal.get("scenario", "baseline")
     if not isinstance(scenario, str):
         raise TargetsError(path, "calibration.scenario", "must be a scenario name or path")
+    scenario = str(reference(path, scenario, "calibration.scenario", error=TargetsError))
     n_smes = cal.get("n_smes")
     if n_smes is not None:
         low, high = REGISTRY["n_smes"].bounds

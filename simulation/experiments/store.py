@@ -11,11 +11,17 @@ one table per kind (Parquet and CSV) and removes them.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
 KINDS = ("timeseries", "regions", "summaries")
+RUN_ID = re.compile(r"[0-9a-f]{8,64}")
+
+
+class StoreError(ValueError):
+    """A results folder holds something the store will not use (a forged run id, a symlink)."""
 
 
 def write_parquet(table: pd.DataFrame, path: Path) -> None:
@@ -35,7 +41,20 @@ class RunStore:
         self.marker = kinds[-1]  # written last: its parts say which runs are done
 
     def _part(self, kind: str, run_id: str) -> Path:
-        return self.parts / kind / f"{run_id}.parquet"
+        # A run id becomes a file name: only a hash may, never a path (a doctored manifest).
+        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+            raise StoreError(f"{self.directory}: {str(run_id)[:40]!r} is not a run id (a hexadecimal hash)")
+        path = self.parts / kind / f"{run_id}.parquet"
+        for p in (self.directory, self.parts, path.parent, path):
+            if p.is_symlink():
+                raise StoreError(f"{p}: is a symbolic link; results are never written through one")
+        return path
+
+    def clear_temporaries(self) -> None:
+        """Remove parts half-written by a killed invocation (``.<id>.parquet.tmp``)."""
+        if self.parts.is_dir():
+            for tmp in self.parts.glob("*/.*.tmp"):
+                tmp.unlink(missing_ok=True)
 
     def write(self, key: str, tables: dict[str, pd.DataFrame]) -> None:
         """Store one task's tables under ``key`` (its first run id); the marker kind goes last."""
@@ -50,7 +69,9 @@ class RunStore:
         return ([final] if final.exists() else []) + sorted((self.parts / kind).glob("*.parquet"))
 
     def completed(self) -> set[str]:
-        """Run ids already stored (in parts or in the consolidated marker table)."""
+        """Run ids already stored (in parts or in the consolidated marker table); clears what a killed
+        invocation left half-written."""
+        self.clear_temporaries()
         done: set[str] = set()
         for path in self.files(self.marker):
             done |= set(pd.read_parquet(path, columns=["run_id"])["run_id"])
@@ -81,6 +102,7 @@ class RunStore:
         for kind in self.kinds:
             for p in (self.parts / kind).glob("*.parquet"):
                 p.unlink()
+        self.clear_temporaries()
         if self.parts.exists():
             for sub in sorted(self.parts.glob("**/*"), reverse=True):
                 if sub.is_dir():

@@ -1,1 +1,1 @@
-"""Reporting: seaborn figures and a self-contained HTML report, from result tables only."""
+"""Reporting: seaborn figures and self-contained HTML reports (Jinja2 templates), from result tables only."""

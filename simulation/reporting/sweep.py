@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .figures import plt, sns
-from .report import CSS, _png
+from .render import render, save_and_embed
 
 BINS = 6
 NEGLIGIBLE = 0.01  # indices in [0, 1] at or below this are "no detectable effect"
@@ -235,7 +234,7 @@ def _indices_table(h: pd.DataFrame, main: str) -> str:
     key = t[t["index"] == main].set_index(["output", "parameter"])["value"].reindex(wide.index)
     outs = pd.Index(_outputs(h)).get_indexer(wide.index.get_level_values("output"))
     wide = wide.iloc[np.lexsort(((-key).fillna(np.inf).to_numpy(), outs))]  # rows without the main index last
-    return wide.reset_index().rename_axis(columns=None).to_html(index=False, na_rep="–")  # to_html escapes
+    return wide.reset_index().rename_axis(columns=None).to_html(index=False, na_rep="–", escape=True)
 
 
 def _noise_table(noise: pd.DataFrame) -> str:
@@ -244,7 +243,7 @@ def _noise_table(noise: pd.DataFrame) -> str:
                       "sd of point means": noise["between_sd"].map("{:.4g}".format),
                       "noise share": noise["noise_share"].map(lambda x: "–" if pd.isna(x) else f"{x:.1%}"),
                       "measured on": noise["source"], "reading": noise["verdict"]})
-    return t.to_html(index=False)
+    return t.to_html(index=False, escape=True)
 
 
 def _params_table(manifest: Mapping[str, Any], points: pd.DataFrame, param_meanings: Mapping[str, str]) -> str:
@@ -254,7 +253,7 @@ def _params_table(manifest: Mapping[str, Any], points: pd.DataFrame, param_meani
         low, high = manifest.get("bounds", {}).get(name) or (
             (points[name].min(), points[name].max()) if name in points.columns else ("–", "–"))
         rows.append({"parameter": name, "low": low, "high": high, "meaning": param_meanings.get(name, "")})
-    return pd.DataFrame(rows).to_html(index=False, float_format="{:.4g}".format)
+    return pd.DataFrame(rows).to_html(index=False, float_format="{:.4g}".format, escape=True)
 
 
 NOISE_NOTE = ("Every sample point ran on the same seeds and the analysis uses the mean over seeds (with one "
@@ -277,52 +276,22 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
         if method_name == "morris":
             made["morris"] = morris_scatter(indices)
         made["heatmaps"] = heatmaps(points, indices, method)
-    fig_dir = Path(directory) / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    imgs = {}
-    for name, fig in made.items():
-        if fig is not None:
-            fig.savefig(fig_dir / f"{name}.png", dpi=110, bbox_inches="tight")
-            imgs[name] = _png(fig)
+    images = save_and_embed(Path(directory) / "figures", made)
+    captions = {"indices": f"{method.TITLE} at the horizon",
+                "morris": "Morris mu* against sigma",
+                "heatmaps": "Where the two strongest parameters take each output"}
 
-    e = html.escape
-    title = e(manifest["title"])
-    options = ", ".join(f"{k}={v}" for k, v in manifest.get("options", {}).items())
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{CSS}</style>"
-             f"</head><body><h1>{title}</h1>",
-             f"<p><code>{e(manifest['command'])}</code><br>{e(method.TITLE)}"
-             + (f" ({e(options)})" if options else "") +
-             f"; scenario <b>{e(str(manifest['scenario']))}</b>; N = {manifest['samples']} samples, "
-             f"{len(manifest['seeds'])} seeds per point, {manifest['runs']:,} runs of {manifest['steps']} quarters; "
-             f"simulation {e(str(manifest['version']))}, {e(manifest['created'])}</p>"]
     nh = noise[noise["year"].isna()] if "year" in noise else noise
     sentences = ranking_sentences(indices, method_name, method, meanings)
     for out, share in zip(nh["output"], nh["noise_share"]):
         if out in sentences and share > 0.2:  # a ranking of mostly noise must not be read without warning
             sentences[out] += f" Caution: seed noise is {share:.0%} of the spread of its point means; raise --seeds."
-    parts.append("<h2>What matters most</h2>")
-    parts.append("".join(f"<p>{e(s)}</p>" for s in sentences.values()) or "<p>No output could be analysed.</p>")
-    parts.append(f"<h2>Is the number of seeds enough?</h2><p>{e(NOISE_NOTE)}</p>{_noise_table(nh)}")
-    if len(nh) < len(noise):
-        parts.append("<p>Seed noise per year is in <code>seed_noise.csv</code>.</p>")
-    parts.append(f"<h2>Parameters swept</h2>{_params_table(manifest, points, param_meanings)}")
-    captions = {"indices": f"{method.TITLE} at the horizon",
-                "morris": "Morris mu* against sigma",
-                "heatmaps": "Where the two strongest parameters take each output"}
-    for key, img in imgs.items():
-        parts.append(f"<h2>{e(captions[key])}</h2><img alt='{key}' src='data:image/png;base64,{img}'>")
-    if not h.empty:
-        pm = "; ± is the half-width of the confidence interval" if h["conf"].notna().any() else ""
-        parts.append(f"<h2>All indices at the horizon</h2><p>Sorted by output, then by {e(method.MAIN)}{pm}.</p>"
-                     f"{_indices_table(h, method.MAIN)}")
-    if skipped:
-        parts.append("<h2>Outputs not analysed</h2><ul>" + "".join(
-            f"<li><code>{e(s['output'])}</code>: {e(s['reason'])}</li>" for s in skipped) + "</ul>")
-    if indices["year"].notna().any():
-        parts.append("<p>Indices per year are in <code>indices.csv</code> (column <code>year</code>).</p>")
-    parts.append("<h2>Files</h2><p><code>indices.csv</code>, <code>seed_noise.csv</code>, "
-                 "<code>point_means.parquet</code>, <code>results.parquet</code>, <code>manifest.json</code>, "
-                 "<code>figures/</code>.</p></body></html>")
-    path = Path(directory) / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+    return render("sweep.html", Path(directory) / "report.html", title=manifest["title"], manifest=manifest,
+                  method_title=method.TITLE,
+                  options=", ".join(f"{k}={v}" for k, v in manifest.get("options", {}).items()),
+                  sentences=list(sentences.values()), noise_note=NOISE_NOTE, noise_table=_noise_table(nh),
+                  noise_per_year=len(nh) < len(noise), params_table=_params_table(manifest, points, param_meanings),
+                  images=images, figures=[(key, captions[key]) for key in images],
+                  indices_table=_indices_table(h, method.MAIN) if not h.empty else "", main=method.MAIN,
+                  has_conf=bool(h["conf"].notna().any()), skipped=skipped,
+                  per_year=bool(indices["year"].notna().any()))

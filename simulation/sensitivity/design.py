@@ -19,7 +19,7 @@ from .. import outcomes
 from ..api import replicate_seeds
 from ..experiments.runner import RunSpec
 from ..params import REGISTRY, ParameterError, problem, select, suggest, unknown_message
-from ..scenario import Scenario, ScenarioError, load, read_toml
+from ..scenario import Scenario, ScenarioError, load, read_toml, reference
 from . import METHODS
 
 # With one seed per point, seed noise is measured on a probe: a few points
@@ -77,12 +77,9 @@ class SweepConfig:
             if key not in CONFIG_KEYS:
                 raise SweepConfigError(path, key, f"unknown key{suggest(key, CONFIG_KEYS)}; allowed: "
                                                   f"{', '.join(sorted(CONFIG_KEYS))}")
+        if isinstance(data.get("scenario"), str):  # named in the file: beside it or shipped, confined
+            data["scenario"] = str(reference(path, data["scenario"], "scenario", error=SweepConfigError))
         data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
-        scenario = data.get("scenario", "baseline")
-        if isinstance(scenario, str) and scenario.endswith(".toml") and not Path(scenario).is_absolute():
-            candidate = path.parent / scenario
-            if candidate.is_file():
-                data["scenario"] = str(candidate)
         if isinstance(data.get("params"), str):
             data["params"] = [p.strip() for p in data["params"].split(",") if p.strip()]
         cfg = cls(**{k: v for k, v in data.items()}, source=str(path))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import outcomes
 from ..experiments.backends import Backend
+from ..experiments.folders import FolderError
 from ..experiments.runner import chunk_size, evaluate, run_specs
 from ..experiments.store import RunStore, write_parquet
 from ..params import REGISTRY
@@ -80,6 +81,10 @@ def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, A
 def load_config(folder: Path) -> tuple[SweepConfig, dict[str, Any]]:
     """The config and manifest of a sweep folder (for --resume)."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    data = dict(manifest["config"])
-    cfg = SweepConfig(**data)
+    try:
+        cfg = SweepConfig(**dict(manifest["config"]))
+        cfg.validate()
+    except (KeyError, TypeError, ValueError) as err:  # a manifest edited by hand or from elsewhere
+        raise FolderError(f"--resume {folder}: manifest.json does not describe a sweep this version can "
+                          f"resume ({type(err).__name__}: {str(err)[:80]})") from None
     return cfg, manifest
