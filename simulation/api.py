@@ -11,14 +11,11 @@ import pandas as pd
 
 from . import __version__
 from .model import SMEModel
+from .outcomes import OUTCOMES, SUMMARY
 from .policy import PolicyPackage
 
 # Outcomes reported at the end of a run; flows are summed over the horizon,
 # stocks are read at the last quarter.
-SUMMARY_FLOWS = ("new_exporters", "export_entries", "exits", "export_stops", "early_export_stops",
-                 "alliances_formed", "born_global", "budget_spent", "home_sales")
-SUMMARY_STOCKS = ("exporters", "export_participation", "gvc_participation", "alliances",
-                  "mean_competitiveness", "mean_connectivity", "mean_capability")
 
 
 @dataclass
@@ -36,22 +33,10 @@ class RunResult:
 
 
 def summarize(ts: pd.DataFrame) -> pd.Series:
-    """End-of-run outcomes from a run's time series (step 0 is the starting state)."""
-    run = ts[ts["step"] > 0]
-    last = ts.iloc[-1]
-    out: dict[str, float] = {k: float(run[k].sum()) for k in SUMMARY_FLOWS}
-    out.update({k: float(last[k]) for k in SUMMARY_STOCKS})
-    out["exporters_gained"] = float(last["exporters"] - ts.iloc[0]["exporters"])
-    budget = out["budget_spent"]
-    out["new_exporters_per_musd"] = out["new_exporters"] / (budget / 1000.0) if budget > 0 else np.nan
-    out["cost_per_new_exporter"] = (budget / out["new_exporters"]
-                                    if budget > 0 and out["new_exporters"] > 0 else np.nan)
-    out["sme_export_share"] = float(run["sme_export_share"].tail(4).mean()) if len(run) else np.nan
-    out["export_sales"] = float(run["sme_export_sales"].sum())
-    sellers = float(run["export_sellers"].sum())
-    out["export_sales_per_exporter"] = out["export_sales"] / sellers if sellers > 0 else np.nan
-    out["mean_size"] = float(last["mean_size"])
-    return pd.Series(out)
+    """A run's outcomes over its whole horizon (:data:`simulation.outcomes.SUMMARY`, read from the one
+    outcome table that sweeps and calibration also read; step 0 is the starting state)."""
+    last = int(ts["step"].max())
+    return pd.Series({name: OUTCOMES[name].value(ts, 1, last) if last >= 1 else np.nan for name in SUMMARY})
 
 
 def replicate_seeds(n: int, root: int = 0) -> list[int]:

@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import levers
+from . import levers, schema
 from .inputs import show
-from .params import suggest
 from .scenario import SCENARIO_DIR, ScenarioError, load, read_toml, reference
 
 LESSON_DIR = SCENARIO_DIR / "lessons"
 TEXTS = ("claim", "change", "look_for")
-KEYS = {"title", "hypothesis", "order", "scenario", "reference", "levers", *TEXTS}
-REQUIRED = ("title", "hypothesis", "scenario", *TEXTS)
+KEYS = frozenset(schema.LessonFile.model_fields)
+REQUIRED = tuple(k for k, f in schema.LessonFile.model_fields.items() if f.is_required())
 
 
 class LessonError(ScenarioError):
@@ -52,18 +51,7 @@ def load_lesson(path: str | Path) -> Lesson:
     """Read and check one lesson file."""
     path = Path(path)
     data = read_toml(path, LessonError)
-    for key in data:
-        if key not in KEYS:
-            raise LessonError(path, key, f"unknown key{suggest(key, KEYS)}; allowed: {', '.join(sorted(KEYS))}")
-    for key in REQUIRED:
-        if key not in data:
-            raise LessonError(path, key, "missing; a lesson needs " + ", ".join(REQUIRED))
-    for key in KEYS - {"order", "levers"}:
-        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
-            raise LessonError(path, key, f"must be a non-empty string, got {data[key]!r}")
-    order = data.get("order", 0)
-    if isinstance(order, bool) or not isinstance(order, int):
-        raise LessonError(path, "order", f"must be a whole number, got {order!r}")
+    lesson = schema.validate(schema.LessonFile, path, data, LessonError)
     for key in ("scenario", "reference"):
         if key in data:
             ref = reference(path, data[key], key, error=LessonError)
@@ -71,17 +59,15 @@ def load_lesson(path: str | Path) -> Lesson:
                 load(ref)
             except ScenarioError as err:
                 raise LessonError(path, key, f"{show(data[key])} cannot be loaded: {err.message}") from None
-    moved = data.get("levers", {})
-    if not isinstance(moved, dict):
-        raise LessonError(path, "levers", "must be a table of lever = value")
+    moved = lesson.levers
     for name, value in moved.items():
         try:
             levers.check({name: value})
         except levers.LeverError as err:
             raise LessonError(path, f"levers.{name}", str(err)) from None
-    return Lesson(name=path.stem, title=data["title"], hypothesis=data["hypothesis"], scenario=data["scenario"],
-                  reference=data.get("reference", data["scenario"]), order=order, levers=dict(moved),
-                  **{k: _text(data[k]) for k in TEXTS})
+    return Lesson(name=path.stem, title=lesson.title, hypothesis=lesson.hypothesis, scenario=lesson.scenario,
+                  reference=lesson.reference or lesson.scenario, order=lesson.order, levers=dict(moved),
+                  **{k: _text(getattr(lesson, k)) for k in TEXTS})
 
 
 def load_lessons(directory: Path = LESSON_DIR) -> list[Lesson]:

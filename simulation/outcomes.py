@@ -26,7 +26,9 @@ class Outcome:
     meaning: str
     unit: str
     column: str
-    kind: str                 # "stock" (end of window), "flow" (sum), "mean", "ratio" (sum / sum), "rate", "ratio2"
+    kind: str                 # "stock" (end of window), "change" (end minus start), "flow" (sum), "mean",
+    #                           "ratio" (sum / sum), "cost" (a ratio, undefined when nothing was spent),
+    #                           "rate", "ratio2"
     per: str | None = None    # the denominator column of a ratio
     scale: float = 1.0
     bounded: bool = False     # lies in [0, 1]
@@ -39,6 +41,8 @@ class Outcome:
         col = ts[self.column].to_numpy(dtype=float)
         if self.kind == "stock":
             return float(col[steps == last][0])
+        if self.kind == "change":  # from the state before the window's first quarter to its last
+            return float(col[steps == last][0] - col[steps == first - 1][0])
         if self.kind == "flow":
             return float(col[window].sum())
         if self.kind == "mean":
@@ -54,7 +58,10 @@ class Outcome:
                      for a, b in ((self.column, self.per), self.ref)]
             return float(share[0] / share[1]) if share[1] > 0 else float("nan")
         den = ts[self.per].to_numpy(dtype=float)[window].sum() * self.scale
-        return float(col[window].sum() / den) if den > 0 else float("nan")
+        num = col[window].sum()
+        if self.kind == "cost" and num <= 0:  # nothing spent: a cost per unit is undefined, not zero
+            return float("nan")
+        return float(num / den) if den > 0 else float("nan")
 
 
 OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
@@ -112,7 +119,33 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "firms of 10-49 (pooled over the window)", "ratio", "direct_exporters_50_99", "ratio2",
             per="n_50_99", ref=("direct_exporters_10_49", "n_10_49")),
     Outcome("mean_size", "Mean employment of SMEs at the end of the window", "workers", "mean_size", "stock"),
+    Outcome("exporters", "SMEs exporting (directly or within a GVC) at the end of the window", "firms",
+            "exporters", "stock"),
+    Outcome("exporters_gained", "Change in the number of exporting SMEs over the window", "firms", "exporters",
+            "change"),
+    Outcome("export_entries", "Export entries over the window (first-time and re-entries)", "entries",
+            "export_entries", "flow"),
+    Outcome("export_stops", "Exporters that stopped exporting over the window", "firms", "export_stops", "flow"),
+    Outcome("early_export_stops", "Export entries followed by a stop within a year, over the window", "firms",
+            "early_export_stops", "flow"),
+    Outcome("born_global", "SMEs that exported straight from the precondition stage, over the window", "firms",
+            "born_global", "flow"),
+    Outcome("alliances_formed", "SME-LE alliances formed over the window", "alliances", "alliances_formed", "flow"),
+    Outcome("alliances", "SME-LE alliances in force at the end of the window", "alliances", "alliances", "stock"),
+    Outcome("mean_capability", "Mean export capability at the end of the window", "0-1", "mean_capability",
+            "stock", bounded=True),
+    Outcome("cost_per_new_exporter", "Policy budget spent per first-time exporter", "kUSD/firm", "budget_spent",
+            "cost", per="new_exporters"),
 )}
+
+# What a run's summary holds (RunResult.summary, summaries.csv of run and compare): each outcome of
+# OUTCOMES over the whole horizon, so a summary and a sweep mean the same by the same name.
+SUMMARY: tuple[str, ...] = (
+    "new_exporters", "export_entries", "exits", "export_stops", "early_export_stops", "alliances_formed",
+    "born_global", "budget_spent", "home_sales", "exporters", "export_participation", "gvc_participation",
+    "alliances", "mean_competitiveness", "mean_connectivity", "mean_capability", "exporters_gained",
+    "new_exporters_per_musd", "cost_per_new_exporter", "sme_export_share", "export_sales",
+    "export_sales_per_exporter", "mean_size")
 
 DEFAULT_SWEEP_OUTCOMES: tuple[str, ...] = ("export_participation", "gvc_participation", "exits",
                                            "new_exporters_per_musd")

@@ -16,7 +16,7 @@ the same structure the scenario files hold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .params import suggest
@@ -27,6 +27,10 @@ DETERMINANTS: tuple[str, ...] = ("competitiveness", "connectivity")
 DELIVERERS: tuple[str, ...] = ("national", "local")
 MODES: tuple[str, ...] = ("per_firm", "public_good", "regulatory")
 SELECTIONS: tuple[str, ...] = ("potential", "random")
+# Bounds of a package entry, here for PackageEntry and for the scenario schema (simulation/schema.py) alike.
+MAX_BUDGET = 1e9      # kUSD: a trillion dollars, far above any programme
+MAX_INTENSITY = 5.0   # doses per treated SME
+MAX_QUARTER = 10_000  # start and end of an entry, and a scenario's horizon
 # What a regulation's cost scales with: the SMEs or the large enterprises it covers.
 COVERS: tuple[str, ...] = ("smes", "les")
 # The rules a regulation changes while it is enforced (docs/ODD.md 7.7). A
@@ -180,8 +184,8 @@ class PackageEntry:
                 raise PolicyError(f"{self.instrument}.{key} must be a number, got {value!r}")
             if value < 0:
                 raise PolicyError(f"{self.instrument}.{key} must be >= 0, got {value}")
-        if self.intensity > 5:
-            raise PolicyError(f"{self.instrument}.intensity must be in [0, 5], got {self.intensity}")
+        if self.intensity > MAX_INTENSITY:
+            raise PolicyError(f"{self.instrument}.intensity must be in [0, {MAX_INTENSITY:g}], got {self.intensity}")
         for key in ("start", "end"):
             value = getattr(self, key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -246,10 +250,10 @@ class PolicyPackage:
             targeting = raw.pop("targeting", None) or {}
             if not isinstance(targeting, Mapping):
                 raise PolicyError("targeting must be a table")
-            unknown = set(raw) - _ENTRY_FIELDS
+            unknown = set(raw) - ENTRY_FIELDS
             if unknown:
                 key = sorted(unknown)[0]
-                raise PolicyError(f"unknown entry key {key!r}{suggest(key, _ENTRY_FIELDS)}")
+                raise PolicyError(f"unknown entry key {key!r}{suggest(key, ENTRY_FIELDS)}")
             unknown = set(targeting) - _TARGETING_FIELDS
             if unknown:
                 key = sorted(unknown)[0]
@@ -269,8 +273,9 @@ class PolicyPackage:
                 "entries": [asdict(e) for e in self.entries]}
 
 
-_ENTRY_FIELDS = {"instrument", "budget", "intensity", "start", "end", "delivered_by"}
-_TARGETING_FIELDS = {"select", "regions", "sectors"}
+# The keys of an entry and of its targeting as plain data: the dataclasses' own fields.
+ENTRY_FIELDS = frozenset(f.name for f in fields(PackageEntry)) - {"targeting"}
+_TARGETING_FIELDS = frozenset(f.name for f in fields(Targeting))
 
 NO_POLICY = PolicyPackage(name="no_policy")
 

@@ -31,28 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import schema
 from .inputs import InputError, refused, show
 from .inputs import read_toml as _read_toml
-from .params import REGISTRY, ParameterError, resolve, suggest, unknown_message
-from .policy import (
-    CATALOGUE,
-    DELIVERERS,
-    SELECTIONS,
-    PackageEntry,
-    PolicyError,
-    PolicyPackage,
-    Targeting,
-)
+from .params import REGISTRY, resolve, suggest
+from .policy import CATALOGUE, PackageEntry, PolicyError, PolicyPackage, Targeting
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
-TOP_KEYS = {"title", "description", "hypothesis", "extends", "params", "package", "steps"}
-ENTRY_KEYS = {"instrument", "budget", "intensity", "start", "end", "targeting", "delivered_by", "enabled"}
-TARGETING_KEYS = {"select", "regions", "sectors"}
-
-
-MAX_BUDGET = 1e9  # kUSD: a trillion dollars, far above any programme
-MAX_INTENSITY = 1e3
+TOP_KEYS, ENTRY_KEYS, TARGETING_KEYS = schema.TOP_KEYS, schema.ENTRY_KEYS, schema.TARGETING_KEYS
 
 
 class ScenarioError(InputError):
@@ -193,85 +180,9 @@ def read_toml(path: str | Path, error: type[ScenarioError] | None = None) -> dic
 _read = read_toml
 
 
-def _check_keys(path: Path, prefix: str, data: Mapping, allowed: set[str]) -> None:
-    for key in data:
-        if key not in allowed:
-            dotted = f"{prefix}{key}"
-            raise ScenarioError(path, dotted, f"unknown key{suggest(key, allowed)}; allowed: "
-                                              f"{', '.join(sorted(allowed))}")
-
-
-def _expect(path: Path, key: str, value: Any, kinds: tuple[type, ...], what: str) -> None:
-    if isinstance(value, bool) and bool not in kinds:
-        raise ScenarioError(path, key, f"must be {what}, got {value!r}")
-    if not isinstance(value, kinds):
-        raise ScenarioError(path, key, f"must be {what}, got {type(value).__name__} {show(value)}")
-
-
 def _validate_raw(path: Path, data: dict[str, Any]) -> None:
-    """Check one file's own content (before inheritance)."""
-    _check_keys(path, "", data, TOP_KEYS)
-    for key in ("title", "description", "hypothesis", "extends"):
-        if key in data:
-            _expect(path, key, data[key], (str,), "a string")
-    if "steps" in data:
-        _expect(path, "steps", data["steps"], (int,), "a whole number of quarters")
-        if not 1 <= data["steps"] <= 10_000:
-            raise ScenarioError(path, "steps", f"must be in [1, 10000], got {show(data['steps'])}")
-    params = data.get("params", {})
-    _expect(path, "params", params, (dict,), "a table of parameter = value")
-    for name, value in params.items():
-        key = f"params.{name}"
-        if name not in REGISTRY:
-            raise ScenarioError(path, key, unknown_message(name))
-        try:
-            REGISTRY[name].coerce(value)
-        except ParameterError as err:
-            raise ScenarioError(path, key, str(err)) from None
-    package = data.get("package", {})
-    _expect(path, "package", package, (dict,), "a table of labelled entries ([package.<label>])")
-    for label, entry in package.items():
-        prefix = f"package.{label}"
-        _expect(path, prefix, entry, (dict,), "a table (one instrument entry)")
-        _check_keys(path, prefix + ".", entry, ENTRY_KEYS)
-        if "instrument" in entry:
-            _expect(path, prefix + ".instrument", entry["instrument"], (str,), "an instrument name")
-            if entry["instrument"] not in CATALOGUE:
-                name = entry["instrument"]
-                raise ScenarioError(path, prefix + ".instrument",
-                                    f"unknown instrument {show(name)}{suggest(name, CATALOGUE)}")
-        for key in ("budget", "intensity"):
-            if key in entry:
-                _expect(path, f"{prefix}.{key}", entry[key], (int, float), "a number")
-                top = MAX_BUDGET if key == "budget" else MAX_INTENSITY
-                if not 0 <= entry[key] <= top:
-                    raise ScenarioError(path, f"{prefix}.{key}", f"must be in [0, {top:g}], got {show(entry[key])}")
-        for key in ("start", "end"):
-            if key in entry:
-                _expect(path, f"{prefix}.{key}", entry[key], (int,), "a whole number (quarter)")
-                if not 0 <= entry[key] <= 10_000:
-                    raise ScenarioError(path, f"{prefix}.{key}", f"must be in [0, 10000], got {show(entry[key])}")
-        if "enabled" in entry:
-            _expect(path, prefix + ".enabled", entry["enabled"], (bool,), "true or false")
-        if "delivered_by" in entry:
-            _expect(path, prefix + ".delivered_by", entry["delivered_by"], (str,), "a string")
-            if entry["delivered_by"] not in DELIVERERS:
-                raise ScenarioError(path, prefix + ".delivered_by",
-                                    f"must be one of {', '.join(DELIVERERS)}, got {show(entry['delivered_by'])}")
-        if "targeting" in entry:
-            t = entry["targeting"]
-            _expect(path, prefix + ".targeting", t, (dict,), "a table (select, regions, sectors)")
-            _check_keys(path, prefix + ".targeting.", t, TARGETING_KEYS)
-            if "select" in t and t["select"] not in SELECTIONS:
-                raise ScenarioError(path, prefix + ".targeting.select",
-                                    f"must be one of {', '.join(SELECTIONS)}, got {show(t['select'])}")
-            for key in ("regions", "sectors"):
-                if key in t:
-                    values = t[key]
-                    if not isinstance(values, list) or any(
-                            isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10_000 for v in values):
-                        raise ScenarioError(path, f"{prefix}.targeting.{key}",
-                                            f"must be a list of whole numbers in [0, 10000], got {show(values)}")
+    """Check one file's own content (before inheritance) against :class:`simulation.schema.ScenarioFile`."""
+    schema.validate(schema.ScenarioFile, path, data, ScenarioError)
 
 
 def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:

@@ -229,3 +229,16 @@ def test_mesas_reset_rng_leaves_the_model_runnable_and_its_results_unchanged():
     a.run()
     b.run()
     pd.testing.assert_frame_equal(a.recorder.timeseries(), b.recorder.timeseries())
+
+
+def test_a_runs_summary_and_a_sweeps_outcomes_mean_the_same_by_the_same_name(integrated):
+    """One outcome table: summaries (run, compare) and sweeps read the same definitions."""
+    from simulation.outcomes import SUMMARY, evaluate
+
+    ts, summary = integrated.timeseries, integrated.summary
+    swept = evaluate(ts, SUMMARY)
+    for name in SUMMARY:
+        assert summary[name] == pytest.approx(swept[name], nan_ok=True), name
+    assert summary["exporters_gained"] == ts["exporters"].iloc[-1] - ts["exporters"].iloc[0]
+    assert summary["sme_export_share"] == pytest.approx(ts.loc[ts["step"] > 0, "sme_export_share"].mean())
+    assert summary["cost_per_new_exporter"] == pytest.approx(summary["budget_spent"] / summary["new_exporters"])

@@ -19,23 +19,22 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import outcomes
-from ..params import REGISTRY, resolve, suggest, unknown_message
-from ..policy import CATALOGUE, PolicyPackage
+from .. import outcomes, schema
+from ..inputs import show
+from ..params import resolve, suggest
+from ..policy import PolicyPackage
 from ..scenario import Scenario, ScenarioError, read_toml, reference
 
 TARGETS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
 
-FACT_KEYS = {"outcome", "window", "observed", "band", "weight", "population", "source", "measured", "mapping",
-             "known_gap", "without"}
-REQUIRED = ("outcome", "observed", "band", "source", "measured", "mapping")
-CALIBRATION_KEYS = {"scenario", "free", "seeds", "window", "bounds", "n_smes"}
+FACT_KEYS = frozenset(schema.FactTable.model_fields)
+REQUIRED = tuple(k for k, f in schema.FactTable.model_fields.items() if f.is_required())
+CALIBRATION_KEYS = frozenset(schema.CalibrationTable.model_fields)
 MAIN = ""  # the arm that runs the scenario as it is
 OUTSIDE_PENALTY = 100.0  # per squared band half-width a fact lies outside its band
 
@@ -161,106 +160,22 @@ class Targets:
         return pd.DataFrame(rows)
 
 
-def _number(path: Path, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-        raise TargetsError(path, key, f"must be a number, got {value!r}")
-    return float(value)
-
-
-def _window(path: Path, key: str, value: Any) -> tuple[int, int]:
-    if (not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                                  for v in value)
-            or not 1 <= value[0] <= value[1]):
-        raise TargetsError(path, key, f"must be [first, last] quarters with 1 <= first <= last, got {value!r}")
-    return int(value[0]), int(value[1])
-
-
 def load(path: str | Path = TARGETS_FILE) -> Targets:
-    """Read and check a targets file."""
+    """Read and check a targets file (:class:`simulation.schema.TargetsFile`, then the outcomes and scenario)."""
     path = Path(path)
-    data = read_toml(path, TargetsError)
-    for key in data:
-        if key not in ("calibration", "facts"):
-            raise TargetsError(path, key, f"unknown table{suggest(key, ['calibration', 'facts'])}; "
-                                          f"allowed: calibration, facts")
-    cal = data.get("calibration", {})
-    for key in cal:
-        if key not in CALIBRATION_KEYS:
-            raise TargetsError(path, f"calibration.{key}", f"unknown key{suggest(key, CALIBRATION_KEYS)}; "
-                                                           f"allowed: {', '.join(sorted(CALIBRATION_KEYS))}")
-    default_window = _window(path, "calibration.window", cal.get("window", [1, 40]))
+    data = schema.validate(schema.TargetsFile, path, read_toml(path, TargetsError), TargetsError)
+    cal = data.calibration
     facts = []
-    raw = data.get("facts", {})
-    if not raw:
-        raise TargetsError(path, "facts", "no facts given")
-    for name, spec in raw.items():
-        where = f"facts.{name}"
-        if not isinstance(spec, dict):
-            raise TargetsError(path, where, "must be a table")
-        for key in spec:
-            if key not in FACT_KEYS:
-                raise TargetsError(path, f"{where}.{key}", f"unknown key{suggest(key, FACT_KEYS)}; "
-                                                           f"allowed: {', '.join(sorted(FACT_KEYS))}")
-        for key in REQUIRED:
-            if key not in spec:
-                raise TargetsError(path, f"{where}.{key}", "missing: every fact needs "
-                                                           f"{', '.join(REQUIRED)}")
-        if spec["outcome"] not in outcomes.OUTCOMES:
-            raise TargetsError(path, f"{where}.outcome",
-                               f"unknown outcome {spec['outcome']!r}{suggest(str(spec['outcome']), outcomes.OUTCOMES)}")
-        for key in ("source", "measured", "mapping", *(["known_gap"] if "known_gap" in spec else [])):
-            if not isinstance(spec[key], str) or not spec[key].strip():
-                raise TargetsError(path, f"{where}.{key}", "must be a non-empty text")
-        observed = _number(path, f"{where}.observed", spec["observed"])
-        band = spec["band"]
-        if not isinstance(band, list) or len(band) != 2:
-            raise TargetsError(path, f"{where}.band", f"must be [low, high], got {band!r}")
-        lo, hi = (_number(path, f"{where}.band", b) for b in band)
-        if not lo <= observed <= hi or lo == hi:
-            raise TargetsError(path, f"{where}.band", f"[{lo}, {hi}] must contain the observed value {observed} "
-                                                      f"and have width")
-        weight = _number(path, f"{where}.weight", spec.get("weight", 1.0))
-        if weight <= 0:
-            raise TargetsError(path, f"{where}.weight", f"must be positive, got {weight}")
-        window = _window(path, f"{where}.window", spec["window"]) if "window" in spec else default_window
-        dropped = spec.get("without", "")
-        if dropped and dropped not in CATALOGUE:
-            raise TargetsError(path, f"{where}.without",
-                               f"unknown instrument {dropped!r}{suggest(str(dropped), CATALOGUE)}")
-        facts.append(Fact(name, spec["outcome"], window, observed, (lo, hi), weight,
-                          str(spec.get("population", "all SMEs")), spec["source"], spec["measured"],
-                          spec["mapping"], spec.get("known_gap", ""), dropped))
-    free = cal.get("free", [])
-    if not isinstance(free, list):
-        raise TargetsError(path, "calibration.free", "must be a list of parameter names")
-    for name in free:
-        if name not in REGISTRY:
-            raise TargetsError(path, "calibration.free", unknown_message(str(name)))
-    bounds: dict[str, tuple[float, float]] = {}
-    for name, pair in cal.get("bounds", {}).items():
-        key = f"calibration.bounds.{name}"
-        if name not in free:
-            raise TargetsError(path, key, "bounds given for a parameter that is not free")
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise TargetsError(path, key, f"must be [low, high], got {pair!r}")
-        lo, hi = (_number(path, key, b) for b in pair)
-        p = REGISTRY[name]
-        if not p.low <= lo < hi <= p.high:
-            raise TargetsError(path, key, f"must satisfy {p.low} <= low < high <= {p.high}, got [{lo}, {hi}]")
-        bounds[name] = (lo, hi)
-    seeds = cal.get("seeds", 8)
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise TargetsError(path, "calibration.seeds", f"must be a whole number >= 1, got {seeds!r}")
-    scenario = cal.get("scenario", "baseline")
-    if not isinstance(scenario, str):
-        raise TargetsError(path, "calibration.scenario", "must be a scenario name or path")
-    scenario = str(reference(path, scenario, "calibration.scenario", error=TargetsError))
-    n_smes = cal.get("n_smes")
-    if n_smes is not None:
-        low, high = REGISTRY["n_smes"].bounds
-        if isinstance(n_smes, bool) or not isinstance(n_smes, int) or not low <= n_smes <= high:
-            raise TargetsError(path, "calibration.n_smes", f"must be a whole number in [{low}, {high}], got {n_smes!r}")
-    return Targets(path, tuple(facts), scenario, tuple(free), seeds, bounds, n_smes)
+    for name, spec in data.facts.items():
+        if spec.outcome not in outcomes.OUTCOMES:
+            raise TargetsError(path, f"facts.{name}.outcome",
+                               f"unknown outcome {show(spec.outcome)}{suggest(spec.outcome, outcomes.OUTCOMES)}")
+        facts.append(Fact(name, spec.outcome, tuple(spec.window or cal.window), float(spec.observed),
+                          (float(spec.band[0]), float(spec.band[1])), float(spec.weight), spec.population,
+                          spec.source, spec.measured, spec.mapping, spec.known_gap or "", spec.without))
+    bounds = {name: (float(lo), float(hi)) for name, (lo, hi) in cal.bounds.items()}
+    scenario = str(reference(path, cal.scenario, "calibration.scenario", error=TargetsError))
+    return Targets(path, tuple(facts), scenario, tuple(cal.free), cal.seeds, bounds, cal.n_smes)
 
 
 def at_population(scenario: Scenario, n_smes: int | None) -> Scenario:

@@ -91,7 +91,9 @@ class RunStore:
             table = self.read(kind)
             if table.empty:
                 continue
-            keys = [k for k in ("scenario", "seed", "step", "region") if k in table.columns]
+            # run_id last: rows that tie on the rest (a sweep's points on one seed) come out in one order
+            # whatever the workers and their chunks
+            keys = [k for k in ("scenario", "seed", "run_id", "step", "region") if k in table.columns]
             table = table.drop_duplicates(subset=[k for k in ("run_id", "step", "region") if k in table.columns])
             table = table.sort_values(keys, kind="stable").reset_index(drop=True)
             path = self.directory / f"{kind}.parquet"

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import outcomes
+from .. import outcomes, schema
 from ..api import replicate_seeds
 from ..experiments.runner import RunSpec
-from ..params import REGISTRY, ParameterError, problem, select, suggest, unknown_message
+from ..inputs import show
+from ..params import REGISTRY, ParameterError, problem, select, suggest
 from ..scenario import Scenario, ScenarioError, load, read_toml, reference
 from . import METHODS
 
@@ -27,8 +28,7 @@ from . import METHODS
 PROBE_POINTS = 8
 PROBE_SEEDS = 4
 
-CONFIG_KEYS = {"scenario", "method", "samples", "params", "bounds", "outputs", "seeds", "seed", "steps",
-               "per_year", "by_group", "options"}
+CONFIG_KEYS = frozenset(schema.SweepFile.model_fields)
 
 
 class SweepConfigError(ScenarioError):
@@ -73,10 +73,7 @@ class SweepConfig:
         """Read a sweep file; ``overrides`` (from the command line) win over the file."""
         path = Path(path)
         data = read_toml(path, SweepConfigError)
-        for key in data:
-            if key not in CONFIG_KEYS:
-                raise SweepConfigError(path, key, f"unknown key{suggest(key, CONFIG_KEYS)}; allowed: "
-                                                  f"{', '.join(sorted(CONFIG_KEYS))}")
+        schema.validate(schema.SweepFile, path, data, SweepConfigError)
         if isinstance(data.get("scenario"), str):  # named in the file: beside it or shipped, confined
             data["scenario"] = str(reference(path, data["scenario"], "scenario", error=SweepConfigError))
         data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
@@ -107,24 +104,13 @@ class SweepConfig:
     def validate(self) -> None:
         """Check every field; raise one SweepConfigError naming the first problem."""
         src = self.source
-
-        def need_int(key: str, value: Any, low: int) -> None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise SweepConfigError(src, key, f"must be a whole number >= {low}, got {value!r}")
-
+        fields = {k: v for k, v in self.to_dict().items() if k != "source"}
+        schema.validate(schema.SweepFile, src, fields, SweepConfigError)
         if self.method not in METHODS:
             raise SweepConfigError(src, "method",
-                                   f"unknown method {self.method!r}{suggest(str(self.method), METHODS)}; "
-                                                  f"methods: {', '.join(METHODS)}")
-        need_int("samples", self.samples, 2)
-        need_int("seeds", self.seeds, 1)
-        need_int("seed", self.seed, 0)
-        if self.steps is not None:
-            need_int("steps", self.steps, 1)
-        for key in ("per_year", "by_group"):
-            if not isinstance(getattr(self, key), bool):
-                raise SweepConfigError(src, key, f"must be true or false, got {getattr(self, key)!r}")
-        if not isinstance(self.params, list) or not all(isinstance(p, str) for p in self.params):
+                                   f"unknown method {show(self.method)}{suggest(self.method, METHODS)}; "
+                                   f"methods: {', '.join(METHODS)}")
+        if isinstance(self.params, str):
             raise SweepConfigError(src, "params", "must be a list of parameter names or groups")
         try:
             chosen = select(self.params)
@@ -136,27 +122,15 @@ class SweepConfig:
         if structural:
             raise SweepConfigError(src, "params", f"{structural[0]!r} sets the population's structure and "
                                                   f"cannot be swept; sweep behavioural parameters")
-        if not isinstance(self.bounds, dict):
-            raise SweepConfigError(src, "bounds", "must be a table of name = [low, high]")
-        for name, pair in self.bounds.items():
-            if (not isinstance(pair, (list, tuple)) or len(pair) != 2
-                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)):
-                raise SweepConfigError(src, f"bounds.{name}", f"must be [low, high], got {pair!r}")
-            if name not in REGISTRY:
-                raise SweepConfigError(src, f"bounds.{name}", unknown_message(name))
         try:
             self.problem()
         except ParameterError as err:
             key = next((f"bounds.{n}" for n in self.bounds if repr(n) in str(err)), "bounds")
             raise SweepConfigError(src, key, str(err)) from None
-        if not isinstance(self.outputs, list):
-            raise SweepConfigError(src, "outputs", "must be a list of outcome names")
         try:
             outcomes.check(self.outputs)
         except ParameterError as err:
             raise SweepConfigError(src, "outputs", str(err)) from None
-        if not isinstance(self.options, dict):
-            raise SweepConfigError(src, "options", "must be a table of method options")
         self.method_options()
         try:
             self.load_scenario()

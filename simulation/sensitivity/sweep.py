@@ -78,9 +78,10 @@ def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, A
     return {"indices": indices, "noise": noise, "skipped": skipped, "points": points}
 
 
-def load_config(folder: Path) -> tuple[SweepConfig, dict[str, Any]]:
-    """The config and manifest of a sweep folder (for --resume)."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+def load_config(folder: Path, manifest: dict[str, Any] | None = None) -> tuple[SweepConfig, dict[str, Any]]:
+    """The config and manifest of a sweep folder (for --resume); ``manifest`` if it was read already."""
+    if manifest is None:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     try:
         cfg = SweepConfig(**dict(manifest["config"]))
         cfg.validate()

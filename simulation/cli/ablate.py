@@ -1,0 +1,72 @@
+"""``ablate``: each hypothesis's paired effect with each mechanism switched off."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..api import replicate_seeds
+from ..experiments.job import Job
+from ..scenario import load
+from .common import UsageError, already_complete, create, scenario_info
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from ..experiments import ablation
+    from ..experiments.backends import make_backend
+    from ..reporting.hypotheses import markdown
+
+    job: Job | None = None
+    if args.resume:
+        job = Job.resume(args.resume, "ablate", what="an ablation")
+        if job.is_complete:
+            return already_complete(job)
+        try:
+            names, seeds = list(job.manifest["directions"]), list(job.manifest["seeds"])
+        except (KeyError, TypeError) as err:
+            raise job.unreadable(f"{type(err).__name__}: {str(err)[:80]}") from None
+    else:
+        names = args.directions.split(",") if args.directions else [d.name for d in ablation.DIRECTIONS]
+        seeds = replicate_seeds(args.seeds, root=args.seed)
+    try:
+        directions = [ablation.direction(str(n).strip()) for n in names]
+    except KeyError as err:
+        raise UsageError(f"--directions: {err.args[0]}") from None
+    if args.markdown is not None and not Path(args.markdown).parent.is_dir():
+        raise UsageError(f"--markdown {args.markdown}: no such folder")
+    cells = ablation.design(directions, seeds)
+    if job is None:
+        fields = {
+            "directions": [d.name for d in directions], "seeds": seeds, "base_seed": args.seed,
+            "scenarios": {n: scenario_info(load(n)) for d in directions for n in d.scenarios},
+            "runs": len({c.spec.run_id for c in cells}),
+        }
+        job = create("ablate", ["-".join(d.name.replace(" ", "_") for d in directions)], args.out, fields,
+                     title="ablation: " + ", ".join(d.name for d in directions))
+    folder, manifest = job.folder, job.manifest
+    backend = make_backend(args.workers)
+    try:
+        results = ablation.run(cells, folder, backend, quiet=args.quiet)
+    finally:
+        backend.close()
+    table = ablation.effects(cells, results, directions)
+    table.to_csv(folder / "effects.csv", index=False)
+    n_smes = int(load(directions[0].scenarios[0]).resolved_params["n_smes"])
+    again = (f"python run.py ablate --seeds {len(seeds)}"
+             + (f" --seed {manifest['base_seed']}" if manifest.get("base_seed") else "")
+             + ("" if len(directions) == len(ablation.DIRECTIONS) else
+                f" --directions '{','.join(d.name for d in directions)}'"))
+    text = markdown(table, directions, len(seeds), n_smes, again)
+    (folder / "hypotheses.md").write_text(text, encoding="utf-8")
+    job.complete()
+    if args.markdown is not None:
+        Path(args.markdown).write_text(text, encoding="utf-8")
+    print(f"results: {folder}")
+    if args.markdown is not None:
+        print(f"wrote {args.markdown} (asked for with --markdown)")
+    if not args.quiet:
+        from ..reporting.hypotheses import direction_verdict
+        for d in directions:
+            holds, carried = direction_verdict(table, d)
+            print(f"  {d.name:16} {holds}; carried by its named mechanisms: {carried}")
+    return 0

@@ -1,0 +1,156 @@
+"""The argument parser: every command, flag and example of ``run.py``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from .. import __version__
+from .ablate import cmd_ablate
+from .calibrate import cmd_calibrate, cmd_check_facts
+from .common import add_common, fraction, port, positive
+from .demo import cmd_demo
+from .runs import cmd_compare, cmd_list, cmd_run, cmd_show
+from .sweeps import cmd_sweep
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="run.py", description="SME internationalization under policy packages: what-if scenarios.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  python run.py list\n  python run.py show integrated\n"
+               "  python run.py run baseline --seeds 20\n  python run.py compare integrated fragmented --seeds 30\n"
+               "  python run.py compare no_policy integrated fragmented --precision 0.05 --max-seeds 200")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser("list", help="the shipped scenarios and their titles", formatter_class=raw,
+                       epilog="example:\n  python run.py list")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="a scenario's resolved parameters and package", formatter_class=raw,
+                       epilog="example:\n  python run.py show strengthening_only\n"
+                              "  python run.py show my/scenario.toml")
+    p.add_argument("scenario", help="a name in scenarios/ or a path to a .toml file")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("run", help="replicate runs of one scenario", formatter_class=raw,
+                       epilog="example:\n  python run.py run integrated --seeds 20 --workers 2\n"
+                              "  python run.py run --resume outputs/20261123-101500-run-integrated")
+    p.add_argument("scenario", nargs="?", default="baseline",
+                   help="a name in scenarios/ or a path to a .toml file (default: baseline)")
+    p.add_argument("--seeds", type=positive, default=10, help="number of replicate seeds (default 10)")
+    add_common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="scenarios on the same seeds, with paired confidence intervals",
+                       formatter_class=raw,
+                       epilog="examples:\n  python run.py compare fragmented integrated --seeds 30\n"
+                              "  python run.py compare no_policy liberalization_only liberalization_with_support "
+                              "--baseline no_policy --precision 0.05 --max-seeds 300")
+    p.add_argument("scenarios", nargs="*", help="two or more scenario names or paths")
+    p.add_argument("--baseline", default=None, help="the scenario others are compared with (default: the first)")
+    p.add_argument("--seeds", type=positive, default=20, help="number of common seeds (default 20)")
+    p.add_argument("--precision", type=fraction, default=None, metavar="X",
+                   help="add seeds in batches until every primary difference's 95%% half-width is at most "
+                        "X times the baseline mean (e.g. 0.05), or --max-seeds is reached")
+    p.add_argument("--max-seeds", type=positive, default=200, help="ceiling for --precision (default 200)")
+    p.add_argument("--batch", type=positive, default=10, help="seeds added per round with --precision (default 10)")
+    add_common(p)
+    p.set_defaults(func=cmd_compare)
+
+    from ..outcomes import DEFAULT_SWEEP_OUTCOMES, OUTCOMES
+    from ..sensitivity import METHODS
+    p = sub.add_parser(
+        "sweep", help="global sensitivity analysis (SALib) over registry parameters", formatter_class=raw,
+        description="Sample parameters from the registry's sweep ranges, run every point on the same seeds "
+                    "and analyse the mean with SALib.",
+        epilog="examples:\n  python run.py sweep baseline --method sobol --samples 256 "
+               "--params competitiveness,connectivity --seeds 2\n"
+               "  python run.py sweep --method morris --samples 20 --option levels=6\n"
+               "  python run.py sweep --config my_sweep.toml --scheduler tcp://10.0.0.5:8786\n"
+               "  python run.py sweep --resume outputs/20261123-120000-sweep-baseline-sobol\n\n"
+               f"outcomes: {', '.join(OUTCOMES)}")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario name or .toml path (default: baseline)")
+    p.add_argument("--config", default=None, metavar="FILE", help="a sweep TOML file (flags given here win)")
+    p.add_argument("--method", default=None, help=f"SALib method: {', '.join(METHODS)} (default sobol)")
+    p.add_argument("--samples", type=positive, default=None, metavar="N",
+                   help="SALib's N: base sample (Sobol: a power of 2), trajectories (Morris), points (others)")
+    p.add_argument("--params", default=None, help="registry groups and/or names, comma-separated "
+                                                  "(default competitiveness,connectivity)")
+    p.add_argument("--outputs", default=None, help=f"outcomes, comma-separated "
+                                                   f"(default {','.join(DEFAULT_SWEEP_OUTCOMES)})")
+    p.add_argument("--seeds", type=positive, default=None, metavar="R",
+                   help="seeds per point, the same at every point (default 1, with a noise probe)")
+    p.add_argument("--per-year", action="store_true", help="also indices for each year of the horizon")
+    p.add_argument("--by-group", action="store_true", help="one index per registry group (Sobol, Morris)")
+    p.add_argument("--second-order", action="store_true", help="Sobol: also second-order indices")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="a method option, e.g. levels=6, optimal_trajectories=10, M=4, num_resamples=500")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run on a Dask cluster (scheduler address) or a Dask LocalCluster ('local')")
+    add_common(p)
+    p.set_defaults(func=cmd_sweep, seed=None)
+
+    from ..calibration import TARGETS_FILE
+    p = sub.add_parser("calibrate", help="fit free parameters to the stylized facts (method of simulated moments)",
+                       formatter_class=raw,
+                       epilog="examples:\n  python run.py calibrate --budget 2000 --workers 2\n"
+                              "  python run.py calibrate --resume outputs/20261123-130000-calibrate-baseline")
+    p.add_argument("--targets", default=str(TARGETS_FILE), help="targets file (default calibration/targets.toml)")
+    p.add_argument("--budget", type=positive, default=2000, metavar="RUNS",
+                   help="model runs to spend (default 2000): 60%% on a Latin hypercube, the rest on Nelder-Mead")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local", help="run on a Dask cluster")
+    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1, help="worker processes")
+    p.add_argument("--seed", type=int, default=0, help="root of the common seeds and of the sample (default 0)")
+    p.add_argument("--out", default=None, help="folder for the results (new or empty)")
+    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted calibration in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_calibrate)
+
+    from ..experiments.ablation import DIRECTIONS
+    p = sub.add_parser(
+        "ablate", help="each hypothesis's paired effect with each mechanism switched off (ablation tables)",
+        formatter_class=raw,
+        description="Run every direction of the domain brief (H1-H4, the H2 control, the liberalization "
+                    "interaction) on common seeds at the defaults, with each mechanism switch off in turn, and "
+                    "with all the mechanisms the brief names for it off; write effects.csv and hypotheses.md.",
+        epilog="examples:\n  python run.py ablate --seeds 30\n  python run.py ablate --directions H1,H4 --seeds 20\n"
+               "  python run.py ablate --seeds 30 --markdown docs/hypotheses.md\n\n"
+               f"directions: {', '.join(d.name for d in DIRECTIONS)}")
+    p.add_argument("--directions", default=None, help="comma-separated (default: all)")
+    p.add_argument("--seeds", type=positive, default=30, help="common seeds per arm and variant (default 30)")
+    p.add_argument("--markdown", default=None, metavar="FILE",
+                   help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced)")
+    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
+                   help="worker processes (default: one per core); results do not depend on it")
+    p.add_argument("--seed", type=int, default=0, help="root of the replicate seeds (default 0)")
+    p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
+                                               "default outputs/<time>-ablate-<directions>/)")
+    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted ablation in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the results folder")
+    p.set_defaults(func=cmd_ablate)
+
+    p = sub.add_parser("check-facts", help="the stylized facts at the current defaults; exit 1 if one is off",
+                       formatter_class=raw, epilog="example:\n  python run.py check-facts\n"
+                                                   "  python run.py check-facts integrated --seeds 32")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario (default: the targets file's)")
+    p.add_argument("--targets", default=str(TARGETS_FILE), help="targets file (default calibration/targets.toml)")
+    p.add_argument("--seeds", type=positive, default=None, help="seeds (default: twice the targets file's)")
+    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1, help="worker processes")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_check_facts)
+
+    p = sub.add_parser("demo", help="the classroom app in a browser (needs the 'demo' extra)", formatter_class=raw,
+                       description="Serve the classroom app: the model live, lessons for H1-H4 and "
+                                   "liberalization, levers as sliders. Works without internet.",
+                       epilog="examples:\n  python run.py demo\n  python run.py demo --port 8800\n"
+                              "  python run.py demo --scenario my/scenario.toml")
+    p.add_argument("--port", type=port, default=8765, help="port to serve on (default 8765)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for the whole network)")
+    p.add_argument("--scenario", action="append", metavar="FILE",
+                   help="add a scenario file to the app's scenario list (may be repeated)")
+    p.set_defaults(func=cmd_demo)
+    return ap

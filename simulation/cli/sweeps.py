@@ -1,0 +1,125 @@
+"""``sweep``: global sensitivity analysis (SALib) over registry parameters."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from ..api import replicate_seeds
+from ..experiments.job import Job
+from .common import UsageError, already_complete, check_out, cluster, create, scenario_info
+
+
+def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Sweep settings given on the command line (None where the user gave none)."""
+    options: dict[str, Any] = {}
+    for item in args.option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--option {item!r}: expected KEY=VALUE, e.g. --option levels=6")
+        options[key.strip()] = value.strip()
+    if args.second_order:
+        options["second_order"] = True
+
+    def split(text: str) -> list[str]:
+        return [x.strip() for x in text.split(",") if x.strip()]
+
+    return {"scenario": args.scenario, "method": args.method, "samples": args.samples,
+            "params": split(args.params) if args.params else None,
+            "outputs": split(args.outputs) if args.outputs else None, "seeds": args.seeds, "seed": args.seed,
+            "steps": args.steps, "per_year": True if args.per_year else None,
+            "by_group": True if args.by_group else None, "options": options or None}
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..sensitivity import sweep
+    from ..sensitivity.design import SweepConfig, build
+
+    if args.resume:
+        return _resume_sweep(args)
+    overrides = _sweep_overrides(args)
+    if args.config:
+        cfg = SweepConfig.from_toml(args.config, overrides)
+    else:
+        cfg = SweepConfig(**{k: v for k, v in overrides.items() if v is not None})
+        cfg.validate()
+    scenario = cfg.load_scenario()
+    steps = cfg.steps or scenario.steps
+    check_out(args.out)  # before drawing the sample or starting any cluster
+    design = build(cfg)   # before the folder, so a sample size the method rejects leaves nothing behind
+    backend = cluster(args)
+    try:
+        fields = {
+            "config": cfg.to_dict(), "scenario": scenario.name,
+            "scenario_info": scenario_info(scenario), "method": cfg.method, "samples": cfg.samples,
+            "seeds": replicate_seeds(cfg.seeds, root=cfg.seed), "base_seed": cfg.seed, "steps": steps,
+            "runs": len(design.runs), "distinct_runs": len(design.specs), "params": design.problem["names"],
+            "bounds": dict(zip(design.problem["names"], design.problem["bounds"])), "outputs": cfg.outputs,
+            "options": cfg.method_options(), "problem": design.problem, "workers": args.workers,
+            "scheduler": args.scheduler,
+        }
+        job = create("sweep", [scenario.name, cfg.method], args.out, fields,
+                     title=f"{cfg.method} sweep of {scenario.name}")
+        sweep.prepare(design, job.folder)
+    except BaseException:
+        backend.close()
+        raise
+    if not args.quiet:
+        print(f"{cfg.method} sweep of {scenario.name}: {len(design.problem['names'])} parameters, "
+              f"{len(design.points)} points x {cfg.seeds} seed(s) = {len(design.runs)} runs -> {job.folder}")
+    return _run_sweep(args, cfg, design, job, backend)
+
+
+def _run_sweep(args: argparse.Namespace, cfg, design, job: Job, backend) -> int:
+    from ..sensitivity import sweep
+
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    try:
+        ran = sweep.execute(cfg, design, job.folder, backend, quiet=args.quiet)
+    finally:
+        backend.close()
+    job.manifest.setdefault("sessions", []).append({"started": started, "ran": ran, "workers": args.workers,
+                                                    "scheduler": args.scheduler})
+    out = sweep.finish(cfg, design, job.folder, job.manifest)
+    job.complete()
+    print(f"results: {job.folder}")
+    if not args.quiet:
+        _print_sweep(cfg, out)
+    return 0
+
+
+def _print_sweep(cfg, out: dict[str, Any]) -> None:
+    module = cfg.method_module()
+    idx = out["indices"]
+    horizon = idx[idx["year"].isna() & (idx["index"] == module.MAIN)]
+    for name, block in horizon.groupby("output", sort=False):
+        block = block.sort_values("value", ascending=False).head(5)
+        ranked = ", ".join(f"{r.parameter} {r.value:.3g}" + (f" ± {r.conf:.2g}" if r.conf == r.conf else "")
+                           for r in block.itertuples())
+        print(f"  {name:26} {module.MAIN}: {ranked}")
+    for s in out["skipped"]:
+        print(f"  {s['output']:26} not analysed: {s['reason']}")
+    noisy = out["noise"][out["noise"]["noise_share"] >= 0.05]
+    for r in noisy.itertuples():
+        where = r.output if _isna(r.year) else f"{r.output} (year {r.year})"
+        print(f"  seed noise is {r.noise_share:.0%} of the variance of {where}: {r.verdict}")
+
+
+def _isna(x: Any) -> bool:
+    """NaN or None (pandas is not imported at start-up)."""
+    return x is None or x != x
+
+
+def _resume_sweep(args: argparse.Namespace) -> int:
+    from ..sensitivity import sweep
+
+    job = Job.resume(args.resume, "sweep")
+    if job.is_complete:
+        return already_complete(job)
+    cfg, _ = sweep.load_config(job.folder, job.manifest)
+    try:
+        design = sweep.check_resumable(cfg, job.folder)
+    except ValueError as err:
+        raise UsageError(f"--resume {job.folder}: {err}") from None
+    return _run_sweep(args, cfg, design, job, cluster(args))
