@@ -8,13 +8,7 @@ The public API::
     result.summary         # end-of-run outcomes
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("sme-internationalization")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.2.0"
-
+from ._version import __version__
 from .agents import SME, LargeEnterprise, LocalGovernment, NationalGovernment  # noqa: E402
 from .api import RunResult, replicate_seeds, run, summarize  # noqa: E402
 from .model import SMEModel  # noqa: E402

@@ -9,7 +9,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .model import SMEModel
 from .outcomes import OUTCOMES, SUMMARY
 from .policy import PolicyPackage

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ..api import replicate_seeds
 from ..experiments.job import Job
@@ -11,16 +12,15 @@ from ..scenario import load
 from .common import UsageError, already_complete, create, scenario_info
 
 
-def cmd_ablate(args: argparse.Namespace) -> int:
+def _plan(args: argparse.Namespace) -> tuple[Job | None, list[Any], list[int]]:
+    """The job to resume (or None for a new one), the directions and the seeds."""
     from ..experiments import ablation
-    from ..experiments.backends import make_backend
-    from ..reporting.hypotheses import markdown
 
     job: Job | None = None
     if args.resume:
         job = Job.resume(args.resume, "ablate", what="an ablation")
         if job.is_complete:
-            return already_complete(job)
+            return job, [], []
         try:
             names, seeds = list(job.manifest["directions"]), list(job.manifest["seeds"])
         except (KeyError, TypeError) as err:
@@ -34,6 +34,26 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         raise UsageError(f"--directions: {err.args[0]}") from None
     if args.markdown is not None and not Path(args.markdown).parent.is_dir():
         raise UsageError(f"--markdown {args.markdown}: no such folder")
+    return job, directions, seeds
+
+
+def _again(directions: list[Any], seeds: list[int], base_seed: int | None) -> str:
+    """The command that reruns this ablation, as the document states it."""
+    from ..experiments import ablation
+
+    return (f"python run.py ablate --seeds {len(seeds)}" + (f" --seed {base_seed}" if base_seed else "")
+            + ("" if len(directions) == len(ablation.DIRECTIONS) else
+               f" --directions '{','.join(d.name for d in directions)}'"))
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from ..experiments import ablation
+    from ..experiments.backends import make_backend
+    from ..reporting.hypotheses import direction_verdict, markdown
+
+    job, directions, seeds = _plan(args)
+    if job is not None and job.is_complete:
+        return already_complete(job)
     cells = ablation.design(directions, seeds)
     if job is None:
         fields = {
@@ -43,29 +63,22 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         }
         job = create("ablate", ["-".join(d.name.replace(" ", "_") for d in directions)], args.out, fields,
                      title="ablation: " + ", ".join(d.name for d in directions))
-    folder, manifest = job.folder, job.manifest
     backend = make_backend(args.workers)
     try:
-        results = ablation.run(cells, folder, backend, quiet=args.quiet)
+        results = ablation.run(cells, job.folder, backend, quiet=args.quiet)
     finally:
         backend.close()
     table = ablation.effects(cells, results, directions)
-    table.to_csv(folder / "effects.csv", index=False)
+    table.to_csv(job.folder / "effects.csv", index=False)
     n_smes = int(load(directions[0].scenarios[0]).resolved_params["n_smes"])
-    again = (f"python run.py ablate --seeds {len(seeds)}"
-             + (f" --seed {manifest['base_seed']}" if manifest.get("base_seed") else "")
-             + ("" if len(directions) == len(ablation.DIRECTIONS) else
-                f" --directions '{','.join(d.name for d in directions)}'"))
-    text = markdown(table, directions, len(seeds), n_smes, again)
-    (folder / "hypotheses.md").write_text(text, encoding="utf-8")
+    text = markdown(table, directions, len(seeds), n_smes, _again(directions, seeds, job.manifest.get("base_seed")))
+    (job.folder / "hypotheses.md").write_text(text, encoding="utf-8")
     job.complete()
+    print(f"results: {job.folder}")
     if args.markdown is not None:
         Path(args.markdown).write_text(text, encoding="utf-8")
-    print(f"results: {folder}")
-    if args.markdown is not None:
         print(f"wrote {args.markdown} (asked for with --markdown)")
     if not args.quiet:
-        from ..reporting.hypotheses import direction_verdict
         for d in directions:
             holds, carried = direction_verdict(table, d)
             print(f"  {d.name:16} {holds}; carried by its named mechanisms: {carried}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .. import __version__
+from .._version import __version__
 from .ablate import cmd_ablate
 from .calibrate import cmd_calibrate, cmd_check_facts
 from .common import add_common, fraction, port, positive

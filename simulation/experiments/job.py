@@ -24,7 +24,7 @@ from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..inputs import show
 from . import folders
 from .folders import FolderError

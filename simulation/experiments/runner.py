@@ -24,7 +24,8 @@ from tqdm import tqdm
 
 tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from this one
 
-from .. import __version__, outcomes
+from .. import outcomes
+from .._version import __version__
 from ..api import run as run_model
 from ..policy import PolicyPackage
 from ..scenario import Scenario
