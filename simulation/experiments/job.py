@@ -28,7 +28,7 @@ from .._version import __version__
 from ..inputs import show
 from . import folders
 from .folders import FolderError
-from .store import RUN_ID
+from .manifest import check as check_manifest
 
 LIBRARIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "seaborn", "matplotlib", "SALib", "tqdm", "dask",
              "distributed")
@@ -117,28 +117,19 @@ class Job:
                 what = what or f"a {' or '.join(accepted)}"
                 raise FolderError(f"--resume {path}: not {what} folder (it holds a {show(found)})")
             job = cls(path, manifest, resumed=True)
+            why = check_manifest(manifest)
+            if why is not None:
+                raise job.unreadable(why)
             if job.is_complete:
                 return job
             if manifest.get("version") != __version__:
                 raise FolderError(f"--resume {path}: made by version {show(manifest.get('version'))}, this is "
                                   f"{__version__}; runs would not be comparable")
-            job._check_run_ids()
         except FolderError:
             folders.release(path)  # refused: the folder is left as it was found
             raise
         job.clear_temporaries()
         return job
-
-    def _check_run_ids(self) -> None:
-        runs = self.manifest.get("runs")
-        if isinstance(runs, int) and not isinstance(runs, bool) or runs is None:
-            return  # a count (sweep, ablate): the run ids come from the design, never from the manifest
-        if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
-            raise self.unreadable("its runs are not a list of runs")
-        for r in runs:
-            run_id = r.get("run_id")
-            if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
-                raise self.unreadable(f"{show(run_id)} is not a run id (a hexadecimal hash)")
 
     def unreadable(self, why: str) -> FolderError:
         """The error for a manifest this version cannot resume from."""
@@ -156,7 +147,6 @@ class Job:
         """The manifest's runs as :class:`~simulation.experiments.runner.RunSpec` (run and compare)."""
         from .runner import RunSpec
 
-        self._check_run_ids()
         try:
             return [RunSpec(**r) for r in self.manifest["runs"]]
         except (KeyError, TypeError) as err:

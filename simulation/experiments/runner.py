@@ -105,9 +105,15 @@ def chunk_size(n_runs: int, workers: int, largest: int = 32) -> int:
 
 
 def run_specs(specs: Iterable[RunSpec], store: RunStore, backend: Backend, *, quiet: bool = False,
-              label: str = "runs", work: Work = execute, chunk: int = 1) -> int:
-    """Run every spec not yet in the store, ``chunk`` runs per task; returns how many were run now."""
+              label: str = "runs", work: Work = execute, chunk: int = 1, whole: bool = False) -> int:
+    """Run every spec not yet in the store, ``chunk`` runs per task; returns how many were run now.
+
+    ``whole``: the specs are the store's whole job (a sweep's design, an ablation), so a stored run
+    outside them means the folder was altered; a calibration or a compare with ``--precision`` adds runs
+    to its store call after call and leaves it false.
+    """
     specs = list(specs)
+    store.check({s.run_id for s in specs} if whole else None)
     done = store.completed()
     todo = [s for s in specs if s.run_id not in done]
     seen: set[str] = set()

@@ -68,6 +68,26 @@ class RunStore:
         final = self.directory / f"{kind}.parquet"
         return ([final] if final.exists() else []) + sorted((self.parts / kind).glob("*.parquet"))
 
+    def check(self, planned: set[str] | None = None) -> None:
+        """Refuse a folder whose results were altered.
+
+        A part must be a table this tool wrote, named after a run it holds, and
+        (given ``planned``, the whole job's run ids) every stored row must belong
+        to a planned run. Values inside a genuine part cannot be checked without
+        signing them: a folder from an untrusted source should be run again, not
+        resumed.
+        """
+        for kind in self.kinds:
+            for path in self.files(kind):
+                try:
+                    ids = set(pd.read_parquet(path, columns=["run_id"])["run_id"])
+                except Exception as err:  # noqa: BLE001 - any unreadable table is refused the same way
+                    raise StoreError(f"{path}: not a results table this tool wrote ({type(err).__name__})") from None
+                stray = ids - planned if planned is not None else set()
+                if stray or (path.parent.parent == self.parts and path.stem not in ids):
+                    raise StoreError(f"{path}: holds runs this job did not plan; the folder was altered (run "
+                                     f"the command again into a new folder)")
+
     def completed(self) -> set[str]:
         """Run ids already stored (in parts or in the consolidated marker table); clears what a killed
         invocation left half-written."""

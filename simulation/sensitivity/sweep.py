@@ -47,7 +47,8 @@ def execute(cfg: SweepConfig, design: Design, folder: Path, backend: Backend, *,
     """Run every run of the design not yet stored, on ``backend``; returns how many ran now."""
     work = functools.partial(evaluate, outputs=tuple(cfg.outputs), per_year=cfg.per_year)
     return run_specs(design.specs, RunStore(folder, RESULT_KINDS), backend, quiet=quiet,
-                     label=f"sweep {cfg.method}", work=work, chunk=chunk_size(len(design.specs), backend.workers))
+                     label=f"sweep {cfg.method}", work=work, chunk=chunk_size(len(design.specs), backend.workers),
+                     whole=True)
 
 
 def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
