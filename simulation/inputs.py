@@ -84,7 +84,7 @@ def read_toml(path: str | Path, error: type[InputError] = InputError) -> dict[st
     except FileNotFoundError:
         raise error(path, "", "no such file") from None
     except (OSError, RuntimeError) as err:  # too long a name, a symlink loop, no permission on a folder
-        raise error(path, "", f"cannot be read ({_why(err)})") from None
+        raise error(path, "", f"cannot be read ({reason(err)})") from None
     if not stat.S_ISREG(st.st_mode):
         raise error(path, "", "not a regular file")
     if st.st_size > MAX_BYTES:
@@ -94,7 +94,7 @@ def read_toml(path: str | Path, error: type[InputError] = InputError) -> dict[st
         with os.fdopen(fd, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as err:
-        raise error(path, "", f"cannot be read ({_why(err)})") from None
+        raise error(path, "", f"cannot be read ({reason(err)})") from None
     if len(raw) > MAX_BYTES:
         raise error(path, "", f"too large (input files are at most {MAX_BYTES:,} bytes)")
     raw = raw.removeprefix(b"\xef\xbb\xbf")
@@ -114,7 +114,8 @@ def read_toml(path: str | Path, error: type[InputError] = InputError) -> dict[st
     return data
 
 
-def _why(err: BaseException) -> str:
+def reason(err: BaseException) -> str:
+    """Why a file operation failed, in a few words (the system's message, else the error's name)."""
     return getattr(err, "strerror", None) or type(err).__name__
 
 

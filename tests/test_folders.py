@@ -161,16 +161,16 @@ def test_a_forged_or_stray_result_part_is_refused_on_resume(tmp_path):
     store = RunStore(tmp_path, ("summaries",))
     good, other = "ab" * 8, "cd" * 8
     store.write(good, {"summaries": pd.DataFrame({"run_id": [good], "seed": [1]})})
-    store.check({good})
+    store.completed({good})
     forged = tmp_path / "parts" / "summaries" / f"{other}.parquet"
     pd.DataFrame({"run_id": [good], "seed": [2]}).to_parquet(forged)
     with pytest.raises(StoreError, match="did not plan"):
-        store.check({good, other})
+        store.completed({good, other})
     forged.write_bytes(b"not parquet")
     with pytest.raises(StoreError, match="not a results table"):
-        store.check({good, other})
+        store.completed({good, other})
     forged.unlink()
     store.write(other, {"summaries": pd.DataFrame({"run_id": [other], "seed": [2]})})
     with pytest.raises(StoreError, match="did not plan"):
-        store.check({good})
-    store.check(None)  # a store that grows call after call (calibration) checks only the parts' own names
+        store.completed({good})
+    store.completed(None)  # a store that grows call after call (calibration) checks only the parts' own names

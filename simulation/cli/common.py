@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..experiments import folders
 from ..experiments.job import Job
 from ..scenario import Scenario, load
 
@@ -17,55 +19,52 @@ class UsageError(Exception):
     """A command-line input that cannot be used (exit code 2)."""
 
 
-def positive(text: str) -> int:
+def _number(text: str, kind: type, allowed: Callable[[Any], bool], where: str) -> Any:
+    """``text`` as a ``kind`` for which ``allowed`` holds, or argparse's error saying ``where`` it must lie."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"must be {'a whole number' if kind is int else 'a number'}, "
+                                         f"got {text!r}") from None
+    if not allowed(value):
+        raise argparse.ArgumentTypeError(f"must be {where}, got {value}")
     return value
+
+
+def positive(text: str) -> int:
+    return _number(text, int, lambda v: v >= 1, "at least 1")
 
 
 def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not 0 < value < 10:
-        raise argparse.ArgumentTypeError(f"must be in (0, 10), got {value}")
-    return value
+    return _number(text, float, lambda v: 0 < v < 10, "in (0, 10)")
 
 
 def port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be in [1, 65535], got {value}")
-    return value
+    return _number(text, int, lambda v: 1 <= v <= 65535, "in [1, 65535]")
+
+
+def add_job_flags(p: argparse.ArgumentParser, what: str = "invocation",
+                  seed: str = "root of the replicate seeds (default 0)") -> None:
+    """The flags every job shares: workers, seed root, results folder, resume, quiet."""
+    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
+                   help="worker processes (default: one per core); results do not depend on it")
+    p.add_argument("--seed", type=int, default=0, help=seed)
+    p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
+                                               "default outputs/<time>-<command>-<names>/)")
+    p.add_argument("--resume", default=None, metavar="DIR", help=f"finish an interrupted {what} in DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or tables, only the results folder")
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """The flags of ``run`` and ``compare`` (and, mostly, of ``sweep``)."""
     p.add_argument("--steps", type=positive, default=None, help="quarters to simulate (default: the scenario's, 40)")
-    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
-                   help="worker processes (default: one per core); results do not depend on it")
-    p.add_argument("--seed", type=int, default=0, help="root of the replicate seeds (default 0)")
-    p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
-                                               "default outputs/<time>-<command>-<names>/)")
-    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted invocation in DIR")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or tables, only the results folder")
+    add_job_flags(p)
 
 
 def check_out(out: str | None) -> None:
     """Refuse a non-empty ``--out`` before any work (the folder itself is made by :meth:`Job.create`)."""
     if out is not None:
-        path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise UsageError(f"--out {out}: the folder exists and is not empty; results are never overwritten "
-                             f"(give a new or empty folder, or --resume it)")
+        folders.refuse_filled(out)
 
 
 def create(command: str, names: list[str], out: str | None, fields: dict[str, Any], title: str) -> Job:

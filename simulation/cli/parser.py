@@ -8,7 +8,7 @@ import os
 from .._version import __version__
 from .ablate import cmd_ablate
 from .calibrate import cmd_calibrate, cmd_check_facts
-from .common import add_common, fraction, port, positive
+from .common import add_common, add_job_flags, fraction, port, positive
 from .demo import cmd_demo
 from .runs import cmd_compare, cmd_list, cmd_run, cmd_show
 from .sweeps import cmd_sweep
@@ -102,11 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=positive, default=2000, metavar="RUNS",
                    help="model runs to spend (default 2000): 60%% on a Latin hypercube, the rest on Nelder-Mead")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local", help="run on a Dask cluster")
-    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1, help="worker processes")
-    p.add_argument("--seed", type=int, default=0, help="root of the common seeds and of the sample (default 0)")
-    p.add_argument("--out", default=None, help="folder for the results (new or empty)")
-    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted calibration in DIR")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_job_flags(p, "calibration", seed="root of the common seeds and of the sample (default 0)")
     p.set_defaults(func=cmd_calibrate)
 
     from ..experiments.ablation import DIRECTIONS
@@ -123,13 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=positive, default=30, help="common seeds per arm and variant (default 30)")
     p.add_argument("--markdown", default=None, metavar="FILE",
                    help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced)")
-    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
-                   help="worker processes (default: one per core); results do not depend on it")
-    p.add_argument("--seed", type=int, default=0, help="root of the replicate seeds (default 0)")
-    p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
-                                               "default outputs/<time>-ablate-<directions>/)")
-    p.add_argument("--resume", default=None, metavar="DIR", help="finish an interrupted ablation in DIR")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, only the results folder")
+    add_job_flags(p, "ablation")
     p.set_defaults(func=cmd_ablate)
 
     p = sub.add_parser("check-facts", help="the stylized facts at the current defaults; exit 1 if one is off",

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..inputs import show
+from ..inputs import reason, show
 
 LOCK = ".lock"
 # The layout of manifest.json and of the folder. Raised when a change means an older folder
@@ -34,10 +34,6 @@ _PAUSE_AFTER_LOCK = float(os.environ.get("SME_TEST_PAUSE_AFTER_LOCK", "0") or 0)
 
 class FolderError(ValueError):
     """A results folder cannot be used (taken by another invocation, not writable, not empty)."""
-
-
-def _why(err: OSError) -> str:
-    return err.strerror or type(err).__name__
 
 
 def _alive(pid: int) -> bool:
@@ -70,7 +66,7 @@ def lock(folder: Path) -> None:
             raise FolderError(f"{folder}: another invocation is writing into this folder "
                               f"(process {pid} on {host or 'an unknown host'}); wait for it to finish") from None
         except OSError as err:
-            raise FolderError(f"{folder}: cannot write into this folder ({_why(err)})") from None
+            raise FolderError(f"{folder}: cannot write into this folder ({reason(err)})") from None
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(me)
         _held.add(path)
@@ -108,6 +104,14 @@ def release(folder: Path) -> None:
         _held.discard(path)
 
 
+def refuse_filled(out: str) -> None:
+    """Refuse an ``--out`` that exists and holds anything but a lock: results are never overwritten."""
+    path = Path(out)
+    if path.exists() and (not path.is_dir() or any(p.name != LOCK for p in path.iterdir())):
+        raise FolderError(f"--out {out}: the folder exists and is not empty; results are never overwritten "
+                          "(give a new or empty folder, or --resume it)")
+
+
 def new_folder(outputs: Path, command: str, names: list[str], out: str | None) -> Path:
     """A new results folder, locked: ``out`` (new, or existing and empty) or ``outputs/<time>-<command>-<names>``."""
     if out is not None:
@@ -118,15 +122,15 @@ def new_folder(outputs: Path, command: str, names: list[str], out: str | None) -
             path.parent.mkdir(parents=True, exist_ok=True)
             path.mkdir()
         except FileExistsError:
-            if not path.is_dir() or any(p.name != LOCK for p in path.iterdir()):
-                raise FolderError(f"--out {out}: the folder exists and is not empty; results are never "
-                                  "overwritten (give a new or empty folder, or --resume it)") from None
+            refuse_filled(out)
         except OSError as err:
-            raise FolderError(f"--out {out}: cannot create the folder ({_why(err)})") from None
+            raise FolderError(f"--out {out}: cannot create the folder ({reason(err)})") from None
         lock(path)
-        if any(p.name != LOCK for p in path.iterdir()):  # filled between the check and the lock
+        try:
+            refuse_filled(out)  # filled between the check and the lock
+        except FolderError:
             release(path)
-            raise FolderError(f"--out {out}: the folder exists and is not empty; results are never overwritten")
+            raise
         return path
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(names))[:80]
@@ -134,7 +138,7 @@ def new_folder(outputs: Path, command: str, names: list[str], out: str | None) -
     try:
         outputs.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise FolderError(f"{outputs}: cannot create the outputs folder ({_why(err)})") from None
+        raise FolderError(f"{outputs}: cannot create the outputs folder ({reason(err)})") from None
     for k in range(1, 10_000):
         path = base if k == 1 else base.with_name(f"{base.name}-{k}")
         try:
@@ -142,7 +146,7 @@ def new_folder(outputs: Path, command: str, names: list[str], out: str | None) -
         except FileExistsError:
             continue  # another invocation took this name first
         except OSError as err:
-            raise FolderError(f"{path}: cannot create the folder ({_why(err)})") from None
+            raise FolderError(f"{path}: cannot create the folder ({reason(err)})") from None
         lock(path)
         return path
     raise FolderError(f"{base}: too many folders of this name")

@@ -29,6 +29,7 @@ from ..inputs import show
 from . import folders
 from .folders import FolderError
 from .manifest import check as check_manifest
+from .store import RunStore
 
 LIBRARIES = ("mesa", "numpy", "pandas", "pyarrow", "scipy", "seaborn", "matplotlib", "SALib", "tqdm", "dask",
              "distributed")
@@ -138,10 +139,7 @@ class Job:
 
     def clear_temporaries(self) -> None:
         """Remove files a killed invocation left half-written (``.<name>.tmp``, here and in ``parts/``)."""
-        for pattern in (".*.tmp", "parts/*/.*.tmp"):
-            for tmp in self.folder.glob(pattern):
-                if tmp.is_symlink() or tmp.is_file():
-                    tmp.unlink(missing_ok=True)  # a symlink goes, never what it points to
+        RunStore(self.folder).clear_temporaries()
 
     def run_specs(self) -> list[Any]:
         """The manifest's runs as :class:`~simulation.experiments.runner.RunSpec` (run and compare)."""

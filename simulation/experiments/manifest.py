@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from ..inputs import show
 from ..schema import describe
+from .store import RUN_ID
 
-RunId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8,64}$")]
+RunId = Annotated[str, StringConstraints(pattern=f"^{RUN_ID.pattern}$")]
 
 
 class RunRecord(BaseModel):

@@ -113,8 +113,7 @@ def run_specs(specs: Iterable[RunSpec], store: RunStore, backend: Backend, *, qu
     to its store call after call and leaves it false.
     """
     specs = list(specs)
-    store.check({s.run_id for s in specs} if whole else None)
-    done = store.completed()
+    done = store.completed({s.run_id for s in specs} if whole else None)
     todo = [s for s in specs if s.run_id not in done]
     seen: set[str] = set()
     todo = [s for s in todo if not (s.run_id in seen or seen.add(s.run_id))]

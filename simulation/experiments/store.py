@@ -51,10 +51,11 @@ class RunStore:
         return path
 
     def clear_temporaries(self) -> None:
-        """Remove parts half-written by a killed invocation (``.<id>.parquet.tmp``)."""
-        if self.parts.is_dir():
-            for tmp in self.parts.glob("*/.*.tmp"):
-                tmp.unlink(missing_ok=True)
+        """Remove files a killed invocation left half-written (``.<name>.tmp``, here and in the parts)."""
+        for pattern in (".*.tmp", "parts/*/.*.tmp"):
+            for tmp in self.directory.glob(pattern):
+                if tmp.is_symlink() or tmp.is_file():
+                    tmp.unlink(missing_ok=True)  # a symlink goes, never what it points to
 
     def write(self, key: str, tables: dict[str, pd.DataFrame]) -> None:
         """Store one task's tables under ``key`` (its first run id); the marker kind goes last."""
@@ -68,15 +69,18 @@ class RunStore:
         final = self.directory / f"{kind}.parquet"
         return ([final] if final.exists() else []) + sorted((self.parts / kind).glob("*.parquet"))
 
-    def check(self, planned: set[str] | None = None) -> None:
-        """Refuse a folder whose results were altered.
+    def completed(self, planned: set[str] | None = None) -> set[str]:
+        """Run ids already stored (in the marker kind), after clearing what a killed invocation left
+        half-written and refusing a folder whose results were altered.
 
-        A part must be a table this tool wrote, named after a run it holds, and
-        (given ``planned``, the whole job's run ids) every stored row must belong
-        to a planned run. Values inside a genuine part cannot be checked without
-        signing them: a folder from an untrusted source should be run again, not
-        resumed.
+        A stored table must be one this tool wrote, a part must be named after
+        a run it holds, and (given ``planned``, the whole job's run ids) every
+        stored row must belong to a planned run. Values inside a genuine part
+        cannot be checked without signing them: a folder from an untrusted
+        source should be run again, not resumed.
         """
+        self.clear_temporaries()
+        done: set[str] = set()
         for kind in self.kinds:
             for path in self.files(kind):
                 try:
@@ -87,14 +91,8 @@ class RunStore:
                 if stray or (path.parent.parent == self.parts and path.stem not in ids):
                     raise StoreError(f"{path}: holds runs this job did not plan; the folder was altered (run "
                                      f"the command again into a new folder)")
-
-    def completed(self) -> set[str]:
-        """Run ids already stored (in parts or in the consolidated marker table); clears what a killed
-        invocation left half-written."""
-        self.clear_temporaries()
-        done: set[str] = set()
-        for path in self.files(self.marker):
-            done |= set(pd.read_parquet(path, columns=["run_id"])["run_id"])
+                if kind == self.marker:
+                    done |= ids
         return done
 
     def read(self, kind: str) -> pd.DataFrame:
