@@ -122,24 +122,29 @@ def runner_throughput(workers: int, runs: int) -> float:
 
 
 MEMORY_CHILD = """
-import json, resource, sys, tempfile
+import json, sys, tempfile
 from pathlib import Path
 import simulation as sim
 from simulation.experiments.backends import make_backend
 from simulation.experiments.runner import RunSpec, run_specs
 from simulation.experiments.store import RunStore
 from simulation.scenario import load
+def hwm(pid="self"):
+    # VmHWM: a process's own peak (ru_maxrss would carry the launching process's peak across exec).
+    return next(int(line.split()[1]) for line in open(f"/proc/{pid}/status") if line.startswith("VmHWM"))
 runs, workers = int(sys.argv[1]), int(sys.argv[2])
 s = load("baseline")
+kids = 0
 if runs == 1:
     sim.run(s.package, seed=1, steps=s.steps, **s.params)
 else:
     specs = [RunSpec.make(s, seed) for seed in sim.replicate_seeds(runs, root=7)]
     with tempfile.TemporaryDirectory() as tmp:
-        b = make_backend(workers); run_specs(specs, RunStore(Path(tmp)), b, quiet=True); b.close()
-# VmHWM: this process's own peak (ru_maxrss would carry the launching process's peak across exec).
-hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps({"self": hwm, "children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+        b = make_backend(workers); run_specs(specs, RunStore(Path(tmp)), b, quiet=True)
+        # Workers come from a fork server, not from this process: RUSAGE_CHILDREN never sees them.
+        kids = max(hwm(pid) for pid in b._pool._processes)
+        b.close()
+print(json.dumps({"self": hwm(), "children": kids}))
 """
 
 
@@ -211,7 +216,7 @@ def main() -> None:
         print(f"  {w} worker{'s' if w > 1 else ' '} {rates[w]:8.1f} runs/s  ({runner_runs} runs)")
     print(f"  speed-up with 2 workers: {rates[2] / rates[1]:.2f}x")
 
-    print("\n## 4. Peak memory (peak resident set; workers include what they inherit at fork)")
+    print("\n## 4. Peak memory (peak resident set; workers from the fork server)")
     own, _ = peak_memory(1, 1)
     print(f"  one default run: {own:8.1f} MiB")
     for runs in batches:
