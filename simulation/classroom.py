@@ -99,8 +99,7 @@ class ClassroomModel(SMEModel):
 
     def regions_now(self) -> pd.DataFrame:
         """One row per region at the latest quarter."""
-        last = self.recorder.region_rows[-1]
-        return pd.DataFrame(last)
+        return self.recorder.regions_now()
 
     def network(self) -> Network:
         """The alliance and cluster network of a sample of SMEs and all large enterprises."""

@@ -389,7 +389,7 @@ def test_a_regulation_costs_per_firm_covered_and_moves_no_firm():
             assert np.array_equal(value, before[name]), f"a regulation changed the firms' {name}"
         m = sim.SMEModel(pkg, seed=1, steps=2, n_smes=n, warmup_steps=0)
         m.step()
-        costs.append(m.recorder.rows[-1]["budget_spent"])
+        costs.append(m.recorder.latest()["budget_spent"])
     assert costs[1] == pytest.approx(4 * costs[0]), "four times the firms, four times the enforcement cost"
 
 

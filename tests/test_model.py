@@ -95,8 +95,8 @@ def test_budget_spent_never_exceeds_budget_given(integrated):
     ts = integrated.timeseries
     assert ts["budget_spent"].sum() <= pkg.total_budget + 1e-9
     assert ts["budget_spent"].sum() > 0.9 * pkg.total_budget, "a well-designed package spends its money"
-    for es in integrated.model.national_government.entries:
-        assert es.remaining >= -1e-9, es.entry.instrument
+    for slot in integrated.model.batch.governments.slots:
+        assert slot.remaining[0] >= -1e-9, slot.entry.instrument
     # Spending is accounted by level, stage and region consistently.
     levels = ts[["budget_meta", "budget_macro", "budget_meso", "budget_micro"]].sum(axis=1)
     stages = ts[["budget_precondition", "budget_strengthening"]].sum(axis=1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..stack import Stack, Streams, at, on, pick, uniforms
 from ..state import GVC, STRENGTHENING, C, SMEArrays
 
 # Share of free slots an LE at full openness tries to fill each quarter.
@@ -32,6 +33,7 @@ class LEArrays:
     threshold: np.ndarray
     base_openness: np.ndarray
     openness: np.ndarray
+    run: np.ndarray | None = None  # in a batch, the run of each LE (None: a single run)
 
     @property
     def n(self) -> int:
@@ -61,11 +63,18 @@ def make_les(rng: np.random.Generator, p: Mapping) -> LEArrays:
     )
 
 
-def openness_target(le: LEArrays, framework: float, requirements: float, shock: float,
-                    p: Mapping) -> np.ndarray:
-    """Where LE openness heads: lifted by the alliance framework and performance requirements, cut by GVC shocks."""
-    lift = p["framework_openness"] * framework + p["requirement_openness"] * requirements
-    if not p["alliance_policy"]:
+def openness_target(le: LEArrays, framework: float | np.ndarray, requirements: float | np.ndarray,
+                    shock: float | np.ndarray, p: Mapping) -> np.ndarray:
+    """Where LE openness heads: lifted by the alliance framework and performance requirements, cut by GVC shocks.
+
+    In a batch the regime levels and the shock are per LE (its run's).
+    """
+    runs = le.run if le.run is not None else np.zeros(le.n, np.int64)
+    lift = on(p, "framework_openness", runs) * framework + on(p, "requirement_openness", runs) * requirements
+    switch = on(p, "alliance_policy", runs)
+    if isinstance(switch, np.ndarray):
+        lift = np.where(switch != 0, lift, 0.0)
+    elif not switch:
         lift = 0.0
     return np.clip(le.base_openness + lift - shock, 0.0, 1.0)
 
@@ -75,17 +84,17 @@ def adjust_openness(le: LEArrays, target: np.ndarray) -> None:
     le.openness += OPENNESS_ADJUSTMENT * (target - le.openness)
 
 
-def dissolve(rng: np.random.Generator, s: SMEArrays, le: LEArrays, comp_index: np.ndarray,
-             p: Mapping, shock: float) -> np.ndarray:
+def dissolve(rng, s: SMEArrays, le: LEArrays, comp_index: np.ndarray,
+             p: Mapping, shock: float | np.ndarray) -> np.ndarray:
     """Alliances that end this quarter: a base hazard, much higher when the SME no longer meets the LE's bar.
 
     A consolidation shock also ends alliances (reshoring). Returns the rows
     that lost their partner; they fall back to strengthening.
     """
-    u = rng.random(s.n)
+    u = uniforms(rng, s.n)
     allied = np.flatnonzero(s.partner >= 0)
     below = comp_index[allied] < le.threshold[s.partner[allied]]
-    hazard = p["alliance_dissolution"] * (1.0 + 4.0 * below) + 0.5 * shock
+    hazard = at(p, "alliance_dissolution", allied) * (1.0 + 4.0 * below) + 0.5 * pick(shock, allied)
     ended = allied[u[allied] < hazard]
     s.partner[ended] = -1
     s.stage[ended] = STRENGTHENING
@@ -111,7 +120,7 @@ def choose_suppliers(rng: np.random.Generator, pool: np.ndarray, comp_index: np.
     return ok[np.argpartition(keys, wanted - 1)[:wanted]]
 
 
-def form_alliances(rng: np.random.Generator, s: SMEArrays, le: LEArrays, comp_index: np.ndarray,
+def form_alliances(rng: np.random.Generator | Streams, s: SMEArrays, le: LEArrays, comp_index: np.ndarray,
                    conn_index: np.ndarray, p: Mapping) -> np.ndarray:
     """Each LE, in random order, fills part of its free slots from its sector's pool.
 
@@ -122,37 +131,62 @@ def form_alliances(rng: np.random.Generator, s: SMEArrays, le: LEArrays, comp_in
     LE's bar or on an SME already taken is drawn again, which is the same
     law as drawing among the eligible rest. The cost is O(n) a quarter plus
     O(log n) a draw, never SMEs x SMEs.
+
+    In a batch (``rng`` a :class:`Streams`) the pools of all runs are built
+    in one pass; each run's LEs draw, in the run's own random order, from
+    the run's own stream and its own running sums. Partners are LE numbers
+    of the batch.
     """
+    stack = rng.stack if isinstance(rng, Streams) else Stack.single(s.n, 1, le.n)
+    gens = rng.generators if isinstance(rng, Streams) else [rng]
     if le.n == 0:
         return np.empty(0, np.int64)
+    le_run = stack.run_of_le
     used = np.bincount(s.partner[s.partner >= 0], minlength=le.n)
     free = np.maximum(le.slots - used, 0)
-    wanted = rng.binomial(free, np.clip(le.openness * SEARCH_RATE, 0.0, 1.0))
-    if not wanted.any():
+    chance = np.clip(le.openness * SEARCH_RATE, 0.0, 1.0)
+    lb = stack.le_bounds
+    searching = [k for k in range(stack.k) if lb[k + 1] > lb[k]]
+    wanted = np.zeros(le.n, np.int64)
+    for k in searching:
+        wanted[lb[k]:lb[k + 1]] = gens[k].binomial(free[lb[k]:lb[k + 1]], chance[lb[k]:lb[k + 1]])
+    searching = [k for k in searching if wanted[lb[k]:lb[k + 1]].any()]
+    if not searching:
         return np.empty(0, np.int64)
-    pool = candidate_pool(s, conn_index, p)
-    pool = pool[comp_index[pool] >= le.threshold[wanted > 0].min()]  # below every searching LE's bar
+    # Each run's pool lies at or above the lowest bar of its searching LEs.
+    lowest = np.full(stack.k, np.inf)
+    np.minimum.at(lowest, le_run[wanted > 0], le.threshold[wanted > 0])
+    pool = np.flatnonzero((s.partner < 0) & (conn_index >= p["connectivity_required"])
+                          & (comp_index >= lowest[stack.run_of_row]))
+    n_sectors = int(max(s.sector.max(), le.sector.max())) + 1
+    key = (stack.run_of_row[pool] * n_sectors + s.sector[pool]).astype(np.int32)
     # A stable sort of small integers is a radix sort in NumPy: linear in the pool.
-    by_sector = pool[np.argsort(s.sector[pool].astype(np.int16), kind="stable")]
-    running = np.cumsum(np.maximum(conn_index[by_sector] ** 2, 1e-12))
-    bounds = np.searchsorted(s.sector[by_sector], np.arange(int(le.sector.max()) + 2))
+    order = np.argsort(key, kind="stable")
+    by_sector = pool[order]
+    edges = np.searchsorted(key[order], np.arange(stack.k * n_sectors + 1))
+    weight = np.maximum(conn_index[by_sector] ** 2, 1e-12)
+    running = np.empty(len(by_sector))
     taken = np.zeros(s.n, bool)
     formed = []
-    order = rng.permutation(le.n)
-    order = order[wanted[order] > 0]
-    lo, hi = bounds[le.sector[order]], bounds[le.sector[order] + 1]
-    order, lo, hi = order[hi > lo], lo[hi > lo], hi[hi > lo]
-    for j, hits in zip(order.tolist(), _draws(rng, by_sector, running, lo, hi, wanted[order], comp_index,
-                                               le.threshold[order])):
-        chosen = _first_free(hits, int(wanted[j]), taken)
-        if chosen is None:  # few eligible SMEs left in the slice: draw among them directly
-            sector = le.sector[j]
-            cands = by_sector[bounds[sector]:bounds[sector + 1]]
-            chosen = choose_suppliers(rng, cands[~taken[cands]], comp_index, conn_index, le.threshold[j],
-                                      int(wanted[j]))
-        taken[chosen] = True
-        s.partner[chosen] = j
-        formed.append(chosen)
+    for k in searching:
+        a, b = edges[k * n_sectors], edges[(k + 1) * n_sectors]
+        running[a:b] = np.cumsum(weight[a:b])  # each run's own running sum, as alone
+        order = lb[k] + gens[k].permutation(int(lb[k + 1] - lb[k]))
+        order = order[wanted[order] > 0]
+        slot = k * n_sectors + le.sector[order]
+        lo, hi = edges[slot], edges[slot + 1]
+        order, lo, hi = order[hi > lo], lo[hi > lo], hi[hi > lo]
+        draws = _draws(gens[k], by_sector[a:b], running[a:b], lo - a, hi - a, wanted[order], comp_index,
+                       le.threshold[order])
+        for j, hits in zip(order.tolist(), draws):
+            chosen = _first_free(hits, int(wanted[j]), taken)
+            if chosen is None:  # few eligible SMEs left in the slice: draw among them directly
+                cands = by_sector[edges[k * n_sectors + le.sector[j]]:edges[k * n_sectors + le.sector[j] + 1]]
+                chosen = choose_suppliers(gens[k], cands[~taken[cands]], comp_index, conn_index, le.threshold[j],
+                                          int(wanted[j]))
+            taken[chosen] = True
+            s.partner[chosen] = j
+            formed.append(chosen)
     rows = np.concatenate(formed) if formed else np.empty(0, np.int64)
     s.stage[rows] = GVC
     return rows
@@ -189,13 +223,13 @@ def _first_free(hits: list[int], wanted: int, taken: np.ndarray) -> np.ndarray |
     return None
 
 
-def transfer_technology(s: SMEArrays, p: Mapping, requirements: float) -> np.ndarray:
+def transfer_technology(s: SMEArrays, p: Mapping, requirements: float | np.ndarray) -> np.ndarray:
     """Allied SMEs learn from their lead firm; performance requirements on technology transfer deepen it.
 
     Returns the rows that learned.
     """
     rows = np.flatnonzero(s.partner >= 0)
-    rate = p["tech_transfer"] * (1.0 + requirements)
+    rate = at(p, "tech_transfer", rows) * (1.0 + pick(requirements, rows))
     keep = 0.5
     for j, share in ((C["technology"], 1.0), (C["quality"], 1.0), (C["skills"], 0.5)):
         delta = share * rate * (1.0 - s.comp[j, rows])

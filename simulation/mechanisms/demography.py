@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..stack import RunParams, Streams, at, grouped, normals, on, uniforms
 from ..state import (
     EXPORTING,
     FIRM_CONN,
@@ -45,6 +46,29 @@ def _scalar_logit(p: float) -> float:
 _BARRIER_LOGIT = np.array([[math.log(0.7 / 0.3)], [math.log(0.6 / 0.4)], [math.log(0.6 / 0.4)]])
 
 
+def _logit_of(p: Mapping, name: str, runs: np.ndarray) -> float | np.ndarray:
+    """Log-odds of a share parameter for items of the given runs (computed per run, as a lone run would)."""
+    if isinstance(p, RunParams) and not p.uniform(name):
+        return np.array([_scalar_logit(v) for v in p.run(name).tolist()])[runs]
+    return _scalar_logit(p.runs[0][name] if isinstance(p, RunParams) else p[name])
+
+
+def _draw(rng: np.random.Generator | Streams, method: str, counts: np.ndarray, lead: tuple[int, ...] = ()
+          ) -> np.ndarray:
+    """``counts[k]`` draws for run k (a plain generator is one run), stacked along the last axis."""
+    if isinstance(rng, Streams):
+        return getattr(rng, method)(lead=lead, counts=counts)
+    return getattr(rng, method)((*lead, int(counts.sum())))
+
+
+def _beta(rng: np.random.Generator | Streams, p: Mapping, counts: np.ndarray, conc: float) -> np.ndarray:
+    """Entrepreneurial orientation: Beta with mean ``eo_mean`` and concentration ``conc``, per run."""
+    means = p.run("eo_mean").tolist() if isinstance(p, RunParams) else [p["eo_mean"]]
+    gens = rng.generators if isinstance(rng, Streams) else [rng]
+    parts = [g.beta(m * conc, (1 - m) * conc, int(c)) for g, m, c in zip(gens, means, counts) if c]
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -63,6 +87,17 @@ class World:
     skill: np.ndarray            # (R,) regional human capital (logit shift of competitiveness)
     population_share: np.ndarray  # (R,) share of SMEs in each region
     n_sectors: int
+    run_of_region: np.ndarray | None = None  # in a batch, each region's run (regions of all runs, stacked)
+
+    def runs(self, regions: np.ndarray) -> np.ndarray:
+        """The run of each item in ``regions`` (0 for a single run)."""
+        return np.zeros(len(regions), np.int64) if self.run_of_region is None else self.run_of_region[regions]
+
+    def per_run_counts(self, regions: np.ndarray) -> np.ndarray:
+        """How many of ``regions`` (sorted by run) fall in each run."""
+        if self.run_of_region is None:
+            return np.array([len(regions)])
+        return np.bincount(self.run_of_region[regions], minlength=int(self.run_of_region.max()) + 1)
 
     @property
     def n_regions(self) -> int:
@@ -105,7 +140,7 @@ def _pareto_sizes(u: np.ndarray, tail: float) -> np.ndarray:
     return ((1.0 - u * (1.0 - top)) ** (-1.0 / tail)).clip(1.0, MAX_SME_SIZE + 1.0 - 1e-9)
 
 
-def _own_draws(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping
+def _own_draws(rng: np.random.Generator | Streams, regions: np.ndarray, world: World, p: Mapping
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The part of a new firm it knows before entering: size, firm effect and competitiveness components.
 
@@ -113,76 +148,78 @@ def _own_draws(rng: np.random.Generator, regions: np.ndarray, world: World, p: M
     by all components (good firms are good at several things) and a size
     effect.
     """
-    n = len(regions)
-    z = rng.standard_normal((6, n))
-    size = _pareto_sizes(rng.random(n), p["size_tail"])
+    runs, counts = world.runs(regions), world.per_run_counts(regions)
+    z = _draw(rng, "standard_normal", counts, (6,))
+    size = grouped(_pareto_sizes, _draw(rng, "random", counts), on(p, "size_tail", runs))
     lsize = np.log(size)
     firm = z[0]
-    comp = _sigmoid(_scalar_logit(p["comp_mean"]) + world.skill[regions] + 0.25 * lsize + 0.6 * firm
-                    + 0.5 * z[1:6])
-    comp[C["finance"]] = finance_capability(p["comp_mean"], world.skill[regions], lsize, firm, z[1 + C["finance"]],
-                                            p["finance_firm_link"])
+    logit = _logit_of(p, "comp_mean", runs)
+    comp = _sigmoid(logit + world.skill[regions] + 0.25 * lsize + 0.6 * firm + 0.5 * z[1:6])
+    comp[C["finance"]] = finance_capability(logit, world.skill[regions], lsize, firm, z[1 + C["finance"]],
+                                            on(p, "finance_firm_link", runs))
     return size, lsize, firm, comp
 
 
-def new_firms(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping,
-              first_id: int, region_infra: np.ndarray,
+def new_firms(rng: np.random.Generator | Streams, regions: np.ndarray, world: World, p: Mapping,
+              first_id: int | np.ndarray, region_infra: np.ndarray,
               own: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> SMEArrays:
     """Draw ``len(regions)`` new SMEs in the given regions (``own``: their :func:`_own_draws`, if drawn).
 
     Connectivity components are logit-normal around their means with size,
     firm and entrepreneurial-orientation effects; barriers fall with the
-    matching components.
+    matching components. In a batch, ``regions`` are the batch's, sorted by
+    run, and ``first_id`` holds each run's next firm id.
     """
     n = len(regions)
     size, lsize, firm, comp = own if own is not None else _own_draws(rng, regions, world, p)
+    runs, counts = world.runs(regions), world.per_run_counts(regions)
     # One block of normals and one of uniforms: a few large draws cost far
     # less than many small ones when a quarter brings only a few dozen entrants.
-    z = rng.standard_normal((9, n))
-    u = rng.random((2, n))
-    eo_conc = 4.0
-    eo = rng.beta(p["eo_mean"] * eo_conc, (1 - p["eo_mean"]) * eo_conc, n)
-    eo_dev = eo - p["eo_mean"]
+    z = _draw(rng, "standard_normal", counts, (9,))
+    u = _draw(rng, "random", counts, (2,))
+    eo = _beta(rng, p, counts, 4.0)
+    eo_dev = eo - on(p, "eo_mean", runs)
+    conn_mean = on(p, "conn_mean", runs)
 
     conn = np.empty((5, n))
-    if p["conn_mean"] > 0.0:
-        conn[FIRM_CONN] = _sigmoid(_scalar_logit(p["conn_mean"]) + 0.15 * lsize + 0.4 * firm
-                                   + 0.8 * eo_dev + 0.5 * z[0:3])
-    else:
-        conn[FIRM_CONN] = 0.0
+    own_conn = _sigmoid(_logit_of(p, "conn_mean", runs) + 0.15 * lsize + 0.4 * firm + 0.8 * eo_dev + 0.5 * z[0:3])
+    conn[FIRM_CONN] = np.where(np.asarray(conn_mean) > 0.0, own_conn, 0.0)
     conn[K["le_linkage"]] = 0.0
     infra_factor = np.exp(0.2 * z[3])
     conn[K["infrastructure"]] = infrastructure_access(region_infra[regions], infra_factor)
 
     barriers = np.empty((4, n))
-    barriers[B["knowledge"]] = -2.0 * (eo_dev + conn[K["market_knowledge"]] - p["conn_mean"]) + 0.6 * z[4]
-    barriers[B["resource"]] = -2.5 * (comp[C["finance"]] - p["comp_mean"]) - 0.3 * lsize + 0.4 * z[5]
-    barriers[B["procedure"]] = -2.0 * (conn[K["institutional"]] - p["conn_mean"]) + 0.4 * z[6]
+    comp_mean = on(p, "comp_mean", runs)
+    barriers[B["knowledge"]] = -2.0 * (eo_dev + conn[K["market_knowledge"]] - conn_mean) + 0.6 * z[4]
+    barriers[B["resource"]] = -2.5 * (comp[C["finance"]] - comp_mean) - 0.3 * lsize + 0.4 * z[5]
+    barriers[B["procedure"]] = -2.0 * (conn[K["institutional"]] - conn_mean) + 0.4 * z[6]
     barriers[:3] += _BARRIER_LOGIT
     barriers[:3] = _sigmoid(barriers[:3])
     exo_base = 0.2 + 0.4 * u[0]
     barriers[B["exogenous"]] = exo_base
 
-    stage = np.where(barriers[B["knowledge"]] < p["awareness_threshold"],
+    stage = np.where(barriers[B["knowledge"]] < on(p, "awareness_threshold", runs),
                      STRENGTHENING, PRECONDITION).astype(np.int8)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ids = np.arange(n, dtype=np.int64) - starts[runs] + np.asarray(first_id, np.int64).reshape(-1)[runs]
     return SMEArrays(
-        firm_id=np.arange(first_id, first_id + n, dtype=np.int64),
+        firm_id=ids,
         region=regions.astype(np.int64),
-        sector=(u[1] * world.n_sectors).astype(np.int64),
+        sector=(u[1] * on(p, "n_sectors", runs)).astype(np.int64),
         size=size, size_class=size_class(size).astype(np.int8), eo=eo,
         comp=comp, comp_base=comp.copy(), conn=conn, conn_base=conn.copy(),
         infra_factor=infra_factor, barriers=barriers, exo_base=exo_base,
         stage=stage,
         experience=np.zeros(n), ever_exported=np.zeros(n, bool), spell=np.zeros(n, np.int64),
-        demand_x=np.zeros(n), knows_demand=np.zeros(n, bool), error=p["decision_noise"] * z[8],
+        demand_x=np.zeros(n), knows_demand=np.zeros(n, bool), error=on(p, "decision_noise", runs) * z[8],
         home_margin=np.zeros(n),
         partner=np.full(n, -1, np.int64), mapped=np.zeros(n, bool),
         support=np.zeros(n), age=np.zeros(n, np.int64),
     )
 
 
-def entrants(rng: np.random.Generator, regions: np.ndarray, world: World, p: Mapping, first_id: int,
-             region_infra: np.ndarray, required: float) -> SMEArrays:
+def entrants(rng: np.random.Generator | Streams, regions: np.ndarray, world: World, p: Mapping,
+             first_id: int | np.ndarray, region_infra: np.ndarray, required: float | np.ndarray) -> SMEArrays:
     """New firms for ``len(regions)`` vacancies: free entry with imperfect self-knowledge.
 
     For each vacancy :data:`CANDIDATES` would-be entrants are drawn; each
@@ -195,14 +232,15 @@ def entrants(rng: np.random.Generator, regions: np.ndarray, world: World, p: Map
     ``entry_selection`` off the first candidate always enters.
     """
     n = len(regions)
-    size, lsize, firm, comp = _own_draws(rng, np.repeat(regions, CANDIDATES), world, p)
-    judged = (comp.sum(axis=0) * 0.2 - required + p["entrant_noise"] * rng.standard_normal(n * CANDIDATES)
-              ).reshape(n, CANDIDATES)
-    if p["entry_selection"]:
-        ok = judged > 0.0
-        first = np.where(ok.any(axis=1), ok.argmax(axis=1), judged.argmax(axis=1))
-    else:
-        first = np.zeros(n, np.int64)
+    runs, counts = world.runs(regions), world.per_run_counts(regions)
+    candidates = np.repeat(regions, CANDIDATES)
+    size, lsize, firm, comp = _own_draws(rng, candidates, world, p)
+    noise = on(p, "entrant_noise", np.repeat(runs, CANDIDATES))
+    judged = (comp.sum(axis=0) * 0.2 - np.repeat(np.broadcast_to(required, (n,)), CANDIDATES)
+              + noise * _draw(rng, "standard_normal", counts * CANDIDATES)).reshape(n, CANDIDATES)
+    ok = judged > 0.0
+    first = np.where(ok.any(axis=1), ok.argmax(axis=1), judged.argmax(axis=1))
+    first = np.where(np.asarray(on(p, "entry_selection", runs)) != 0, first, 0)
     pick = np.arange(n) * CANDIDATES + first
     out = new_firms(rng, regions, world, p, first_id, region_infra,
                     own=(size[pick], lsize[pick], firm[pick], comp[:, pick]))
@@ -210,14 +248,22 @@ def entrants(rng: np.random.Generator, regions: np.ndarray, world: World, p: Map
     return out
 
 
-def survival_requirement(p: Mapping, tariff_cut: float) -> float:
-    """Competitiveness an SME needs to hold its home market: raised by import competition after a tariff cut."""
-    pressure = p["import_pressure"] * tariff_cut if p["import_competition"] else 0.0
+def survival_requirement(p: Mapping, tariff_cut: float | np.ndarray) -> float | np.ndarray:
+    """Competitiveness an SME needs to hold its home market: raised by import competition after a tariff cut.
+
+    Per row in a batch (``tariff_cut`` and the parameters per row).
+    """
+    switch = p["import_competition"]
+    pressure = p["import_pressure"] * tariff_cut
+    if isinstance(switch, np.ndarray):
+        pressure = np.where(switch != 0, pressure, 0.0)
+    elif not switch:
+        pressure = 0.0
     return p["survival_threshold"] + pressure
 
 
-def grow_firms(rng: np.random.Generator, s: SMEArrays, comp_index: np.ndarray, p: Mapping,
-               tariff_cut: float) -> None:
+def grow_firms(rng: np.random.Generator | Streams, s: SMEArrays, comp_index: np.ndarray, p: Mapping,
+               tariff_cut: float | np.ndarray) -> None:
     """Employment follows Gibrat's law with reflecting bounds at 1 and 100 workers (Gabaix 1999).
 
     Log growth is a shock of sd ``growth_volatility * size^-0.2`` (larger
@@ -234,24 +280,30 @@ def grow_firms(rng: np.random.Generator, s: SMEArrays, comp_index: np.ndarray, p
     margin = comp_index - survival_requirement(p, tariff_cut)
     change = margin - s.home_margin
     s.home_margin = margin
-    if not p["firm_growth"]:
+    switch = p["firm_growth"]
+    if isinstance(switch, np.ndarray):  # a batch where some runs have growth off: only the others' rows
+        rows = np.flatnonzero(switch)
+    elif not switch:
         return
-    x = np.log(s.size)
-    sd = p["growth_volatility"] * np.exp(-VOLATILITY_SIZE_SLOPE * x)
-    drift = (-(VOLATILITY_SIZE_SLOPE + 0.5 * p["size_tail"]) * sd * sd + p["growth_competitiveness"] * change
-             + p["exporter_growth"] * (s.stage >= EXPORTING))
+    else:
+        rows = slice(None)
+    x = np.log(s.size[rows])
+    sd = at(p, "growth_volatility", rows) * np.exp(-VOLATILITY_SIZE_SLOPE * x)
+    drift = (-(VOLATILITY_SIZE_SLOPE + 0.5 * at(p, "size_tail", rows)) * sd * sd
+             + at(p, "growth_competitiveness", rows) * change[rows]
+             + at(p, "exporter_growth", rows) * (s.stage[rows] >= EXPORTING))
     x += drift
-    x += sd * rng.standard_normal(s.n)
+    x += sd * normals(rng, s.n if isinstance(rows, slice) else rows)
     np.abs(x, out=x)
     over = x > _TOP_LOG_SIZE  # reflected at the top too (rare: few firms near 100 workers)
     x[over] = 2.0 * _TOP_LOG_SIZE - x[over]
     np.clip(x, 0.0, _TOP_LOG_SIZE - 1e-9, out=x)
-    s.size = np.exp(x)
-    s.size_class = (x >= _LOG_SMALL).view(np.int8) + (x >= _LOG_MEDIUM).view(np.int8)
+    s.size[rows] = np.exp(x)
+    s.size_class[rows] = (x >= _LOG_SMALL).view(np.int8) + (x >= _LOG_MEDIUM).view(np.int8)
 
 
-def finance_capability(mean: float, skill: np.ndarray, lsize: np.ndarray, firm: np.ndarray, noise: np.ndarray,
-                       link: float) -> np.ndarray:
+def finance_capability(logit_mean: float | np.ndarray, skill: np.ndarray, lsize: np.ndarray, firm: np.ndarray,
+                       noise: np.ndarray, link: float | np.ndarray) -> np.ndarray:
     """Access to finance: like the other components, but tied to the firm's overall quality only by ``link``.
 
     A micro firm's access to credit rests mostly on collateral and its bank
@@ -259,8 +311,8 @@ def finance_capability(mean: float, skill: np.ndarray, lsize: np.ndarray, firm: 
     with its own loading; the idiosyncratic part makes up the difference, so
     the spread across firms is the same whatever the loading.
     """
-    idiosyncratic = np.sqrt(max(_COMPONENT_VAR - link ** 2, 0.0))
-    return _sigmoid(_scalar_logit(mean) + skill + 0.25 * lsize + link * firm + idiosyncratic * noise)
+    idiosyncratic = np.sqrt(np.maximum(_COMPONENT_VAR - link * link, 0.0))
+    return _sigmoid(logit_mean + skill + 0.25 * lsize + link * firm + idiosyncratic * noise)
 
 
 # Variance of a component's firm-level log-odds: firm effect (0.6) plus idiosyncratic part (0.5).
@@ -284,5 +336,5 @@ def exit_hazard(s: SMEArrays, comp_index: np.ndarray, p: Mapping, tariff_cut: fl
 
 def draw_exits(rng: np.random.Generator, hazard: np.ndarray) -> np.ndarray:
     """Rows whose firm exits this quarter (one uniform per row, whatever the policy)."""
-    return np.flatnonzero(rng.random(len(hazard)) < hazard)
+    return np.flatnonzero(uniforms(rng, len(hazard)) < hazard)
 

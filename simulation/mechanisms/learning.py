@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..stack import at
 from ..state import (
     EXPORTING,
     FIRM_CONN,
@@ -63,7 +64,7 @@ def peer_spillovers(s: SMEArrays, p: Mapping, n_regions: int, n_sectors: int) ->
 def learning_by_exporting(s: SMEArrays, p: Mapping) -> None:
     """Exporters learn abroad: quality and market knowledge rise, knowledge and procedure barriers fall."""
     rows = np.flatnonzero(s.stage >= EXPORTING)
-    rate = p["learning_by_exporting"]
+    rate = at(p, "learning_by_exporting", rows)
     for matrix, base, j in ((s.comp, s.comp_base, C["quality"]), (s.comp, s.comp_base, C["management"]),
                             (s.conn, s.conn_base, K["market_knowledge"])):
         matrix[j, rows] += rate * (1.0 - matrix[j, rows])
@@ -72,7 +73,7 @@ def learning_by_exporting(s: SMEArrays, p: Mapping) -> None:
     s.barriers[B["procedure"], rows] *= 1.0 - rate
 
 
-def exogenous_barrier(s: SMEArrays, tariff_cut: float) -> None:
+def exogenous_barrier(s: SMEArrays, tariff_cut: float | np.ndarray) -> None:
     """Foreign market barriers (tariffs abroad, rules) fall with reciprocal liberalization."""
     s.barriers[B["exogenous"]] = s.exo_base * (1.0 - 0.5 * tariff_cut)
 

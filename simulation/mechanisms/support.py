@@ -25,6 +25,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from ..policy import Instrument
+from ..stack import Stack, Streams, at, on, per_run_values, uniforms
 from ..state import PRECONDITION, B, C, K, RegionBlocks, SMEArrays
 from .trade import fast_pow, learn_demand
 
@@ -33,16 +34,20 @@ SERVED = 0.05
 _MIN_POTENTIAL = 0.02
 
 
-def support_response(stock: np.ndarray, dose: float, saturation: float, overlap: bool = True) -> np.ndarray:
+def support_response(stock: np.ndarray, dose: float, saturation: float | np.ndarray,
+                     overlap: bool | np.ndarray = True) -> np.ndarray:
     """Gain from one more programme, given the support an SME already holds.
 
     Response is ``h(x) = 1 - exp(-x / saturation)`` of the cumulated (decaying)
     support stock, so a second overlapping programme adds less than the first.
     With ``overlap`` off every programme gains as if it were the first.
     """
+    saturation = np.broadcast_to(saturation, np.shape(stock))  # one elementwise path, alone or batched
     first = 1.0 - np.exp(-dose / saturation)
+    if isinstance(overlap, np.ndarray):
+        return np.where(overlap != 0, np.exp(-stock / saturation) * first, first)
     if not overlap:
-        return np.full(len(stock), first)
+        return first
     return np.exp(-stock / saturation) * first
 
 
@@ -54,10 +59,11 @@ def absorptive_capacity(s: SMEArrays, rows: np.ndarray, instrument: Instrument, 
     precondition is absorbed only in part, the less the higher its knowledge
     barrier: the sequencing mechanism behind H4.
     """
-    if instrument.stage == "precondition" or not p["absorptive_capacity"]:
+    switch = at(p, "absorptive_capacity", rows)
+    if instrument.stage == "precondition" or (not isinstance(switch, np.ndarray) and not switch):
         return np.ones(len(rows))
-    pre = s.stage[rows] == PRECONDITION
-    partial = p["absorptive_precondition"] * (1.0 - s.barriers[B["knowledge"], rows])
+    pre = (s.stage[rows] == PRECONDITION) & (np.asarray(switch) != 0)
+    partial = at(p, "absorptive_precondition", rows) * (1.0 - s.barriers[B["knowledge"], rows])
     return np.where(pre, partial, 1.0)
 
 
@@ -78,10 +84,12 @@ def potential_scale(s: SMEArrays, cap: np.ndarray) -> np.ndarray:
     return np.sqrt(cap) * (0.5 + s.eo) / 1.5
 
 
-def targeting_score(potential: np.ndarray, kappa: float) -> np.ndarray:
-    """How strongly mapped information favours each SME: potential to the power ``kappa``, mean 1."""
+def targeting_score(potential: np.ndarray, kappa: float | np.ndarray, stack: Stack | None = None) -> np.ndarray:
+    """How strongly mapped information favours each SME: potential to the power ``kappa``, mean 1 over
+    each run's SMEs."""
     score = fast_pow(potential + _MIN_POTENTIAL, kappa)
-    return score / score.mean()
+    stack = stack or Stack.single(len(score))
+    return score / stack.spread(stack.per_run(score) / stack.rows)
 
 
 def overlap_weight(stock: np.ndarray, coordination: float) -> np.ndarray:
@@ -108,22 +116,26 @@ def selection_weights(n: int, targeting: np.ndarray | None, eligible: np.ndarray
     return w
 
 
-def delivery_efficiency(capacity: np.ndarray, deliverer: str, p: Mapping) -> np.ndarray:
+def delivery_efficiency(capacity: np.ndarray, deliverer: str, p: Mapping, stack: Stack | None = None
+                        ) -> np.ndarray:
     """Share of each region's budget that reaches firms; the rest is lost to delivery.
 
     Local delivery is as good as the local apparatus: a low-capacity region
     loses more to leakage, capture and poor administration (Bardhan &
     Mookherjee 2000). National delivery works through deconcentrated offices
     of the country's average competence. Both lose the same on average; what
-    differs is how the loss is spread over regions.
+    differs is how the loss is spread over regions. (In a batch, per region of each run.)
     """
-    if deliverer == "national" or not p["local_capacity"]:
-        return np.full_like(capacity, float(capacity.mean()))
-    return capacity.copy()
+    stack = stack or Stack.single(0, len(capacity))
+    mean = stack.spread(stack.per_run(capacity, "region") / stack.regions, "region")
+    if deliverer == "national":
+        return mean
+    local = stack.spread(per_run_values(p, "local_capacity"), "region") != 0
+    return np.where(local, capacity, mean)
 
 
 def estimated_need(blocks: RegionBlocks, eligible: np.ndarray | None, mapped: np.ndarray, potential: np.ndarray,
-                   capacity: np.ndarray, noise: np.ndarray, p: Mapping) -> np.ndarray:
+                   capacity: np.ndarray, noise: np.ndarray, p: Mapping, stack: Stack | None = None) -> np.ndarray:
     """A region's need for a programme as its government estimates it from what mapping has revealed.
 
     Need is the number of eligible SMEs times their mean potential, read off
@@ -133,74 +145,95 @@ def estimated_need(blocks: RegionBlocks, eligible: np.ndarray | None, mapped: np
     apparatus reads its own region poorly. ``noise`` holds one standard
     normal per region.
     """
-    return need_from_revealed(*revealed_by_region(blocks, eligible, mapped, potential, p), capacity, noise, p)
+    return need_from_revealed(*revealed_by_region(blocks, eligible, mapped, potential, p), capacity, noise, p,
+                              stack)
 
 
 def revealed_by_region(blocks: RegionBlocks, eligible: np.ndarray | None, mapped: np.ndarray,
                        potential: np.ndarray, p: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per region: eligible SMEs, mapped eligible SMEs, and the potential mapping revealed among them."""
     weight = np.ones(len(mapped)) if eligible is None else eligible.astype(float)
-    seen = weight * mapped if p["targeting"] else np.zeros_like(weight)
+    switch = p["targeting"]
+    if isinstance(switch, np.ndarray):
+        seen = weight * (mapped & (switch != 0))
+    else:
+        seen = weight * mapped if switch else np.zeros_like(weight)
     return blocks.sum(weight), blocks.sum(seen), blocks.sum(seen * potential)
 
 
 def need_from_revealed(firms: np.ndarray, n_seen: np.ndarray, revealed: np.ndarray, capacity: np.ndarray,
-                       noise: np.ndarray, p: Mapping) -> np.ndarray:
+                       noise: np.ndarray, p: Mapping, stack: Stack | None = None) -> np.ndarray:
     """:func:`estimated_need` from the regional sums of :func:`revealed_by_region`."""
-    if n_seen.sum() > 0:
-        prior = float(revealed.sum() / n_seen.sum())
-        mean_potential = np.where(n_seen > 0, revealed / np.maximum(n_seen, 1), prior)
-    else:
-        mean_potential = np.ones(len(firms))
-    sd = p["need_noise"] * (1.0 - capacity)
+    stack = stack or Stack.single(0, len(firms))
+    seen = stack.per_run(n_seen, "region")
+    prior = stack.per_run(revealed, "region") / np.maximum(seen, 1e-300)
+    mean_potential = np.where(n_seen > 0, revealed / np.maximum(n_seen, 1), stack.spread(prior, "region"))
+    mean_potential = np.where(stack.spread(seen > 0, "region"), mean_potential, 1.0)  # nothing seen: alike
+    sd = on(p, "need_noise", stack.run_of_region) * (1.0 - capacity)
     return firms * mean_potential * np.exp(sd * noise - 0.5 * sd * sd)
 
 
-def follows_need(deliverer: str, p: Mapping) -> bool:
-    """Whether an entry's regional allocation reads estimated need at all."""
-    return deliverer == "local" and bool(p["need_allocation"]) and p["coordination"] > 0
+def follows_need(deliverer: str, p: Mapping) -> np.ndarray:
+    """Whether an entry's regional allocation reads estimated need at all, for each run."""
+    if deliverer != "local":
+        return np.zeros(len(per_run_values(p, "coordination")), bool)
+    return (per_run_values(p, "need_allocation") != 0) & (per_run_values(p, "coordination") > 0)
 
 
-def regional_allocation(population: np.ndarray, need: np.ndarray | None, deliverer: str, p: Mapping) -> np.ndarray:
+def regional_allocation(population: np.ndarray, need: np.ndarray | None, deliverer: str, p: Mapping,
+                        stack: Stack | None = None) -> np.ndarray:
     """Share of a programme's budget each region gets.
 
     Central allocation follows the number of eligible SMEs and ignores
     regional need (one rule for the whole country). Local allocation follows
     estimated need, weighted by how much of it delivery turns into support
     (``need`` arrives so weighted), to the extent that national and local
-    levels coordinate; the rest follows the transfer formula, by SME numbers.
+    levels coordinate; the rest follows the transfer formula, by SME numbers. (Shares are per run.)
     """
-    pop = population / population.sum() if population.sum() > 0 else population
-    if not follows_need(deliverer, p) or need is None or need.sum() <= 0:
+    stack = stack or Stack.single(0, len(population))
+    total = stack.spread(stack.per_run(population, "region"), "region")
+    pop = np.where(total > 0, population / np.where(total > 0, total, 1.0), population)
+    if need is None:
         return pop
-    c = p["coordination"]
-    return c * need / need.sum() + (1.0 - c) * pop
+    need_total = stack.per_run(need, "region")
+    follows = stack.spread(follows_need(deliverer, p) & (need_total > 0), "region")
+    if not follows.any():
+        return pop
+    c = on(p, "coordination", stack.run_of_region)
+    share = need / stack.spread(np.where(need_total > 0, need_total, 1.0), "region")
+    return np.where(follows, c * share + (1.0 - c) * pop, pop)
 
 
-def draw_recipients(rng: np.random.Generator, weights: np.ndarray, blocks: RegionBlocks,
-                    quota: np.ndarray) -> np.ndarray:
+def draw_recipients(rng: np.random.Generator | Streams, weights: np.ndarray, blocks: RegionBlocks,
+                    quota: np.ndarray, active: np.ndarray | None = None) -> np.ndarray:
     """Rows picked by Poisson sampling: about ``quota[r]`` firms in region r, in proportion to weight.
 
     O(n) with no per-region loop; the expected count is the quota unless the
-    region runs out of eligible firms.
+    region runs out of eligible firms. In a batch, only the ``active`` runs
+    draw (one uniform per row of each, from the run's own stream).
     """
     total = blocks.sum(weights)
     rate = np.divide(quota, total, out=np.zeros_like(quota, dtype=float), where=total > 0)
     prob = weights * blocks.spread(rate)
-    return np.flatnonzero(rng.random(len(weights)) < prob)
+    if active is None or not isinstance(rng, Streams):
+        return np.flatnonzero(uniforms(rng, len(weights)) < prob)
+    stack = rng.stack
+    u = np.full(len(weights), np.inf)
+    u[stack.spread(active)] = rng.random(counts=np.where(active, stack.rows, 0))
+    return np.flatnonzero(u < prob)
 
 
 def apply_programme(s: SMEArrays, rows: np.ndarray, instrument: Instrument, dose: float,
-                    p: Mapping, demand_rng: np.random.Generator | None = None) -> np.ndarray:
+                    p: Mapping, demand_rng: np.random.Generator | Streams | None = None) -> np.ndarray:
     """Apply a per-firm programme to ``rows``: concave in support held, scaled by absorption.
 
     Components rise towards 1 and barriers fall towards 0; a share
     (``support_persistence``) of a component's gain becomes lasting. Returns
     the realized gain per row.
     """
-    gain = support_response(s.support[rows], dose, p["support_saturation"], bool(p["overlap"]))
+    gain = support_response(s.support[rows], dose, at(p, "support_saturation", rows), at(p, "overlap", rows))
     gain *= absorptive_capacity(s, rows, instrument, p)
-    keep = p["support_persistence"]
+    keep = at(p, "support_persistence", rows)
     for var, strength in instrument.effects.items():
         step = strength * gain
         if var in C:
@@ -219,7 +252,7 @@ def apply_programme(s: SMEArrays, rows: np.ndarray, instrument: Instrument, dose
             if demand_rng is None:
                 raise ValueError("buyer matching needs the model's demand stream (demand_rng)")
             learn_demand(demand_rng, s, rows)
-            s.demand_x[rows] += buyers_found(s.demand_x[rows], p["promotion_demand_gain"] * step)
+            s.demand_x[rows] += buyers_found(s.demand_x[rows], at(p, "promotion_demand_gain", rows) * step)
     s.support[rows] += dose
     return gain
 

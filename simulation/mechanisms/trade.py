@@ -18,14 +18,20 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..stack import at, grouped, normals, pick
 from ..state import EXPORTING, STRENGTHENING, B, SMEArrays
 
 _EPS = 1e-9
 ALL = slice(None)
 
 
-def fast_pow(x: np.ndarray, e: float) -> np.ndarray:
-    """``x ** e``, by multiplication for small whole and half exponents (np.power is slow)."""
+def fast_pow(x: np.ndarray, e: float | np.ndarray) -> np.ndarray:
+    """``x ** e``, by multiplication for small whole and half exponents (np.power is slow).
+
+    ``e`` may be per element (runs of a batch that differ): each value takes its own path.
+    """
+    if isinstance(e, np.ndarray):
+        return grouped(fast_pow, x, e)
     if e == int(e) and abs(e) <= 4:
         k = int(abs(e))
         out = np.ones_like(x) if k == 0 else x.copy()
@@ -39,19 +45,31 @@ def fast_pow(x: np.ndarray, e: float) -> np.ndarray:
     return np.power(x, e)
 
 
-def ces_exponent(p: Mapping) -> float:
+def ces_exponent(p: Mapping) -> float | np.ndarray:
     """The CES exponent in force: ``ces_rho``, or 1 (plain mean) with complementarity switched off."""
-    return p["ces_rho"] if p["complementarity"] else 1.0
+    on, rho = p["complementarity"], p["ces_rho"]
+    if isinstance(on, np.ndarray) or isinstance(rho, np.ndarray):
+        return np.where(np.asarray(on) != 0, rho, 1.0)
+    return rho if on else 1.0
 
 
-def capability(comp_index: np.ndarray, conn_index: np.ndarray, rho: float) -> np.ndarray:
+def capability(comp_index: np.ndarray, conn_index: np.ndarray, rho: float | np.ndarray) -> np.ndarray:
     """Export capability: a CES join of competitiveness and connectivity.
 
     With ``rho < 0`` the two are complements: raising one determinant alone
     saturates, and capability is zero when either is zero (no connectivity,
     no exports). ``rho = 0`` is the Cobb-Douglas limit, ``rho = 1`` the plain
-    mean (perfect substitutes).
+    mean (perfect substitutes). ``rho`` may be per row (runs of a batch that differ).
     """
+    if isinstance(rho, np.ndarray):  # each run's rows take the path a lone run would
+        values = np.unique(rho)
+        if len(values) == 1:
+            return capability(comp_index, conn_index, values[0].item())
+        out = np.empty(len(comp_index))
+        for v in values:
+            w = rho == v
+            out[w] = capability(comp_index[w], conn_index[w], v.item())
+        return out
     c = np.maximum(comp_index, 0.0)
     k = np.maximum(conn_index, 0.0)
     if abs(rho) < 1e-6:
@@ -72,14 +90,14 @@ def foreign_profit(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
     Rises with capability and size; a tariff cut under economic integration
     raises margins abroad too.
     """
-    gain = 1.0 + p["liberalization_export_gain"] * tariff_cut
-    return (p["export_margin"] * gain * fast_pow(s.size[rows], p["size_elasticity"])
-            * fast_pow(cap[rows], p["capability_elasticity"]))
+    gain = 1.0 + at(p, "liberalization_export_gain", rows) * pick(tariff_cut, rows)
+    return (at(p, "export_margin", rows) * gain * fast_pow(s.size[rows], at(p, "size_elasticity", rows))
+            * fast_pow(cap[rows], at(p, "capability_elasticity", rows)))
 
 
 def demand_level(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
     """A firm's foreign demand: log-normal across firms with mean 1 and log-sd ``demand_uncertainty``."""
-    sd = p["demand_uncertainty"]
+    sd = at(p, "demand_uncertainty", rows)
     return np.exp(sd * s.demand_x[rows] - 0.5 * sd * sd)
 
 
@@ -94,23 +112,25 @@ def knowledge_friction(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL)
     A firm of full entrepreneurial orientation overcomes ``eo_knowledge_discount``
     of it (born globals learn foreign markets fast); there is no cutoff.
     """
-    if not p["knowledge_barrier"]:
+    on = at(p, "knowledge_barrier", rows)
+    if not isinstance(on, np.ndarray) and not on:
         return np.zeros(s.n)[rows]
-    return s.barriers[B["knowledge"], rows] * (1.0 - p["eo_knowledge_discount"] * s.eo[rows])
+    friction = s.barriers[B["knowledge"], rows] * (1.0 - at(p, "eo_knowledge_discount", rows) * s.eo[rows])
+    return np.where(on != 0, friction, 0.0) if isinstance(on, np.ndarray) else friction
 
 
 def entry_cost(s: SMEArrays, p: Mapping, red_tape: float, rows: np.ndarray | slice = ALL) -> np.ndarray:
     """Per-quarter sunk entry cost: resource and procedure barriers (less the red tape a reform has cut)
     plus the knowledge still to acquire, all cut by recent export experience."""
-    procedure = s.barriers[B["procedure"], rows] * (1.0 - red_tape)
+    procedure = s.barriers[B["procedure"], rows] * (1.0 - pick(red_tape, rows))
     barrier = (1.0 + procedure + s.barriers[B["resource"], rows]) / 3.0
-    sunk = p["entry_cost"] * barrier + p["knowledge_cost"] * knowledge_friction(s, p, rows)
-    return sunk * (1.0 - p["experience_discount"] * s.experience[rows])
+    sunk = at(p, "entry_cost", rows) * barrier + at(p, "knowledge_cost", rows) * knowledge_friction(s, p, rows)
+    return sunk * (1.0 - at(p, "experience_discount", rows) * s.experience[rows])
 
 
 def continuation_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
     """Fixed cost of staying abroad, higher under exogenous barriers (foreign rules, exchange risk)."""
-    return p["continuation_cost"] * (0.5 + s.barriers[B["exogenous"], rows])
+    return at(p, "continuation_cost", rows) * (0.5 + s.barriers[B["exogenous"], rows])
 
 
 def update_beliefs(rng: np.random.Generator, demand_rng: np.random.Generator, s: SMEArrays, p: Mapping) -> None:
@@ -124,16 +144,16 @@ def update_beliefs(rng: np.random.Generator, demand_rng: np.random.Generator, s:
     once the firm knows it (:func:`learn_demand`), since nothing reads it
     before.
     """
-    z = rng.standard_normal(s.n)
+    z = normals(rng, s.n)
     phi = p["decision_persistence"]
     z *= np.sqrt(1.0 - phi * phi) * p["decision_noise"]
     s.error *= phi
     s.error += z
     keep = 1.0 - p["demand_drift"]
-    if keep < 1.0:
-        known = np.flatnonzero(s.knows_demand)
-        s.demand_x[known] = keep * s.demand_x[known] + np.sqrt(1.0 - keep * keep) * demand_rng.standard_normal(
-            len(known))
+    known = np.flatnonzero(s.knows_demand & (keep < 1.0))  # a run with no drift draws nothing
+    if len(known):
+        k = pick(keep, known)
+        s.demand_x[known] = k * s.demand_x[known] + np.sqrt(1.0 - k * k) * normals(demand_rng, known)
 
 
 def learn_demand(rng: np.random.Generator, s: SMEArrays, rows: np.ndarray) -> None:
@@ -145,7 +165,7 @@ def learn_demand(rng: np.random.Generator, s: SMEArrays, rows: np.ndarray) -> No
     drawing it at birth and letting it drift unseen.
     """
     new = rows[~s.knows_demand[rows]]
-    s.demand_x[new] = rng.standard_normal(len(new))
+    s.demand_x[new] = normals(rng, new)
     s.knows_demand[new] = True
 
 
@@ -195,7 +215,7 @@ def export_sales(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float) -
     out = np.zeros(s.n)
     active = np.flatnonzero(s.stage >= EXPORTING)
     out[active] = (foreign_profit(s, cap, p, tariff_cut, active) * demand_level(s, p, active)
-                   / p["export_margin_rate"])
+                   / at(p, "export_margin_rate", active))
     return out
 
 
