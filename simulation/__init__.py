@@ -10,7 +10,8 @@ The public API::
 
 from ._version import __version__
 from .agents import SME, LargeEnterprise, LocalGovernment, NationalGovernment  # noqa: E402
-from .api import RunResult, replicate_seeds, run, summarize  # noqa: E402
+from .api import RunResult, replicate_seeds, run, run_batch, summarize  # noqa: E402
+from .engine import Batch, RunInput  # noqa: E402
 from .model import SMEModel  # noqa: E402
 from .params import REGISTRY, Parameter, ParameterError, defaults  # noqa: E402
 from .policy import (  # noqa: E402
@@ -23,7 +24,8 @@ from .policy import (  # noqa: E402
 )
 
 __all__ = [
-    "CATALOGUE", "NO_POLICY", "REGISTRY", "LargeEnterprise", "LocalGovernment", "NationalGovernment",
+    "CATALOGUE", "NO_POLICY", "REGISTRY", "Batch", "LargeEnterprise", "LocalGovernment", "NationalGovernment",
+    "RunInput",
     "PackageEntry", "Parameter", "ParameterError", "PolicyError", "PolicyPackage", "RunResult", "SME",
-    "SMEModel", "Targeting", "__version__", "defaults", "replicate_seeds", "run", "summarize",
+    "SMEModel", "Targeting", "__version__", "defaults", "replicate_seeds", "run", "run_batch", "summarize",
 ]

@@ -41,6 +41,15 @@ def _by(run: np.ndarray, code: np.ndarray, width: int, k: int) -> np.ndarray:
     return np.bincount(run * width + code, minlength=k * width).reshape(k, width)
 
 
+def _by_region(spent: np.ndarray) -> np.ndarray:
+    """Spending per region over all levels and stages, added in one fixed order (a NumPy sum over
+    several axes may pair terms differently for one region than for many)."""
+    total = np.zeros(spent.shape[-1])
+    for cell in spent.reshape(-1, spent.shape[-1]):
+        total += cell
+    return total
+
+
 def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
@@ -70,7 +79,7 @@ class Recorder:
         exporting = (s.stage == EXPORTING) | (s.stage == GVC)
         ix = b.indices.fresh()
         comp, conn = ix.comp, ix.conn
-        spent = stack.per_run(b.spent_step.sum(axis=(0, 1)), "region")
+        spent = stack.per_run(_by_region(b.spent_step), "region")
         self.cum_budget = self.cum_budget + spent
         new_exporters = flows["new_exporters"] if flows is not None else np.zeros(k, _INT)
         self.cum_new = self.cum_new + new_exporters
@@ -170,7 +179,7 @@ class Recorder:
         reg["export_entries"] = flows["entries_by_region"] if flows is not None else zeros
         reg["mean_competitiveness"] = blocks.sum(comp) / denom
         reg["mean_connectivity"] = blocks.sum(conn) / denom
-        reg["budget_spent"] = b.spent_step.sum(axis=(0, 1))
+        reg["budget_spent"] = _by_region(b.spent_step)
         reg["local_capacity"] = b.world.capacity
         reg["infrastructure"] = b.region_infra.copy()
         for name, values in reg.items():

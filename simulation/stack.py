@@ -36,15 +36,27 @@ def segment_sums(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     Always a reduction over each segment alone (``np.add.reduceat``), so a
     segment's sum does not depend on what lies beside it.
     """
-    x = np.asarray(x, dtype=float)
-    k = len(bounds) - 1
-    starts, sizes = bounds[:-1], np.diff(bounds)
-    if k == 1 or np.all(sizes > 0):
-        return np.add.reduceat(x, starts) if len(x) else np.zeros(k)
-    out = np.zeros(k)
-    full = sizes > 0
-    out[full] = np.add.reduceat(x, starts[full])
-    return out
+    return _Segments(bounds).sums(x)
+
+
+class _Segments:
+    """Contiguous segments of an axis, for sums over each segment alone."""
+
+    def __init__(self, bounds: np.ndarray) -> None:
+        self.k = len(bounds) - 1
+        sizes = np.diff(bounds)
+        self.full = bool(np.all(sizes > 0))
+        self.starts = bounds[:-1] if self.full else bounds[:-1][sizes > 0]
+        self.nonempty = sizes > 0
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if self.full:
+            return np.add.reduceat(x, self.starts) if len(x) else np.zeros(self.k)
+        out = np.zeros(self.k)
+        if len(self.starts):
+            out[self.nonempty] = np.add.reduceat(x, self.starts)
+        return out
 
 
 class Stack:
@@ -62,6 +74,9 @@ class Stack:
         self.rows = np.asarray(rows, np.int64)
         self.regions = np.asarray(regions, np.int64)
         self.les = np.asarray(les, np.int64)
+        self._segments = {"row": _Segments(self.row_bounds), "region": _Segments(self.region_bounds),
+                          "le": _Segments(self.le_bounds)}
+        self._index = {"row": self.run_of_row, "region": self.run_of_region, "le": self.run_of_le}
 
     @classmethod
     def single(cls, rows: int, regions: int = 1, les: int = 0) -> Stack:
@@ -73,8 +88,7 @@ class Stack:
 
     def per_run(self, x: np.ndarray, over: str = "row") -> np.ndarray:
         """Per-run sums of a per-row (``over="row"``), per-region or per-LE array."""
-        return segment_sums(x, {"row": self.row_bounds, "region": self.region_bounds,
-                                "le": self.le_bounds}[over])
+        return self._segments[over].sums(x)
 
     def per_run_any(self, mask: np.ndarray) -> np.ndarray:
         """Whether each run has a true row."""
@@ -82,8 +96,9 @@ class Stack:
 
     def spread(self, per_run: np.ndarray, over: str = "row") -> np.ndarray:
         """A per-run array repeated over each run's rows (or regions, or LEs)."""
-        index = {"row": self.run_of_row, "region": self.run_of_region, "le": self.run_of_le}[over]
-        return np.asarray(per_run)[index]
+        if self.k == 1:
+            return np.full(len(self._index[over]), np.asarray(per_run).reshape(-1)[0])
+        return np.asarray(per_run)[self._index[over]]
 
 
 class RunParams(Mapping):
@@ -99,6 +114,7 @@ class RunParams(Mapping):
         self.runs = [dict(r) for r in runs]
         self.stack = stack
         self._per_run: dict[str, np.ndarray] = {}
+        self._uniform: dict[str, bool] = {}
         self._rows: dict[str, Any] = {}
 
     def run(self, name: str) -> np.ndarray:
@@ -108,8 +124,10 @@ class RunParams(Mapping):
         return self._per_run[name]
 
     def uniform(self, name: str) -> bool:
-        v = self.run(name)
-        return bool(np.all(v == v[0]))
+        if name not in self._uniform:
+            v = self.run(name)
+            self._uniform[name] = bool(np.all(v == v[0]))
+        return self._uniform[name]
 
     def by(self, name: str, runs: np.ndarray) -> Any:
         """Scalar if uniform, else the value of run ``runs[i]`` at ``i``."""

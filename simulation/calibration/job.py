@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..api import replicate_seeds
 from ..experiments.backends import Backend
-from ..experiments.runner import RunSpec, run_specs
+from ..experiments.runner import RunSpec, chunk_size, run_specs
 from ..experiments.store import RunStore
 from ..params import REGISTRY
 from ..reporting.calibration import write_calibration_report
@@ -35,7 +35,7 @@ def per_seed_moments(targets: Targets, scenario: Scenario, params: dict[str, Any
     specs = [s for group in arms.values() for s in group]
     run_specs(specs, store, backend, quiet=quiet, label="check facts",
               work=functools.partial(measure, facts=targets.measures),
-              chunk=max(1, len(specs) // (4 * backend.workers)))
+              chunk=chunk_size(len(specs), backend.workers))
     table = store.read("moments").drop_duplicates("run_id").set_index("run_id")
     facts = targets.facts_per_seed({arm: table.loc[[s.run_id for s in group]] for arm, group in arms.items()})
     return facts.assign(seed=seeds)

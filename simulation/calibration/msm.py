@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from .. import outcomes
 from ..experiments.backends import Backend
-from ..experiments.runner import RunSpec, outcome_rows, run_specs
+from ..experiments.runner import RunSpec, chunk_size, outcome_rows, run_specs
 from ..experiments.store import RunStore
 from ..params import REGISTRY
 from ..scenario import Scenario
@@ -95,7 +95,7 @@ class Calibration:
         single = len(points) == 1  # a local step: one bar over all steps (see run) instead of one per step
         run_specs(flat, self.store, self.backend, quiet=self.quiet or single, label=f"calibrate ({stage})",
                   work=functools.partial(measure, facts=self.targets.measures),
-                  chunk=max(1, min(len(self.seeds), len(flat) // (2 * self.backend.workers))))
+                  chunk=chunk_size(len(flat), self.backend.workers))
         self._refresh()
         out = []
         for params, group in zip(points, specs_by_point):

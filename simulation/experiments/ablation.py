@@ -200,7 +200,7 @@ def run(cells: Sequence[Cell], folder: Path, backend: Backend, quiet: bool = Fal
     unique = len({s.run_id for s in specs})
     run_specs(specs, store, backend, quiet=quiet, label="ablation", whole=True,
               work=functools.partial(outcome_rows, read=_summary_row, kind="results"),
-              chunk=chunk_size(unique, backend.workers, largest=8))
+              chunk=chunk_size(unique, backend.workers))
     return store.read("results").drop_duplicates("run_id").set_index("run_id")
 
 

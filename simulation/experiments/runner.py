@@ -5,9 +5,11 @@ version, so the same run always has the same id and a resumed invocation
 never runs (or writes) one twice. Results do not depend on the number of
 workers or on the backend: each run depends only on its own inputs.
 
-Runs travel to the workers in chunks: one run each for ``run`` and
-``compare`` (full tables per run), dozens for sweeps (one summary row per
-run), so that per-task overhead and the number of stored parts stay small.
+Runs travel to the workers in chunks, and a worker simulates its chunk as
+one batch (:func:`simulation.run_batch`: the runs stacked as one population,
+each equal to the same run alone), so that per-quarter overhead, per-task
+overhead and the number of stored parts stay small. A crash loses only the
+chunks in flight.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from
 
 from .. import outcomes
 from .._version import __version__
-from ..api import run as run_model
+from ..api import RunResult, run_batch
+from ..engine import RunInput
+from ..params import resolve
 from ..policy import PolicyPackage
 from ..scenario import Scenario
 from .backends import Backend
@@ -62,16 +66,24 @@ def _tag(spec: RunSpec) -> dict[str, Any]:
     return {"run_id": spec.run_id, "scenario": spec.scenario, "seed": spec.seed}
 
 
-def _model_run(spec: RunSpec, regions: bool = True):
-    return run_model(PolicyPackage.from_dict(spec.package), seed=spec.seed, steps=spec.steps,
-                     regions=regions, **spec.params)
+def simulate(specs: Sequence[RunSpec], regions: bool = True) -> list[RunResult]:
+    """The specs' results, in order, simulated in batches of runs that share horizon and warm-up."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, spec in enumerate(specs):
+        groups.setdefault((spec.steps, resolve(spec.params)["warmup_steps"]), []).append(i)
+    results: list[RunResult | None] = [None] * len(specs)
+    for (steps, _), members in groups.items():
+        inputs = [RunInput(PolicyPackage.from_dict(specs[i].package), specs[i].params, specs[i].seed)
+                  for i in members]
+        for i, result in zip(members, run_batch(inputs, steps=steps, regions=regions)):
+            results[i] = result
+    return results  # type: ignore[return-value]
 
 
 def execute(specs: Sequence[RunSpec]) -> tuple[list[str], dict[str, pd.DataFrame]]:
     """Run specs (in a worker) and return their full tables, tagged with run id, scenario and seed."""
     ts, reg, summaries = [], [], []
-    for spec in specs:
-        result = _model_run(spec)
+    for spec, result in zip(specs, simulate(specs)):
         tag = _tag(spec)
         ts.append(result.timeseries.assign(**tag))
         reg.append(result.regions.assign(**tag))
@@ -85,7 +97,7 @@ def outcome_rows(specs: Sequence[RunSpec], read: Callable[[pd.DataFrame], dict[s
                  ) -> tuple[list[str], dict[str, pd.DataFrame]]:
     """Run specs (in a worker) without the regional table; keep one ``kind`` row per run: its tag and
     ``read(timeseries)``. ``read`` must pickle (a module-level function or a partial of one)."""
-    rows = [{**_tag(spec), **read(_model_run(spec, regions=False).timeseries)} for spec in specs]
+    rows = [{**_tag(spec), **read(result.timeseries)} for spec, result in zip(specs, simulate(specs, regions=False))]
     return [s.run_id for s in specs], {kind: pd.DataFrame(rows)}
 
 
@@ -99,14 +111,19 @@ def chunks(items: Sequence[Any], size: int) -> list[tuple[Any, ...]]:
     return [tuple(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def chunk_size(n_runs: int, workers: int, largest: int = 32) -> int:
-    """Runs per task: at least 8 tasks per worker for balance, at most ``largest`` runs per task."""
-    return max(1, min(largest, n_runs // (8 * max(workers, 1))))
+# Runs per batch beyond which a larger batch gains little (docs/performance.md) while memory grows.
+BATCH = 32
+
+
+def chunk_size(n_runs: int, workers: int, largest: int = BATCH) -> int:
+    """Runs per task (one batch): at least 4 tasks per worker for balance, at most ``largest`` runs per task."""
+    return max(1, min(largest, n_runs // (4 * max(workers, 1))))
 
 
 def run_specs(specs: Iterable[RunSpec], store: RunStore, backend: Backend, *, quiet: bool = False,
-              label: str = "runs", work: Work = execute, chunk: int = 1, whole: bool = False) -> int:
-    """Run every spec not yet in the store, ``chunk`` runs per task; returns how many were run now.
+              label: str = "runs", work: Work = execute, chunk: int | None = None, whole: bool = False) -> int:
+    """Run every spec not yet in the store, ``chunk`` runs per task (by default :func:`chunk_size`);
+    returns how many were run now.
 
     ``whole``: the specs are the store's whole job (a sweep's design, an ablation), so a stored run
     outside them means the folder was altered; a calibration or a compare with ``--precision`` adds runs
@@ -118,6 +135,7 @@ def run_specs(specs: Iterable[RunSpec], store: RunStore, backend: Backend, *, qu
     seen: set[str] = set()
     todo = [s for s in todo if not (s.run_id in seen or seen.add(s.run_id))]
     total = len({s.run_id for s in specs})
+    chunk = chunk or chunk_size(len(todo), backend.workers)
     bar = tqdm(total=total, initial=total - len(todo), desc=label, unit="run",
                disable=quiet, dynamic_ncols=True)
     count = 0
