@@ -195,21 +195,22 @@ class Governments:
         (the kept picks in the drawn order, as a lone run keeps them)."""
         stack = self.batch.stack
         run = stack.run_of_row[rows]
-        over = set(np.flatnonzero(np.bincount(run, weights=cost, minlength=stack.k) > amount).tolist())
-        if not over:
+        over = np.flatnonzero(np.bincount(run, weights=cost, minlength=stack.k) > amount)
+        if not len(over):
             return rows, cost
-        edges = np.searchsorted(run, np.arange(stack.k + 1))
-        kept_rows, kept_cost = [], []
-        for k in range(stack.k):
-            r, c = rows[edges[k]:edges[k + 1]], cost[edges[k]:edges[k + 1]]
-            if k in over:
-                order = slot.rngs[k].permutation(len(r))
-                r, c = r[order], c[order]
-                fits = np.cumsum(c) <= amount[k]
-                r, c = r[fits], c[fits]
-            kept_rows.append(r)
-            kept_cost.append(c)
-        return np.concatenate(kept_rows), np.concatenate(kept_cost)
+        fits = ~np.isin(run, over)
+        parts_rows, parts_cost, parts_run = [rows[fits]], [cost[fits]], [run[fits]]
+        for k in over.tolist():
+            mine = np.flatnonzero(run == k)
+            order = slot.rngs[k].permutation(len(mine))
+            r, c = rows[mine][order], cost[mine][order]
+            keep = np.cumsum(c) <= amount[k]
+            parts_rows.append(r[keep])
+            parts_cost.append(c[keep])
+            parts_run.append(np.full(int(keep.sum()), k))
+        # Back in run order; within a run, the order it had (drawn order where trimmed).
+        order = np.argsort(np.concatenate(parts_run), kind="stable")
+        return np.concatenate(parts_rows)[order], np.concatenate(parts_cost)[order]
 
     def _build(self, slot: Slot, amount: np.ndarray, active: np.ndarray) -> np.ndarray:
         """A public good: regional infrastructure, allocated like a programme, used by every SME there."""

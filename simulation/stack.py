@@ -207,6 +207,14 @@ class Streams:
 
     def _draw(self, method: str, rows, lead: tuple[int, ...], runs: np.ndarray | None = None) -> np.ndarray:
         counts = self._counts(rows) if runs is None else runs
+        if not lead:  # each run fills its own slice of one array (no copies)
+            out = np.empty(int(np.sum(counts)))
+            at = 0
+            for g, c in zip(self.generators, counts.tolist()):
+                if c:
+                    getattr(g, method)(out=out[at:at + c])
+                    at += c
+            return out
         parts = [getattr(g, method)((*lead, int(c))) for g, c in zip(self.generators, counts) if c]
         if not parts:
             return np.empty((*lead, 0))

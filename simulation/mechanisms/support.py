@@ -215,7 +215,7 @@ def draw_recipients(rng: np.random.Generator | Streams, weights: np.ndarray, blo
     total = blocks.sum(weights)
     rate = np.divide(quota, total, out=np.zeros_like(quota, dtype=float), where=total > 0)
     prob = weights * blocks.spread(rate)
-    if active is None or not isinstance(rng, Streams):
+    if active is None or not isinstance(rng, Streams) or active.all():
         return np.flatnonzero(uniforms(rng, len(weights)) < prob)
     stack = rng.stack
     u = np.full(len(weights), np.inf)
