@@ -273,9 +273,3 @@ class Batch:
         stayed = np.bincount(before[np.isin(self.census_ids, now, assume_unique=True)], minlength=self.k)
         self.census_ids = now
         return base, base - stayed
-
-    def runs(self, steps: int | None = None) -> Batch:
-        """Run every quarter up to the horizon (no recording: see :class:`simulation.reporters.Recorder`)."""
-        while self.t < (self.horizon if steps is None else steps):
-            self.quarter()
-        return self

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from .agents import SME, LargeEnterprise, LocalGovernment, NationalGovernment
-from .engine import Batch, Indices, RunInput, StepContext, check_run
+from .engine import Batch, Indices, RunInput, StepContext
 from .mechanisms.alliances import LEArrays
 from .mechanisms.demography import World
 from .policy import PolicyPackage
@@ -22,6 +22,13 @@ from .reporters import Recorder
 from .state import RegionBlocks, SMEArrays
 
 __all__ = ["Indices", "SMEModel", "StepContext"]
+
+
+def _of_batch(name: str, first: bool = False) -> Any:
+    """A read-only view of the engine's attribute ``name`` (``first``: run 0's value of a per-run array)."""
+    if first:
+        return property(lambda self: float(getattr(self.batch, name)[0]))
+    return property(lambda self: getattr(self.batch, name))
 
 
 class SMEModel(mesa.Model):
@@ -33,8 +40,7 @@ class SMEModel(mesa.Model):
 
     def __init__(self, package: PolicyPackage | None = None, *, seed: int = 0, steps: int = 40,
                  record_regions: bool = True, **params: Any) -> None:
-        check_run(seed, steps)
-        self.batch = Batch([RunInput(package, params, int(seed))], int(steps))  # warms up
+        self.batch = Batch([RunInput(package, params, seed)], steps)  # checks the seed and steps; warms up
         super().__init__(rng=np.random.default_rng(self.batch.seed_sequences[0]["mesa"]))
         b = self.batch
         self.p: dict[str, Any] = b.p.runs[0]
@@ -55,37 +61,23 @@ class SMEModel(mesa.Model):
         self.recorder.collect(b, None)
 
     # --- the engine's state, as one run ---------------------------------------
-    sme: SMEArrays = property(lambda self: self.batch.sme)  # type: ignore[assignment]
-    world: World = property(lambda self: self.batch.world)  # type: ignore[assignment]
-    le: LEArrays = property(lambda self: self.batch.le)  # type: ignore[assignment]
-    blocks: RegionBlocks = property(lambda self: self.batch.blocks)  # type: ignore[assignment]
-    indices: Indices = property(lambda self: self.batch.indices)  # type: ignore[assignment]
-    region_infra: np.ndarray = property(lambda self: self.batch.region_infra)  # type: ignore[assignment]
-    spent_step: np.ndarray = property(lambda self: self.batch.spent_step)  # type: ignore[assignment]
-    spent_total: np.ndarray = property(lambda self: self.batch.spent_total)  # type: ignore[assignment]
-    export_sales: np.ndarray = property(lambda self: self.batch.export_sales)  # type: ignore[assignment]
-    need_error: np.ndarray = property(lambda self: self.batch.need_error)  # type: ignore[assignment]
-    t: int = property(lambda self: self.batch.t)  # type: ignore[assignment]
-
-    @property
-    def tariff_cut(self) -> float:
-        return float(self.batch.tariff_cut[0])
-
-    @property
-    def framework_level(self) -> float:
-        return float(self.batch.framework_level[0])
-
-    @property
-    def requirement_level(self) -> float:
-        return float(self.batch.requirement_level[0])
-
-    @property
-    def red_tape_cut(self) -> float:
-        return float(self.batch.red_tape_cut[0])
-
-    @property
-    def shock(self) -> float:
-        return float(self.batch.shock[0])
+    sme: SMEArrays = _of_batch("sme")
+    world: World = _of_batch("world")
+    le: LEArrays = _of_batch("le")
+    blocks: RegionBlocks = _of_batch("blocks")
+    indices: Indices = _of_batch("indices")
+    region_infra: np.ndarray = _of_batch("region_infra")
+    spent_step: np.ndarray = _of_batch("spent_step")
+    spent_total: np.ndarray = _of_batch("spent_total")
+    export_sales: np.ndarray = _of_batch("export_sales")
+    need_error: np.ndarray = _of_batch("need_error")
+    t: int = _of_batch("t")
+    # The regime in force (per run in the engine; this model is run 0).
+    tariff_cut: float = _of_batch("tariff_cut", first=True)
+    framework_level: float = _of_batch("framework_level", first=True)
+    requirement_level: float = _of_batch("requirement_level", first=True)
+    red_tape_cut: float = _of_batch("red_tape_cut", first=True)
+    shock: float = _of_batch("shock", first=True)
 
     def context(self) -> StepContext:
         return self.batch.context()

@@ -68,6 +68,7 @@ class Recorder:
         self.region_columns: dict[str, list[np.ndarray]] = {}
         self.cum_budget = np.zeros(batch.k)
         self.cum_new = np.zeros(batch.k, _INT)
+        self._region_bounds = batch.stack.region_bounds
 
     def collect(self, b: Batch, flows: dict[str, Any] | None) -> None:
         """Record the quarter just run (``flows``: its flows; None for the starting state)."""
@@ -184,7 +185,6 @@ class Recorder:
         reg["infrastructure"] = b.region_infra.copy()
         for name, values in reg.items():
             self.region_columns.setdefault(name, []).append(np.asarray(values))
-        self._region_bounds = stack.region_bounds
 
     def latest(self, k: int = 0) -> dict[str, Any]:
         """Run k's row for the last quarter recorded."""

@@ -30,17 +30,12 @@ def _bounds(counts: Sequence[int]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.asarray(counts, np.int64))]).astype(np.int64)
 
 
-def segment_sums(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Sums of ``x`` over the segments ``bounds[k]:bounds[k+1]`` (empty segments sum to 0).
-
-    Always a reduction over each segment alone (``np.add.reduceat``), so a
-    segment's sum does not depend on what lies beside it.
-    """
-    return _Segments(bounds).sums(x)
-
-
 class _Segments:
-    """Contiguous segments of an axis, for sums over each segment alone."""
+    """Contiguous segments of an axis, for sums over each segment alone.
+
+    Always a reduction over each segment by itself (``np.add.reduceat``; empty
+    segments sum to 0), so a segment's sum does not depend on what lies beside it.
+    """
 
     def __init__(self, bounds: np.ndarray) -> None:
         self.k = len(bounds) - 1
@@ -149,8 +144,7 @@ class RunParams(Mapping):
 
 def at(p: Mapping, name: str, rows: np.ndarray | slice) -> Any:
     """Parameter ``name`` at ``rows``: a scalar, or the rows' own values where runs differ."""
-    v = p[name]
-    return v[rows] if isinstance(v, np.ndarray) else v
+    return pick(p[name], rows)
 
 
 def on(p: Mapping, name: str, runs: np.ndarray) -> Any:
@@ -194,9 +188,6 @@ class Streams:
     def __init__(self, generators: Sequence[np.random.Generator], stack: Stack) -> None:
         self.generators = list(generators)
         self.stack = stack
-
-    def __getitem__(self, k: int) -> np.random.Generator:
-        return self.generators[k]
 
     def _counts(self, rows: np.ndarray | int | None) -> np.ndarray:
         if rows is None or isinstance(rows, (int, np.integer)):
