@@ -15,6 +15,7 @@ region exist) stay with the loaders; what one file may hold is said here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import UnionType
@@ -190,6 +191,16 @@ def _names(value: Any) -> Any:
 
 Pair = Annotated[Any, AfterValidator(_pair)]
 
+_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _input_names(table: dict[str, Any]) -> dict[str, Any]:
+    for name in table:
+        if not _INPUT_NAME.fullmatch(name):
+            raise fail(f"an input name is letters, digits and _ (at most 64), not starting with a digit; "
+                       f"got {show(name)}", name)
+    return table
+
 
 def check_names(table: dict[str, Any] | None) -> dict[str, Any] | None:
     """Every key of ``table`` names a registered parameter."""
@@ -217,6 +228,8 @@ class SweepFile(Strict):
     per_year: bool = False
     by_group: bool = False
     options: dict[str, Any] = {}
+    model: Text | None = None                       # "package.module:function" instead of the simulation
+    inputs: Annotated[dict[str, Pair], AfterValidator(_input_names)] = {}  # the model's inputs: [low, high]
 
     @field_validator("bounds")
     @classmethod

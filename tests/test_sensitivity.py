@@ -69,17 +69,32 @@ def test_given_data_methods_rank_ishigami_like_the_truth():
         assert first["x3"] < min(first["x1"], first["x2"]), name
 
 
-def test_seed_noise_separates_noise_from_signal():
+def test_seed_noise_counts_only_the_point_by_seed_interaction():
+    """A seed's main effect (the same shift at every point) cancels out of the indices: it is not noise.
+
+    y = signal(point) + 3 * shift(seed) + interaction: the old within-point
+    variance (9 + 1) would call this 89% noise; only the interaction (1) blurs.
+    """
     rng = np.random.default_rng(0)
     runs = pd.DataFrame([{"point": k, "seed": s, "run_id": f"{k}-{s}", "role": "analysis"}
                          for k in range(200) for s in range(4)])
-    signal = rng.normal(0, 1.0, 200)
+    signal, shift = rng.normal(0, 1.0, 200), rng.normal(0, 3.0, 4)
     results = pd.DataFrame({"run_id": runs["run_id"],
-                            "y": signal[runs["point"]] + rng.normal(0, 1.0, len(runs))})
-    noise = analysis.seed_noise(runs, results, [("y", None, "y")], 4)
-    # within variance 1, R = 4: noise variance 0.25 against point-mean variance 1.25
-    assert noise.loc[0, "noise_share"] == pytest.approx(0.25 / 1.25, abs=0.06)
-    assert noise.loc[0, "within_sd"] == pytest.approx(1.0, abs=0.1)
+                            "y": signal[runs["point"]] + shift[runs["seed"]] + rng.normal(0, 1.0, len(runs))})
+    noise = analysis.seed_noise(runs, results, [("y", None, "y")], 4).iloc[0]
+    # interaction variance 1, R = 4: noise variance 0.25 against point-mean variance 1.25
+    assert noise["noise_share"] == pytest.approx(0.25 / 1.25, abs=0.06)
+    assert noise["interaction_sd"] == pytest.approx(1.0, abs=0.1)
+    assert noise["share_low"] < noise["noise_share"] < noise["share_high"]
+    assert noise["dof"] == 199 * 3 and noise["verdict"].startswith("not settled")  # 0.2 is inside its interval
+
+
+def test_the_noise_verdict_speaks_only_where_its_interval_allows():
+    assert analysis.verdict(0.01, 0.005, 0.03) == "enough seeds"
+    assert analysis.verdict(0.04, 0.02, 0.09).startswith("weak parameters")
+    assert analysis.verdict(0.5, 0.25, 0.9).startswith("too noisy")
+    assert analysis.verdict(0.25, 0.1, 0.6).startswith("not settled")
+    assert analysis.verdict(float("nan")).startswith("output does not vary")
 
 
 def test_design_runs_every_point_on_the_same_seeds_and_probes_noise_with_one_seed():

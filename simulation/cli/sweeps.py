@@ -44,29 +44,31 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         cfg = SweepConfig(**{k: v for k, v in overrides.items() if v is not None})
         cfg.validate()
-    scenario = cfg.load_scenario()
-    steps = cfg.steps or scenario.steps
+    if cfg.model is None:
+        scenario = cfg.load_scenario()
+        name, steps, info = scenario.name, cfg.steps or scenario.steps, scenario_info(scenario)
+    else:  # a function from named inputs to named outputs (simulation.experiments.functions)
+        name, steps, info = cfg.model.rpartition(":")[2], None, {"model": cfg.model, "inputs": cfg.inputs}
     check_out(args.out)  # before drawing the sample or starting any cluster
     design = build(cfg)   # before the folder, so a sample size the method rejects leaves nothing behind
     backend = cluster(args)
     try:
         fields = {
-            "config": cfg.to_dict(), "scenario": scenario.name,
-            "scenario_info": scenario_info(scenario), "method": cfg.method, "samples": cfg.samples,
+            "config": cfg.to_dict(), "scenario": cfg.model or name,
+            "scenario_info": info, "method": cfg.method, "samples": cfg.samples,
             "seeds": replicate_seeds(cfg.seeds, root=cfg.seed), "base_seed": cfg.seed, "steps": steps,
             "runs": len(design.runs), "distinct_runs": len(design.specs), "params": design.problem["names"],
             "bounds": dict(zip(design.problem["names"], design.problem["bounds"])), "outputs": cfg.outputs,
             "options": cfg.method_options(), "problem": design.problem, "workers": args.workers,
             "scheduler": args.scheduler,
         }
-        job = create("sweep", [scenario.name, cfg.method], args.out, fields,
-                     title=f"{cfg.method} sweep of {scenario.name}")
+        job = create("sweep", [name, cfg.method], args.out, fields, title=f"{cfg.method} sweep of {name}")
         sweep.prepare(design, job.folder)
     except BaseException:
         backend.close()
         raise
     if not args.quiet:
-        print(f"{cfg.method} sweep of {scenario.name}: {len(design.problem['names'])} parameters, "
+        print(f"{cfg.method} sweep of {name}: {len(design.problem['names'])} parameters, "
               f"{len(design.points)} points x {cfg.seeds} seed(s) = {len(design.runs)} runs -> {job.folder}")
     return _run_sweep(args, cfg, design, job, backend)
 
@@ -103,7 +105,8 @@ def _print_sweep(cfg, out: dict[str, Any]) -> None:
     noisy = out["noise"][out["noise"]["noise_share"] >= 0.05]
     for r in noisy.itertuples():
         where = r.output if _isna(r.year) else f"{r.output} (year {r.year})"
-        print(f"  seed noise is {r.noise_share:.0%} of the variance of {where}: {r.verdict}")
+        print(f"  seed noise is {r.noise_share:.0%} ({r.share_low:.0%} to {r.share_high:.0%}) of the variance of "
+              f"{where}: {r.verdict}")
 
 
 def _isna(x: Any) -> bool:

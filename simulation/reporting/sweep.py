@@ -239,9 +239,11 @@ def _indices_table(h: pd.DataFrame, main: str) -> str:
 
 def _noise_table(noise: pd.DataFrame) -> str:
     t = pd.DataFrame({"output": noise["output"], "seeds": noise["seeds"],
-                      "seed-to-seed sd": noise["within_sd"].map("{:.4g}".format),
+                      "point x seed sd": noise["interaction_sd"].map("{:.4g}".format),
                       "sd of point means": noise["between_sd"].map("{:.4g}".format),
                       "noise share": noise["noise_share"].map(lambda x: "–" if pd.isna(x) else f"{x:.1%}"),
+                      "95% interval": [("–" if pd.isna(lo) else f"{lo:.1%} to {hi:.1%}")
+                                       for lo, hi in zip(noise["share_low"], noise["share_high"])],
                       "measured on": noise["source"], "reading": noise["verdict"]})
     return t.to_html(index=False, escape=True)
 
@@ -256,12 +258,14 @@ def _params_table(manifest: Mapping[str, Any], points: pd.DataFrame, param_meani
     return pd.DataFrame(rows).to_html(index=False, float_format="{:.4g}".format, escape=True)
 
 
-NOISE_NOTE = ("Every sample point ran on the same seeds and the analysis uses the mean over seeds (with one "
-              "seed per point, the seed-to-seed spread is measured on a few probe points run on extra seeds). "
-              "The noise share is the part of the spread of those point means that is seed noise, not the parameters. "
-              "Under 5%: enough seeds. From 5 to 20%: the ranking of the strong parameters holds, but the "
-              "indices of weak parameters are blurred; more seeds would sharpen them. Over 20%: the indices "
-              "mostly measure noise; raise --seeds.")
+NOISE_NOTE = ("Every sample point ran on the same seeds and the analysis uses the mean over seeds. A seed that "
+              "makes the world better for every parameter value shifts all point means alike and cancels out of "
+              "the indices; what blurs them is the point x seed interaction (how a seed's effect differs from "
+              "point to point), measured on the replicates, or with one seed per point on a few probe points run "
+              "on extra seeds. The noise share is that interaction's part of the spread of the point means, with "
+              "its 95% interval. Under 5%: enough seeds. From 5 to 20%: the ranking of the strong parameters "
+              "holds, but the indices of weak parameters are blurred. Over 20%: the indices mostly measure "
+              "noise; raise --seeds. Where the interval straddles a threshold the reading says so.")
 
 
 def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd.DataFrame, points: pd.DataFrame,
@@ -283,9 +287,12 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
 
     nh = noise[noise["year"].isna()] if "year" in noise else noise
     sentences = ranking_sentences(indices, method_name, method, meanings)
-    for out, share in zip(nh["output"], nh["noise_share"]):
-        if out in sentences and share > 0.2:  # a ranking of mostly noise must not be read without warning
+    for out, share, low in zip(nh["output"], nh["noise_share"], nh["share_low"]):
+        if out in sentences and low >= 0.2:  # a ranking of mostly noise must not be read without warning
             sentences[out] += f" Caution: seed noise is {share:.0%} of the spread of its point means; raise --seeds."
+        elif out in sentences and share > 0.2:
+            sentences[out] += (f" Seed noise may be {share:.0%} of the spread of its point means (its interval "
+                               f"reaches below 20%): read the weaker parameters with care.")
     return render("sweep.html", Path(directory) / "report.html", title=manifest["title"], manifest=manifest,
                   method_title=method.TITLE,
                   options=", ".join(f"{k}={v}" for k, v in manifest.get("options", {}).items()),

@@ -15,3 +15,8 @@ from . import delta, fast, morris, pawn, rbd_fast, sobol
 
 METHODS: dict[str, ModuleType] = {"sobol": sobol, "morris": morris, "fast": fast, "rbd_fast": rbd_fast,
                                   "delta": delta, "pawn": pawn}
+
+from . import known  # noqa: E402  (after METHODS: the sweep module reads it)
+from .sweep import sweep_model  # noqa: E402
+
+__all__ = ["METHODS", "known", "sweep_model"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..outcomes import QUARTERS_PER_YEAR, column
 
@@ -38,39 +39,76 @@ def point_means(runs: pd.DataFrame, results: pd.DataFrame, columns: Sequence[str
     return main.groupby("point")[list(columns)].mean().sort_index()
 
 
-def seed_noise(runs: pd.DataFrame, results: pd.DataFrame, columns: Sequence[tuple[str, int | None, str]],
-               seeds: int) -> pd.DataFrame:
-    """How much of the variance of the analysed point means is seed noise, per output.
+def interaction_variance(y: np.ndarray) -> tuple[float, int]:
+    """Variance of the point x seed interaction in a (points, seeds) table, and its degrees of freedom.
 
-    With R seeds per point the noise in a point mean is (within-point
-    variance) / R. The within-point variance comes from the R seeds when R >= 2,
-    else from the probe (a few points run on extra seeds).
+    Every point runs on the same seeds, so a seed's main effect (a world that
+    is better for every parameter value) shifts every point mean alike and
+    cancels out of the indices; what blurs them is only how a seed's effect
+    differs from point to point: the residual of the two-way additive fit.
     """
-    table = runs.merge(results, on="run_id", how="left")
-    source = "replicates" if seeds >= 2 else "probe"
-    within_rows = table if seeds >= 2 else table[table["point"].isin(table.loc[table["role"] == "probe", "point"])]
+    p, r = y.shape
+    if p < 2 or r < 2:
+        return float("nan"), 0
+    resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + y.mean()
+    dof = (p - 1) * (r - 1)
+    return float(np.sum(resid * resid) / dof), dof
+
+
+def seed_noise(runs: pd.DataFrame, results: pd.DataFrame, columns: Sequence[tuple[str, int | None, str]],
+               seeds: int, stochastic: bool = True, conf_level: float = 0.95) -> pd.DataFrame:
+    """How much of the variance of the analysed point means is seed noise, per output, with an interval.
+
+    With R seeds per point the noise in a point mean is (point x seed
+    interaction variance) / R (:func:`interaction_variance`); it comes from
+    the R seeds when R >= 2, else from the probe (a few points run on extra
+    seeds, the analysis seed among them). Its interval is the chi-square
+    interval of that variance; the verdict speaks only where the interval
+    lies on one side of a threshold.
+    """
+    table = runs.merge(results[["run_id", *(col for _, _, col in columns)]], on="run_id", how="left")
     analysis = table[table["role"] == "analysis"]
+    if not stochastic:
+        source = "deterministic model"
+    else:
+        source = "replicates" if seeds >= 2 else "probe"
+    within_rows = table if seeds >= 2 else table[table["point"].isin(table.loc[table["role"] == "probe", "point"])]
+    alpha = 1.0 - conf_level
     rows = []
     for name, year, col in columns:
-        within = within_rows.groupby("point")[col].var(ddof=1).mean()
         means = analysis.groupby("point")[col].mean()
-        between = means.var(ddof=1)
-        share = (within / seeds) / between if between > 0 else np.nan
-        rows.append({"output": name, "year": year, "seeds": seeds, "within_sd": float(np.sqrt(within)),
+        between = float(means.var(ddof=1))
+        if stochastic:
+            grid = within_rows.pivot_table(index="point", columns="seed", values=col, aggfunc="first")
+            var, dof = interaction_variance(grid.dropna().to_numpy(dtype=float))
+        else:
+            var, dof = 0.0, 0
+        if dof:
+            low_var = dof * var / stats.chi2.ppf(1 - alpha / 2, dof)
+            high_var = dof * var / stats.chi2.ppf(alpha / 2, dof)
+        else:
+            low_var = high_var = var
+        share, low, high = ((v / seeds) / between if between > 0 else np.nan for v in (var, low_var, high_var))
+        rows.append({"output": name, "year": year, "seeds": seeds, "interaction_sd": float(np.sqrt(var)),
                      "between_sd": float(np.sqrt(between)), "noise_share": float(min(share, 1.0)),
-                     "source": source, "verdict": verdict(share)})
+                     "share_low": float(min(low, 1.0)), "share_high": float(min(high, 1.0)), "dof": dof,
+                     "source": source, "verdict": verdict(share, low, high)})
     return pd.DataFrame(rows)
 
 
-def verdict(share: float) -> str:
-    """Plain words for a noise share."""
+def verdict(share: float, low: float | None = None, high: float | None = None) -> str:
+    """Plain words for a noise share, said only as far as its interval (low, high) supports them."""
+    low = share if low is None else low
+    high = share if high is None else high
     if not np.isfinite(share):
         return "output does not vary: nothing to analyse"
-    if share < 0.05:
+    if high < 0.05:
         return "enough seeds"
-    if share < 0.2:
+    if low >= 0.2:
+        return "too noisy: raise --seeds"
+    if high < 0.2:
         return "weak parameters blurred: more seeds would sharpen them"
-    return "too noisy: raise --seeds"
+    return "not settled by this estimate: run 2 or more seeds per point to measure it"
 
 
 def analyze(method: ModuleType, problem: dict[str, Any], X: np.ndarray, means: pd.DataFrame,

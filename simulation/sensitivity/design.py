@@ -17,6 +17,8 @@ import pandas as pd
 
 from .. import outcomes, schema
 from ..api import replicate_seeds
+from ..experiments import functions
+from ..experiments.functions import FunctionSpec, ModelError
 from ..experiments.runner import RunSpec
 from ..inputs import show
 from ..params import REGISTRY, ParameterError, problem, select, suggest
@@ -25,7 +27,7 @@ from . import METHODS
 
 # With one seed per point, seed noise is measured on a probe: a few points
 # run on extra seeds, kept out of the analysis.
-PROBE_POINTS = 8
+PROBE_POINTS = 16
 PROBE_SEEDS = 4
 
 CONFIG_KEYS = frozenset(schema.SweepFile.model_fields)
@@ -63,6 +65,8 @@ class SweepConfig:
     per_year: bool = False
     by_group: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None       # "package.module:function": sweep that function, not the simulation
+    inputs: dict[str, list[float]] = field(default_factory=dict)  # the model's inputs and their ranges
     source: str = COMMAND_LINE
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +83,14 @@ class SweepConfig:
         data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
         if isinstance(data.get("params"), str):
             data["params"] = [p.strip() for p in data["params"].split(",") if p.strip()]
+        if data.get("model") is not None:
+            for key in SIMULATION_ONLY:
+                if data.get(key) not in (None, False, {}, []):
+                    raise SweepConfigError(path, key, f"does not apply to a sweep of a model "
+                                                      f"({data['model']}); its inputs are [inputs]")
+            if data.get("outputs") is None:  # by default every output the model returns
+                check_inputs(path, data.get("inputs") or {})
+                data["outputs"] = model_outputs(path, data["model"], data.get("inputs") or {})
         cfg = cls(**{k: v for k, v in data.items()}, source=str(path))
         cfg.validate()
         return cfg
@@ -110,6 +122,9 @@ class SweepConfig:
             raise SweepConfigError(src, "method",
                                    f"unknown method {show(self.method)}{suggest(self.method, METHODS)}; "
                                    f"methods: {', '.join(METHODS)}")
+        if self.model is not None:
+            self._validate_model()
+            return
         if isinstance(self.params, str):
             raise SweepConfigError(src, "params", "must be a list of parameter names or groups")
         try:
@@ -137,9 +152,29 @@ class SweepConfig:
         except ScenarioError as err:
             raise SweepConfigError(src, "scenario", str(err)) from None
 
+    def _validate_model(self) -> None:
+        """A model's sweep: it loads, has at least two inputs with ranges, and returns the named outputs."""
+        src = self.source
+        check_inputs(src, self.inputs)
+        if not self.outputs or len(set(self.outputs)) != len(self.outputs):
+            raise SweepConfigError(src, "outputs", "name the model's outputs, each once")
+        returned = model_outputs(src, self.model, self.inputs)
+        missing = [o for o in self.outputs if o not in returned]
+        if missing:
+            raise SweepConfigError(src, "outputs", f"the model returns no output {missing[0]!r}; it returns "
+                                                   f"{', '.join(returned)}")
+        self.method_options()
+
     def problem(self) -> dict[str, Any]:
+        if self.model is not None:
+            return {"num_vars": len(self.inputs), "names": list(self.inputs),
+                    "bounds": [[float(lo), float(hi)] for lo, hi in self.inputs.values()]}
         bounds = {k: tuple(v) for k, v in self.bounds.items()}
         return problem(self.params, bounds=bounds, grouped=self.by_group)
+
+    def stochastic(self) -> bool:
+        """Whether a run depends on its seed (the simulation does; a model only if it takes a seed)."""
+        return self.model is None or functions.takes_seed(functions.load(self.model))
 
     def load_scenario(self) -> Scenario:
         return load(self.scenario)
@@ -148,7 +183,41 @@ class SweepConfig:
         """How many model runs the sweep needs (analysis runs, plus the noise probe with one seed)."""
         module = self.method_module()
         base = module.runs(self.problem(), self.samples, self.method_options()) * self.seeds
-        return base + (PROBE_POINTS * (PROBE_SEEDS - 1) if self.seeds == 1 else 0)
+        return base + (PROBE_POINTS * (PROBE_SEEDS - 1) if self.seeds == 1 and self.stochastic() else 0)
+
+
+# Keys of a sweep of the simulation that mean nothing for a sweep of a model.
+SIMULATION_ONLY = ("scenario", "params", "bounds", "steps", "per_year", "by_group")
+
+
+def check_inputs(source: str | Path, inputs: Mapping[str, Any]) -> None:
+    """A model's inputs: at least two, each ``[low, high]`` with low < high (SweepConfigError naming the key)."""
+    if len(inputs) < 2:
+        raise SweepConfigError(source, "inputs", f"a sweep of a model needs at least 2 inputs as "
+                                                 f"name = [low, high], got {len(inputs)}")
+    for name, (low, high) in inputs.items():
+        if not low < high:
+            raise SweepConfigError(source, f"inputs.{name}", f"must be [low, high] with low < high, "
+                                                             f"got [{low}, {high}]")
+
+
+def model_outputs(source: str | Path, model: str, inputs: Mapping[str, Any]) -> list[str]:
+    """The outputs ``model`` returns at the middle of its input ranges (SweepConfigError naming ``model``)."""
+    try:
+        fn = functions.load(model)
+    except ModelError as err:
+        raise SweepConfigError(source, "model", str(err)) from None
+    middle = {k: (float(v[0]) + float(v[1])) / 2 for k, v in inputs.items()
+              if isinstance(v, list | tuple) and len(v) == 2}
+    try:
+        got = fn(middle, seed=0) if functions.takes_seed(fn) else fn(middle)
+    except Exception as err:  # the user's code: any failure is theirs to see, in one line
+        raise SweepConfigError(source, "model", f"calling {model} at the middle of the input ranges failed "
+                                                f"({type(err).__name__}: {str(err)[:120]})") from None
+    if not isinstance(got, Mapping) or not got:
+        raise SweepConfigError(source, "model", f"{model} must return a mapping of output names to numbers, "
+                                                f"got {type(got).__name__}")
+    return [str(k) for k in got]
 
 
 @dataclass
@@ -159,7 +228,7 @@ class Design:
     X: np.ndarray              # (points, parameters) as SALib drew them
     points: pd.DataFrame       # point, then one column per parameter (the values the model gets)
     runs: pd.DataFrame         # point, seed, run_id, role ("analysis" or "probe")
-    specs: list[RunSpec]
+    specs: list[RunSpec] | list[FunctionSpec]
 
 
 def build(cfg: SweepConfig) -> Design:
@@ -167,7 +236,6 @@ def build(cfg: SweepConfig) -> Design:
 
     A sample size the method cannot use is a SweepConfigError naming ``samples``.
     """
-    scenario = cfg.load_scenario()
     module = cfg.method_module()
     prob = cfg.problem()
     try:  # the sampler knows its own size rules (e.g. eFAST needs N > 4 M^2)
@@ -176,18 +244,23 @@ def build(cfg: SweepConfig) -> Design:
         raise SweepConfigError(cfg.source, "samples", str(err)) from None
     values = pd.DataFrame(X, columns=prob["names"])
     for name in prob["names"]:
-        if REGISTRY[name].kind is int:
+        if cfg.model is None and REGISTRY[name].kind is int:
             values[name] = values[name].round().astype(int)
     points = pd.concat([pd.DataFrame({"point": np.arange(len(X))}), values], axis=1)
     records = values.to_dict("records")  # plain Python numbers, ints where the registry says so
+    if cfg.model is not None:
+        model = cfg.model
+        runs, specs = plan(records, cfg.seeds, cfg.seed,
+                           lambda params, seed: FunctionSpec.make(model, params, seed), probe=cfg.stochastic())
+        return Design(prob, X, points, runs, specs)
+    scenario = cfg.load_scenario()
     runs, specs = plan(records, cfg.seeds, cfg.seed,
                        lambda params, seed: RunSpec.make(scenario, seed, cfg.steps, extra_params=params))
     return Design(prob, X, points, runs, specs)
 
 
 def plan(points: Sequence[dict[str, Any]], seeds: int, root: int,
-         make_spec: Callable[[dict[str, Any], int], RunSpec], probe: bool = True
-         ) -> tuple[pd.DataFrame, list[RunSpec]]:
+         make_spec: Callable[[dict[str, Any], int], Any], probe: bool = True) -> tuple[pd.DataFrame, list[Any]]:
     """Runs of a design: every point on the same ``seeds`` seeds; with one seed, a noise probe.
 
     Returns the runs table (point, seed, run_id, role) and the distinct specs:

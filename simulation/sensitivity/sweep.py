@@ -8,21 +8,26 @@ Folder contents: ``manifest.json``, ``samples.parquet`` (the sample points),
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import outcomes
-from ..experiments.backends import Backend
+from ..experiments import functions
+from ..experiments.backends import Backend, make_backend
 from ..experiments.folders import FolderError
+from ..experiments.functions import FUNCTION_CHUNK, Model, ModelError, evaluate_function
 from ..experiments.runner import chunk_size, evaluate, run_specs
 from ..experiments.store import RunStore, write_parquet
 from ..params import REGISTRY
 from . import analysis
-from .design import Design, SweepConfig, build
+from .design import COMMAND_LINE, Design, SweepConfig, build, model_outputs
 
 RESULT_KINDS = ("results",)
 
@@ -45,10 +50,27 @@ def check_resumable(cfg: SweepConfig, folder: Path) -> Design:
 
 def execute(cfg: SweepConfig, design: Design, folder: Path, backend: Backend, *, quiet: bool = False) -> int:
     """Run every run of the design not yet stored, on ``backend``; returns how many ran now."""
-    work = functools.partial(evaluate, outputs=tuple(cfg.outputs), per_year=cfg.per_year)
+    if cfg.model is not None:
+        work = functools.partial(evaluate_function, outputs=tuple(cfg.outputs))
+        chunk = chunk_size(len(design.specs), backend.workers, largest=FUNCTION_CHUNK)
+    else:
+        work = functools.partial(evaluate, outputs=tuple(cfg.outputs), per_year=cfg.per_year)
+        chunk = chunk_size(len(design.specs), backend.workers)
     return run_specs(design.specs, RunStore(folder, RESULT_KINDS), backend, quiet=quiet,
-                     label=f"sweep {cfg.method}", work=work, chunk=chunk_size(len(design.specs), backend.workers),
-                     whole=True)
+                     label=f"sweep {cfg.method}", work=work, chunk=chunk, whole=True)
+
+
+def analyze(cfg: SweepConfig, design: Design, results: pd.DataFrame, steps: int | None) -> dict[str, Any]:
+    """Indices, seed noise and point means of a finished design (plain tables, nothing written)."""
+    columns = analysis.output_columns(cfg.outputs, cfg.per_year, steps or 0)
+    col_names = [c for _, _, c in columns]
+    means = analysis.point_means(design.runs, results, col_names)
+    # SALib reads a seed of 0 as "no seed" (unrepeatable intervals), hence the offset.
+    indices, skipped = analysis.analyze(cfg.method_module(), design.problem, design.X, means, columns,
+                                        seed=cfg.seed + 1, options=cfg.method_options())
+    noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds, stochastic=cfg.stochastic())
+    points = design.points.merge(means.reset_index(), on="point", how="left")
+    return {"indices": indices, "noise": noise, "skipped": skipped, "points": points}
 
 
 def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -57,26 +79,65 @@ def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, A
 
     store = RunStore(folder, RESULT_KINDS)
     store.consolidate()
-    results = store.read("results")
-    steps = manifest["steps"]
-    columns = analysis.output_columns(cfg.outputs, cfg.per_year, steps)
-    col_names = [c for _, _, c in columns]
-    means = analysis.point_means(design.runs, results, col_names)
-    module = cfg.method_module()
-    options = cfg.method_options()
-    # SALib reads a seed of 0 as "no seed" (unrepeatable intervals), hence the offset.
-    indices, skipped = analysis.analyze(module, design.problem, design.X, means, columns, seed=cfg.seed + 1,
-                                        options=options)
-    noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds)
-    points = design.points.merge(means.reset_index(), on="point", how="left")
-    write_parquet(points, folder / "point_means.parquet")
-    indices.to_csv(folder / "indices.csv", index=False)
-    noise.to_csv(folder / "seed_noise.csv", index=False)
-    meanings = {k: o.meaning for k, o in outcomes.OUTCOMES.items()}
-    param_meanings = {k: p.meaning for k, p in REGISTRY.items()}
-    write_sweep_report(folder, manifest, indices, points, noise, skipped, cfg.method, module, meanings,
-                       param_meanings)
-    return {"indices": indices, "noise": noise, "skipped": skipped, "points": points}
+    out = analyze(cfg, design, store.read("results"), manifest["steps"])
+    write_parquet(out["points"], folder / "point_means.parquet")
+    out["indices"].to_csv(folder / "indices.csv", index=False)
+    out["noise"].to_csv(folder / "seed_noise.csv", index=False)
+    meanings = {k: o.meaning for k, o in outcomes.OUTCOMES.items()} if cfg.model is None else {}
+    param_meanings = {k: p.meaning for k, p in REGISTRY.items()} if cfg.model is None else {}
+    write_sweep_report(folder, manifest, out["indices"], out["points"], out["noise"], out["skipped"], cfg.method,
+                       cfg.method_module(), meanings, param_meanings)
+    return out
+
+
+def target_of(model: str | Model) -> str:
+    """The ``"package.module:function"`` name of a model given by name or as a module-level function."""
+    if isinstance(model, str):
+        return model
+    target = f"{getattr(model, '__module__', '')}:{getattr(model, '__qualname__', '')}"
+    try:
+        if functions.load(target) is model:
+            return target
+    except ModelError:
+        pass
+    raise ModelError(f"{model!r} is not a module-level function: workers find a model by its "
+                     f"'package.module:function' name, so define it at the top of a module")
+
+
+def sweep_model(model: str | Model, inputs: Mapping[str, tuple[float, float]], *,
+                outputs: Sequence[str] | None = None, method: str = "sobol", samples: int = 1024, seeds: int = 1,
+                seed: int = 0, options: Mapping[str, Any] | None = None, workers: int = 1,
+                folder: str | Path | None = None, quiet: bool = True) -> dict[str, Any]:
+    """Global sensitivity analysis of any function from named inputs to named outputs.
+
+    The same design, sampler, crash-safe runner and analyzer as ``run.py sweep``
+    (and as a sweep file with ``model = "package.module:function"``), for a
+    model of :mod:`simulation.experiments.functions`: ``inputs`` maps each input
+    to its ``(low, high)`` range; ``outputs`` defaults to every output the
+    model returns. Runs are stored in ``folder`` (a temporary one if None).
+    Returns the tables ``indices``, ``noise``, ``points`` and the ``skipped`` outputs.
+
+        >>> from simulation.sensitivity import known, sweep_model
+        >>> out = sweep_model(known.ishigami, known.ISHIGAMI_INPUTS, samples=1024)
+        >>> out["indices"].query("index == 'S1'")  # doctest: +SKIP
+    """
+    target = target_of(model)
+    cfg = SweepConfig(method=method, samples=samples, seeds=seeds, seed=seed, options=dict(options or {}),
+                      model=target, inputs={k: [float(v[0]), float(v[1])] for k, v in inputs.items()},
+                      outputs=list(outputs) if outputs is not None else model_outputs(COMMAND_LINE, target, inputs),
+                      source=COMMAND_LINE)
+    cfg.validate()
+    design = build(cfg)
+    with contextlib.ExitStack() as stack:
+        where = Path(folder) if folder is not None else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        backend = make_backend(workers)
+        try:
+            execute(cfg, design, where, backend, quiet=quiet)
+        finally:
+            backend.close()
+        store = RunStore(where, RESULT_KINDS)
+        store.consolidate()
+        return analyze(cfg, design, store.read("results"), None)
 
 
 def load_config(folder: Path, manifest: dict[str, Any] | None = None) -> tuple[SweepConfig, dict[str, Any]]:

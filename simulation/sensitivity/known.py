@@ -1,0 +1,77 @@
+"""Known-answer models: test functions of global sensitivity analysis whose indices are known exactly.
+
+Each is a model in the sense of :mod:`simulation.experiments.functions` (a
+dict of named inputs to a dict of named outputs), so a sweep file can name
+it (``model = "simulation.sensitivity.known:g_function"``) and the whole
+machinery (sampler, runner, analyzer) is checked against the analytic
+indices that :func:`g_function_indices` and :func:`ishigami_indices` give.
+
+- Sobol' G-function (Saltelli & Sobol' 1995): ``prod_i (|4 x_i - 2| + a_i) / (1 + a_i)``
+  on ``[0, 1]^d``; a small ``a_i`` makes ``x_i`` important, ``a_i = 99`` almost inert.
+- Ishigami & Homma (1990): ``sin x1 + a sin^2 x2 + b x3^4 sin x1`` on ``[-pi, pi]^3``;
+  ``x3`` acts only in interaction with ``x1`` (S1 = 0, ST > 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+G_A: tuple[float, ...] = (0.0, 1.0, 4.5, 9.0, 99.0, 99.0, 99.0, 99.0)
+ISHIGAMI_A, ISHIGAMI_B = 7.0, 0.1
+
+
+def g_inputs(a: Sequence[float] = G_A) -> dict[str, tuple[float, float]]:
+    """The G-function's inputs and their ranges: ``x1`` ... ``xd`` on [0, 1]."""
+    return {f"x{i + 1}": (0.0, 1.0) for i in range(len(a))}
+
+
+def g_function(inputs: Mapping[str, float]) -> dict[str, float]:
+    """Sobol' G-function with a = (0, 1, 4.5, 9, 99, 99, 99, 99) over inputs ``x1`` ... ``x8``."""
+    x = np.array([inputs[f"x{i + 1}"] for i in range(len(G_A))], dtype=float)
+    a = np.array(G_A)
+    return {"y": float(np.prod((np.abs(4.0 * x - 2.0) + a) / (1.0 + a)))}
+
+
+def g_function_indices(a: Sequence[float] = G_A) -> dict[str, dict[str, float]]:
+    """Analytic first-order and total indices of the G-function: ``{"S1": {name: value}, "ST": {...}}``."""
+    a = np.asarray(a, dtype=float)
+    v = 1.0 / (3.0 * (1.0 + a) ** 2)
+    total_var = np.prod(1.0 + v) - 1.0
+    names = list(g_inputs(a))
+    s1 = v / total_var
+    st = np.array([v[i] * np.prod(np.delete(1.0 + v, i)) for i in range(len(a))]) / total_var
+    return {"S1": dict(zip(names, s1.tolist())), "ST": dict(zip(names, st.tolist()))}
+
+
+ISHIGAMI_INPUTS: dict[str, tuple[float, float]] = {f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)}
+
+
+def ishigami(inputs: Mapping[str, float]) -> dict[str, float]:
+    """Ishigami function with a = 7, b = 0.1 over inputs ``x1``, ``x2``, ``x3``."""
+    x1, x2, x3 = inputs["x1"], inputs["x2"], inputs["x3"]
+    return {"y": float(np.sin(x1) + ISHIGAMI_A * np.sin(x2) ** 2 + ISHIGAMI_B * x3 ** 4 * np.sin(x1))}
+
+
+def ishigami_indices(a: float = ISHIGAMI_A, b: float = ISHIGAMI_B) -> dict[str, dict[str, float]]:
+    """Analytic first-order and total indices of the Ishigami function."""
+    pi4, pi8 = np.pi ** 4, np.pi ** 8
+    v1 = 0.5 * (1.0 + b * pi4 / 5.0) ** 2
+    v2 = a * a / 8.0
+    v13 = b * b * pi8 * (1.0 / 18.0 - 1.0 / 50.0)
+    total_var = v1 + v2 + v13
+    return {"S1": {"x1": v1 / total_var, "x2": v2 / total_var, "x3": 0.0},
+            "ST": {"x1": (v1 + v13) / total_var, "x2": v2 / total_var, "x3": v13 / total_var}}
+
+
+def noisy_sum(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """``x1 + x2`` plus a seed's shift common to every point (sd 3) and a point x seed term (sd 0.1).
+
+    A stochastic known answer for seed noise: the shift cancels out of the
+    indices (every point runs on the same seeds), so only the interaction,
+    variance 0.01, blurs the point means; ``x1`` and ``x2`` share the signal equally.
+    """
+    shift = 3.0 * np.random.default_rng([seed, 0]).standard_normal()
+    key = [seed, 1, *np.asarray([inputs["x1"], inputs["x2"]], dtype=float).view(np.uint64).tolist()]
+    return {"y": float(inputs["x1"] + inputs["x2"] + shift + 0.1 * np.random.default_rng(key).standard_normal())}
