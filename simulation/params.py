@@ -371,6 +371,10 @@ def problem(spec: str | Iterable[str], bounds: Mapping[str, tuple[float, float]]
         raise ParameterError(f"bounds given for {unknown[0]!r}, which is not among the parameters swept")
     rows = []
     for p in params:
+        if p.sweep is None and p.name not in bounds and not (p.kind is int and p.bounds == (0, 1)):
+            # e.g. a shock quarter over [-1, 10000] on a 40-quarter horizon: no plausible range to assume
+            raise ParameterError(f"{p.name!r} has no sweep range (its valid range is [{p.low}, {p.high}]); "
+                                 f"give its bounds ([bounds] in a sweep file) to sweep it")
         lo, hi = bounds.get(p.name, p.sweep_bounds)
         if not (p.low <= lo < hi <= p.high):
             raise ParameterError(f"bounds of {p.name!r} must satisfy {p.low} <= low < high <= {p.high}, "

@@ -128,6 +128,14 @@ def test_design_runs_every_point_on_the_same_seeds_and_probes_noise_with_one_see
     ({"options": {"levels": 4}}, "--option levels", "not an option of sobol"),
     ({"seeds": 0}, "--seeds", ">= 1"),
     ({"scenario": "no_such_scenario"}, "scenario", "no_such_scenario"),
+    # issue 15: each of these was accepted, and gave misnamed indices, a meaningless range or an unbalanced sample
+    ({"method": "fast", "samples": 80, "by_group": True}, "--by-group", "one index per parameter"),
+    ({"method": "rbd_fast", "by_group": True}, "--by-group", "one index per parameter"),
+    ({"method": "delta", "by_group": True}, "--by-group", "one index per parameter"),
+    ({"method": "pawn", "by_group": True}, "--by-group", "one index per parameter"),
+    ({"params": ["gvc_shock_step", "comp_mean"]}, "--params", "'gvc_shock_step' has no sweep range"),
+    ({"params": ["warmup_steps", "comp_mean"]}, "--params", "'warmup_steps' has no sweep range"),
+    ({"samples": 100}, "--samples", "N a power of 2"),
 ])
 def test_bad_sweep_settings_name_the_key(kwargs, key, match):
     with pytest.raises(SweepConfigError, match=match) as err:
@@ -169,3 +177,25 @@ def test_serial_and_process_backends_give_the_same_results(tmp_path):
             backend.close()
         tables.append(store.read("results").sort_values("run_id").reset_index(drop=True))
     pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+def test_a_parameter_without_a_sweep_range_sweeps_inside_the_bounds_given():
+    cfg = SweepConfig(params=["gvc_shock_step", "comp_mean"], bounds={"gvc_shock_step": [4, 36]}, samples=8)
+    cfg.validate()
+    assert cfg.problem()["bounds"][0] == [4.0, 36.0]
+
+
+def test_given_data_methods_analyse_the_rounded_values_the_model_ran_with():
+    """A 0/1 switch is sampled on [0, 1] and rounded for the model: delta, PAWN and RBD-FAST must see 0 and 1."""
+    for method in ("delta", "pawn", "rbd_fast"):
+        cfg = SweepConfig(method=method, samples=40, params=["firm_growth", "comp_mean"], steps=4)
+        cfg.validate()
+        d = design.build(cfg)
+        X = d.analysed_inputs(METHODS[method])
+        assert set(np.unique(X[:, 0])) == {0.0, 1.0}, method
+        assert set(np.unique(d.X[:, 0])) != {0.0, 1.0}  # the sampler's own values are continuous
+        assert [spec.params["firm_growth"] for spec in d.specs[:40]] == X[:40, 0].astype(int).tolist()
+    sob = SweepConfig(method="sobol", samples=8, params=["firm_growth", "comp_mean"], steps=4)
+    sob.validate()
+    d = design.build(sob)
+    assert d.analysed_inputs(METHODS["sobol"]) is d.X  # Sobol' reads the design's layout, not the values

@@ -20,6 +20,7 @@ OPTIONS: dict[str, Option] = dict(COMMON)
 MAIN = "delta"
 BOUNDED = ("delta", "S1")
 GIVEN_DATA = True
+GROUPS = False  # SALib gives one index per parameter, never per group
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

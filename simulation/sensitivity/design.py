@@ -133,6 +133,10 @@ class SweepConfig:
             raise SweepConfigError(src, "params", str(err)) from None
         if len(chosen) < 2:
             raise SweepConfigError(src, "params", f"a sweep needs at least 2 parameters, got {len(chosen)}")
+        if self.by_group and not self.method_module().GROUPS:
+            raise SweepConfigError(src, "by_group", f"{self.method} gives one index per parameter, not per group "
+                                                    f"(it would name parameters' indices after groups); "
+                                                    f"group sweeps: sobol, morris")
         structural = [p.name for p in chosen if p.group == "population" and p.kind is int]
         if structural:
             raise SweepConfigError(src, "params", f"{structural[0]!r} sets the population's structure and "
@@ -140,7 +144,8 @@ class SweepConfig:
         try:
             self.problem()
         except ParameterError as err:
-            key = next((f"bounds.{n}" for n in self.bounds if repr(n) in str(err)), "bounds")
+            key = next((f"bounds.{n}" for n in self.bounds if repr(n) in str(err)),
+                       "params" if "no sweep range" in str(err) else "bounds")
             raise SweepConfigError(src, key, str(err)) from None
         try:
             outcomes.check(self.outputs)
@@ -229,6 +234,13 @@ class Design:
     points: pd.DataFrame       # point, then one column per parameter (the values the model gets)
     runs: pd.DataFrame         # point, seed, run_id, role ("analysis" or "probe")
     specs: list[RunSpec] | list[FunctionSpec]
+
+    def analysed_inputs(self, module) -> np.ndarray:
+        """The inputs an analyzer reads: for given-data methods the values the model got (integer
+        parameters rounded), so an index describes the model that ran; samplers' own layouts otherwise."""
+        if not module.GIVEN_DATA:
+            return self.X  # Sobol', eFAST and Morris read the design's structure, not the values
+        return self.points[self.problem["names"]].to_numpy(dtype=float)
 
 
 def build(cfg: SweepConfig) -> Design:

@@ -23,6 +23,7 @@ OPTIONS: dict[str, Option] = {
 MAIN = "ST"
 BOUNDED = ("S1", "ST")
 GIVEN_DATA = False
+GROUPS = False  # SALib gives one index per parameter, never per group
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

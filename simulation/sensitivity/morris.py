@@ -25,6 +25,7 @@ OPTIONS: dict[str, Option] = {
 MAIN = "mu_star"
 BOUNDED: tuple[str, ...] = ()
 GIVEN_DATA = False
+GROUPS = True  # SALib estimates one index per group of parameters
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -20,6 +20,7 @@ OPTIONS: dict[str, Option] = {"S": Option(int, 10, "slices of each parameter's r
 MAIN = "median"
 BOUNDED = ("minimum", "mean", "median", "maximum")
 GIVEN_DATA = True
+GROUPS = False  # SALib averages a group's members' statistics: not an index of the group
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

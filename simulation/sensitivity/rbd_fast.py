@@ -20,6 +20,7 @@ OPTIONS: dict[str, Option] = {"M": Option(int, 10, "harmonics kept", 1, 50), **C
 MAIN = "S1"
 BOUNDED = ("S1",)
 GIVEN_DATA = True
+GROUPS = False  # SALib gives one index per parameter, never per group
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -23,6 +23,7 @@ OPTIONS: dict[str, Option] = {
 MAIN = "ST"
 BOUNDED = ("S1", "ST", "S2")
 GIVEN_DATA = False
+GROUPS = True  # SALib estimates one index per group of parameters
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:
@@ -31,6 +32,8 @@ def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:
 
 
 def sample(problem: dict[str, Any], n: int, *, seed: int, options: dict[str, Any]) -> np.ndarray:
+    if n < 2 or n & (n - 1):  # Sobol' sequences keep their balance only at powers of 2
+        raise ValueError(f"Sobol' sampling needs N a power of 2 (64, 128, ..., 1024), got N = {n}")
     return sampler.sample(problem, n, calc_second_order=options["second_order"], seed=seed)
 
 

@@ -66,7 +66,8 @@ def analyze(cfg: SweepConfig, design: Design, results: pd.DataFrame, steps: int 
     col_names = [c for _, _, c in columns]
     means = analysis.point_means(design.runs, results, col_names)
     # SALib reads a seed of 0 as "no seed" (unrepeatable intervals), hence the offset.
-    indices, skipped = analysis.analyze(cfg.method_module(), design.problem, design.X, means, columns,
+    module = cfg.method_module()
+    indices, skipped = analysis.analyze(module, design.problem, design.analysed_inputs(module), means, columns,
                                         seed=cfg.seed + 1, options=cfg.method_options())
     noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds, stochastic=cfg.stochastic())
     points = design.points.merge(means.reset_index(), on="point", how="left")
