@@ -18,14 +18,7 @@ from typing import Any
 
 from .inputs import show
 
-GROUPS: tuple[str, ...] = (
-    "competitiveness",
-    "connectivity",
-    "policy",
-    "environment",
-    "population",
-    "mechanisms",
-)
+GROUPS: tuple[str, ...] = ("competitiveness", "connectivity", "policy", "environment", "population", "mechanisms")
 
 # Parameters that were removed or renamed, with what replaces them: an input
 # that still names one gets this message instead of "unknown parameter".
@@ -80,16 +73,12 @@ class Parameter:
     def coerce(self, value: Any) -> float | int:
         """Return ``value`` as this parameter's type, or raise ParameterError."""
         if isinstance(value, bool):
-            raise ParameterError(
-                f"parameter {self.name!r} must be a number, got a boolean ({value!r})"
-            )
+            raise ParameterError(f"parameter {self.name!r} must be a number, got a boolean ({value!r})")
         if self.kind is int:
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             if not isinstance(value, int):
-                raise ParameterError(
-                    f"parameter {self.name!r} must be a whole number, got {show(value)}"
-                )
+                raise ParameterError(f"parameter {self.name!r} must be a whole number, got {show(value)}")
         else:
             if not isinstance(value, (int, float)):
                 raise ParameterError(
@@ -295,6 +284,12 @@ _PARAMETERS: tuple[Parameter, ...] = (
 )
 
 REGISTRY: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
+
+# The reference input of a sweep: an input the model never reads (not a name any parameter can have).
+# Its index is what an inert input scores through sampling and estimation error alone.
+DUMMY = "(dummy)"
+# Given-data methods score this many such inputs on the same runs; the reference is their 95th percentile.
+DUMMY_COLUMNS = 20
 
 
 def defaults() -> dict[str, float | int]:

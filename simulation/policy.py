@@ -27,7 +27,7 @@ DETERMINANTS: tuple[str, ...] = ("competitiveness", "connectivity")
 DELIVERERS: tuple[str, ...] = ("national", "local")
 MODES: tuple[str, ...] = ("per_firm", "public_good", "regulatory")
 SELECTIONS: tuple[str, ...] = ("potential", "random")
-# Bounds of a package entry, here for PackageEntry and for the scenario schema (simulation/schema.py) alike.
+# Bounds of a package entry, here for PackageEntry and for the scenario schema (simulation/schema/files.py) alike.
 MAX_BUDGET = 1e9      # kUSD: a trillion dollars, far above any programme
 MAX_INTENSITY = 5.0   # doses per treated SME
 MAX_QUARTER = 10_000  # start and end of an entry, and a scenario's horizon

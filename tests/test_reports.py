@@ -41,8 +41,8 @@ CONTEXTS = {
         "noise_note": "noise", "noise_table": "<table></table>", "noise_per_year": True,
         "params_table": pd.DataFrame({"parameter": [EVIL]}).to_html(escape=True),
         "images": {"indices": PNG}, "figures": [("indices", "Sobol at the horizon")],
-        "indices_table": "<table></table>", "main": "ST", "has_conf": True,
-        "skipped": [{"output": EVIL, "reason": EVIL}], "per_year": True},
+        "indices_table": "<table></table>", "main": "ST", "has_conf": True, "has_reference": True,
+        "given_data": True, "dummy_columns": 20, "skipped": [{"output": EVIL, "reason": EVIL}], "per_year": True},
     "calibration.html": lambda: {
         "title": "Calibration", "targets_path": f"/tmp/{EVIL}.toml", "evaluated": 20, "seeds": 2, "inside": 1,
         "checked": 1, "tried": 3, "found": True, "best": [{"name": EVIL, "value": 0.5, "default": 0.4,

@@ -1,4 +1,4 @@
-"""The input schema (simulation/schema.py): one declaration per file kind, one adapter to an error line."""
+"""The input schema (simulation/schema/): one declaration per file kind, one adapter to an error line."""
 
 from __future__ import annotations
 

@@ -29,10 +29,11 @@ def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
             "params": split(args.params) if args.params else None,
             "outputs": split(args.outputs) if args.outputs else None, "seeds": args.seeds, "seed": args.seed,
             "steps": args.steps, "per_year": True if args.per_year else None,
-            "by_group": True if args.by_group else None, "options": options or None}
+            "by_group": True if args.by_group else None, "dummy": args.dummy, "options": options or None}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..params import DUMMY
     from ..sensitivity import sweep
     from ..sensitivity.design import SweepConfig, build
 
@@ -51,14 +52,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         name, steps, info = cfg.model.rpartition(":")[2], None, {"model": cfg.model, "inputs": cfg.inputs}
     check_out(args.out)  # before drawing the sample or starting any cluster
     design = build(cfg)   # before the folder, so a sample size the method rejects leaves nothing behind
+    swept = [k for k in design.problem["names"] if k != DUMMY]
     backend = cluster(args)
     try:
         fields = {
             "config": cfg.to_dict(), "scenario": cfg.model or name,
             "scenario_info": info, "method": cfg.method, "samples": cfg.samples,
             "seeds": replicate_seeds(cfg.seeds, root=cfg.seed), "base_seed": cfg.seed, "steps": steps,
-            "runs": len(design.runs), "distinct_runs": len(design.specs), "params": design.problem["names"],
-            "bounds": dict(zip(design.problem["names"], design.problem["bounds"])), "outputs": cfg.outputs,
+            "runs": len(design.runs), "distinct_runs": len(design.specs), "params": swept,
+            "bounds": {k: b for k, b in zip(design.problem["names"], design.problem["bounds"]) if k in swept},
+            "outputs": cfg.outputs,
             "options": cfg.method_options(), "problem": design.problem, "workers": args.workers,
             "scheduler": args.scheduler,
         }
@@ -68,7 +71,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         backend.close()
         raise
     if not args.quiet:
-        print(f"{cfg.method} sweep of {name}: {len(design.problem['names'])} parameters, "
+        print(f"{cfg.method} sweep of {name}: {len(swept)} parameters, "
               f"{len(design.points)} points x {cfg.seeds} seed(s) = {len(design.runs)} runs -> {job.folder}")
     return _run_sweep(args, cfg, design, job, backend)
 
@@ -92,14 +95,18 @@ def _run_sweep(args: argparse.Namespace, cfg, design, job: Job, backend) -> int:
 
 
 def _print_sweep(cfg, out: dict[str, Any]) -> None:
+    from ..params import DUMMY
+
     module = cfg.method_module()
     idx = out["indices"]
     horizon = idx[idx["year"].isna() & (idx["index"] == module.MAIN)]
     for name, block in horizon.groupby("output", sort=False):
-        block = block.sort_values("value", ascending=False).head(5)
+        ref = block.loc[block["parameter"] == DUMMY, "value"]
+        block = block[block["parameter"] != DUMMY].sort_values("value", ascending=False).head(5)
         ranked = ", ".join(f"{r.parameter} {r.value:.3g}" + (f" ± {r.conf:.2g}" if r.conf == r.conf else "")
                            for r in block.itertuples())
-        print(f"  {name:26} {module.MAIN}: {ranked}")
+        reference = f" (an input the model never reads: {ref.iloc[0]:.3g})" if len(ref) else ""
+        print(f"  {name:26} {module.MAIN}: {ranked}{reference}")
     for s in out["skipped"]:
         print(f"  {s['output']:26} not analysed: {s['reason']}")
     noisy = out["noise"][out["noise"]["noise_share"] >= 0.05]

@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..params import DUMMY, DUMMY_COLUMNS
 from .figures import plt, sns
 from .render import render, save_and_embed
 
 BINS = 6
 NEGLIGIBLE = 0.01  # indices in [0, 1] at or below this are "no detectable effect"
+INTERACTING = 0.9  # "interactions matter" once the first-order indices add up to less than this, interval included
 OUTSIDE = 0.1  # bounded estimates this far outside [0, 1] mean too small a sample, not a finding
 SHOWN = {"mu_star": "mu*"}
 LABELLED = 6  # parameters named on the Morris plot
@@ -49,8 +51,15 @@ def _grid(n: int, height: float, width: float = 4.2) -> tuple[plt.Figure, np.nda
 
 
 def _ranked(h: pd.DataFrame, main: str) -> list[str]:
-    """Parameters of one output, largest main index first."""
-    return list(h[h["index"] == main].sort_values("value", ascending=False)["parameter"])
+    """Parameters of one output, largest main index first (not the reference input)."""
+    m = h[(h["index"] == main) & (h["parameter"] != DUMMY)]
+    return list(m.sort_values("value", ascending=False)["parameter"])
+
+
+def _reference(h: pd.DataFrame, index: str) -> float | None:
+    """What the reference input (one the model never reads) scores on ``index``, if the sweep has it."""
+    ref = h.loc[(h["parameter"] == DUMMY) & (h["index"] == index), "value"]
+    return float(ref.iloc[0]) if len(ref) and pd.notna(ref.iloc[0]) else None
 
 
 def index_bars(indices: pd.DataFrame, method_name: str, method: ModuleType) -> plt.Figure:
@@ -59,10 +68,13 @@ def index_bars(indices: pd.DataFrame, method_name: str, method: ModuleType) -> p
     both = method.MAIN == "ST" and (h["index"] == "S1").any()
     shown = ["S1", "ST"] if both else [method.MAIN]
     outputs = _outputs(h)
-    n_par = h.loc[h["index"] == method.MAIN, "parameter"].nunique()
+    n_par = h.loc[(h["index"] == method.MAIN) & (h["parameter"] != DUMMY), "parameter"].nunique()
     fig, axes = _grid(len(outputs), 0.3 * n_par * len(shown) + 1.5, 5.0)
+    referenced = False
     for ax, out in zip(axes.flat, outputs):
         d = h[(h["output"] == out) & h["index"].isin(shown)]
+        ref = _reference(d, method.MAIN)
+        d = d[d["parameter"] != DUMMY]
         order = _ranked(d, method.MAIN)
         sns.barplot(data=d, x="value", y="parameter", hue="index", order=order, hue_order=shown, orient="h",
                     ax=ax, legend=ax is axes.flat[0] and both)
@@ -74,9 +86,14 @@ def index_bars(indices: pd.DataFrame, method_name: str, method: ModuleType) -> p
             y = [order.index(p) + (k - (len(shown) - 1) / 2) * step for p in e["parameter"]]
             ax.errorbar(e["value"], y, xerr=e["conf"], fmt="none", ecolor="black", capsize=3, lw=1)
         ax.axvline(0, color="grey", lw=1)
+        if ref is not None:
+            ax.axvline(ref, color="firebrick", ls=":", lw=1.5)
+            referenced = True
         ax.set_title(_pretty(out), fontsize=10)
         ax.set(xlabel=" / ".join(SHOWN.get(i, i) for i in shown), ylabel="")
     note = " (lines: confidence interval)" if h["conf"].notna().any() else ""
+    if referenced:
+        note += f"\n(dotted: the {SHOWN.get(method.MAIN, method.MAIN)} of an input the model never reads)"
     fig.suptitle(f"{method.TITLE}: indices at the horizon{note}")
     fig.tight_layout()
     return fig
@@ -157,9 +174,12 @@ def heatmaps(points: pd.DataFrame, indices: pd.DataFrame, method: ModuleType) ->
     return fig
 
 
-def _split(m: pd.DataFrame, cut: float) -> tuple[list[str], list[str], list[str]]:
-    """(top, unclear, negligible): detectable effects, large estimates whose interval reaches 0, the rest."""
-    low = np.where(m["conf"].notna(), m["value"] - m["conf"], m["value"])
+def _split(m: pd.DataFrame, cut: float, use_conf: bool = True) -> tuple[list[str], list[str], list[str]]:
+    """(top, unclear, negligible): detectable effects, large estimates whose interval reaches the cut, the rest.
+
+    ``use_conf`` False: the intervals are not to be trusted (eFAST's), the estimates decide alone.
+    """
+    low = np.where(m["conf"].notna() & use_conf, m["value"] - m["conf"], m["value"])
     weak = set(m.index[low <= cut])
     top = [p for p in m.index if p not in weak][:3]
     # a large estimate with a wide interval is "not known yet", not "no effect"
@@ -177,10 +197,15 @@ def ranking_sentences(indices: pd.DataFrame, method_name: str, method: ModuleTyp
     out = {}
     for output in _outputs(h):
         d = h[h["output"] == output]
+        ref = _reference(d, main)
+        d = d[d["parameter"] != DUMMY]
         m = d[d["index"] == main].dropna(subset=["value"]).set_index("parameter").sort_values("value", ascending=False)
         # unbounded indices (Morris mu*) are in output units: "negligible" is relative to the largest
         cut = NEGLIGIBLE if bounded else NEGLIGIBLE * float(m["value"].abs().max())
-        top, unclear, negligible = _split(m, cut)
+        # an effect is detectable only above what an input the model never reads scores
+        ref = ref if ref is not None and ref > cut else None
+        cut = ref if ref is not None else cut
+        top, unclear, negligible = _split(m, cut, method.CONF_RELIABLE)
 
         def show(p: str, head: str = "", m: pd.DataFrame = m) -> str:
             v, c = m.at[p, "value"], m.at[p, "conf"]
@@ -190,20 +215,28 @@ def ranking_sentences(indices: pd.DataFrame, method_name: str, method: ModuleTyp
         if meaning[1:2].islower():  # lower-case "Share of" but not "SMEs'"
             meaning = meaning[0].lower() + meaning[1:]
         subject = f"{_pretty(output)} — {meaning} —" if meaning else f"{_pretty(output)} at the horizon"
+        reach = f"the reference level {num(cut)}" if ref is not None else "0"
         if top:
             named = [show(top[0], f"{SHOWN.get(main, main)} ")] + [show(p) for p in top[1:]]
             rest = (f", then {_and(named[1:])}" if len(named) > 1 else "")
             verb = {"morris": "shows the largest elementary effects for",
                     "pawn": "has the largest PAWN median KS distance for"}.get(method_name, "is driven mostly by")
             text = f"{subject} {verb} {named[0]}{rest}."
+        elif unclear:
+            text = f"{subject} shows no effect of a swept parameter that this sample tells apart from {reach}."
         else:
             text = f"{subject} shows no detectable effect of any swept parameter."
         if unclear:
             verb = "have large estimates but their intervals include" if len(unclear) > 1 else \
                 "has a large estimate but its interval includes"
-            text += f" {_and([show(p) for p in unclear])} {verb} 0: more samples would tell."
+            text += f" {_and([show(p) for p in unclear])} {verb} {reach}: more samples would tell."
         if negligible and (top or unclear):
-            why = "interval includes 0" if m.loc[negligible, "conf"].notna().any() else f"below {cut:.2g}"
+            if ref is not None:
+                why = f"at or below {num(cut)}, what an input the model never reads scores"
+            elif method.CONF_RELIABLE and m.loc[negligible, "conf"].notna().any():
+                why = "interval includes 0"
+            else:
+                why = f"below {cut:.2g}"
             who = _and(negligible) if len(negligible) <= MAX_LISTED else f"{len(negligible)} other parameters"
             text += f" {who} {'has' if len(negligible) == 1 else 'have'} no detectable effect ({why})."
         if method_name == "morris" and (d["index"] == "sigma").any():
@@ -215,12 +248,33 @@ def ranking_sentences(indices: pd.DataFrame, method_name: str, method: ModuleTyp
         if ((b["value"] < -OUTSIDE) | (b["value"] > 1 + OUTSIDE)).any():
             text += " Some estimates fall well outside [0, 1], where these indices lie: the sample is too small."
         elif main == "ST" and (d["index"] == "S1").any():
-            s1 = float(d.loc[d["index"] == "S1", "value"].sum())
-            if s1 < 0.7:
-                text += (f" Interactions matter: the first-order indices add up to only {s1:.2f}, so part of "
-                         f"the variance comes from parameters acting together.")
+            text += _interactions(d[d["index"] == "S1"], method.CONF_RELIABLE)
+        if not method.CONF_RELIABLE:
+            text += " (This method's intervals are unreliable, SALib warns: they are shown but decide nothing.)"
         out[output] = text
     return out
+
+
+def _interactions(s1: pd.DataFrame, reliable: bool) -> str:
+    """Whether parameters acting together matter, said only as far as the first-order intervals allow.
+
+    The first-order indices add up to 1 when every parameter acts alone; the sum's
+    upper end takes the intervals as independent errors (their root sum of squares).
+    """
+    total = float(s1["value"].sum())
+    if reliable and s1["conf"].notna().all():
+        upper = total + float(np.sqrt((s1["conf"] ** 2).sum()))
+        if upper < INTERACTING:
+            return (f" Interactions matter: the first-order indices add up to {total:.2f} (at most {upper:.2f} "
+                    f"within their intervals), so at least {1 - upper:.0%} of the variance comes from parameters "
+                    f"acting together.")
+        if total < INTERACTING:
+            return (f" The first-order indices add up to {total:.2f}, but within their intervals up to "
+                    f"{upper:.2f}: whether parameters acting together matter is not settled at this sample size.")
+    elif total < INTERACTING:
+        return (f" The first-order indices add up to {total:.2f}; without reliable intervals, whether parameters "
+                f"acting together matter is not settled.")
+    return ""
 
 
 def _pm(v: float, c: float) -> str:
@@ -301,4 +355,6 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
                   images=images, figures=[(key, captions[key]) for key in images],
                   indices_table=_indices_table(h, method.MAIN) if not h.empty else "", main=method.MAIN,
                   has_conf=bool(h["conf"].notna().any()), skipped=skipped,
+                  has_reference=bool((h["parameter"] == DUMMY).any()), given_data=method.GIVEN_DATA,
+                  dummy_columns=DUMMY_COLUMNS,
                   per_year=bool(indices["year"].notna().any()))

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ..outcomes import QUARTERS_PER_YEAR, column
+from ..params import DUMMY, DUMMY_COLUMNS
 
 INDEX_COLUMNS = ["output", "year", "parameter", "index", "value", "conf"]
 
@@ -111,10 +112,38 @@ def verdict(share: float, low: float | None = None, high: float | None = None) -
     return "not settled by this estimate: run 2 or more seeds per point to measure it"
 
 
+def latin_columns(n: int, k: int, seed: int) -> np.ndarray:
+    """``k`` independent Latin-hypercube columns of ``n`` values on [0, 1) (a given-data design's layout)."""
+    rng = np.random.default_rng([seed, 15])
+    return np.column_stack([(rng.permutation(n) + rng.random(n)) / n for _ in range(k)])
+
+
+def reference_rows(method: ModuleType, Y: np.ndarray, *, seed: int, options: dict[str, Any]) -> pd.DataFrame:
+    """The reference level of a given-data method: the 95th percentile of each index over
+    :data:`DUMMY_COLUMNS` inputs the model never read, scored against the same outputs.
+
+    An inert input's PAWN or delta statistic is far from 0 at a finite sample
+    (PAWN's KS distance between two samples of a few hundred is ~0.1-0.2), so
+    a parameter shows a detectable effect only above what inert inputs reach.
+    """
+    names = [f"{DUMMY} {i + 1}" for i in range(DUMMY_COLUMNS)]
+    prob = {"num_vars": DUMMY_COLUMNS, "names": names, "bounds": [[0.0, 1.0]] * DUMMY_COLUMNS}
+    quick = {**options, **({"num_resamples": 10} if "num_resamples" in options else {})}  # values only
+    table = method.analyze(prob, latin_columns(len(Y), DUMMY_COLUMNS, seed), Y, seed=seed, options=quick)
+    ref = table.groupby("index", sort=False)["value"].quantile(0.95)
+    return pd.DataFrame({"parameter": DUMMY, "index": ref.index, "value": ref.to_numpy(), "conf": np.nan})
+
+
 def analyze(method: ModuleType, problem: dict[str, Any], X: np.ndarray, means: pd.DataFrame,
-            columns: Sequence[tuple[str, int | None, str]], *, seed: int, options: dict[str, Any]
-            ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
-    """Indices of every output column (tidy), and the outputs that could not be analysed, with why."""
+            columns: Sequence[tuple[str, int | None, str]], *, seed: int, options: dict[str, Any],
+            dummy: bool = True) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+    """Indices of every output column (tidy), and the outputs that could not be analysed, with why.
+
+    With ``dummy``, the methods whose estimates of an inert input are not 0 have rows for the
+    reference input :data:`DUMMY`: eFAST from a column of its design, the given-data methods
+    (RBD-FAST, delta, PAWN) from inert columns scored here. Sobol' and Morris need none: an
+    input the model never reads scores exactly 0 there, and the interval is the reference.
+    """
     frames, skipped = [], []
     for name, year, col in columns:
         label = col
@@ -133,6 +162,9 @@ def analyze(method: ModuleType, problem: dict[str, Any], X: np.ndarray, means: p
             # SALib's notes on FAST intervals and sample sizes, and delta's printed binning notices
             warnings.simplefilter("ignore")
             table = method.analyze(problem, X, Y, seed=seed, options=options)
+            if dummy and method.GIVEN_DATA:
+                table = pd.concat([table, reference_rows(method, Y, seed=seed, options=options)],
+                                  ignore_index=True)
         table.insert(0, "year", year)
         table.insert(0, "output", name)
         frames.append(table)

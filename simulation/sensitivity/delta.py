@@ -21,6 +21,8 @@ MAIN = "delta"
 BOUNDED = ("delta", "S1")
 GIVEN_DATA = True
 GROUPS = False  # SALib gives one index per parameter, never per group
+DUMMY_IN_DESIGN = False  # the reference input: columns added at analysis (given data: no runs)
+CONF_RELIABLE = True
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -21,7 +21,7 @@ from ..experiments import functions
 from ..experiments.functions import FunctionSpec, ModelError
 from ..experiments.runner import RunSpec
 from ..inputs import show
-from ..params import REGISTRY, ParameterError, problem, select, suggest
+from ..params import DUMMY, REGISTRY, ParameterError, problem, select, suggest
 from ..scenario import Scenario, ScenarioError, load, read_toml, reference
 from . import METHODS
 
@@ -65,6 +65,7 @@ class SweepConfig:
     per_year: bool = False
     by_group: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    dummy: bool = True             # a reference input the model never reads (params.DUMMY)
     model: str | None = None       # "package.module:function": sweep that function, not the simulation
     inputs: dict[str, list[float]] = field(default_factory=dict)  # the model's inputs and their ranges
     source: str = COMMAND_LINE
@@ -171,11 +172,20 @@ class SweepConfig:
         self.method_options()
 
     def problem(self) -> dict[str, Any]:
+        """The SALib problem: the swept parameters (or the model's inputs), and the dummy where the
+        method needs it in its design."""
         if self.model is not None:
-            return {"num_vars": len(self.inputs), "names": list(self.inputs),
+            prob = {"num_vars": len(self.inputs), "names": list(self.inputs),
                     "bounds": [[float(lo), float(hi)] for lo, hi in self.inputs.values()]}
-        bounds = {k: tuple(v) for k, v in self.bounds.items()}
-        return problem(self.params, bounds=bounds, grouped=self.by_group)
+        else:
+            bounds = {k: tuple(v) for k, v in self.bounds.items()}
+            prob = problem(self.params, bounds=bounds, grouped=self.by_group)
+        if self.dummy and self.method_module().DUMMY_IN_DESIGN:
+            prob = {**prob, "num_vars": prob["num_vars"] + 1, "names": [*prob["names"], DUMMY],
+                    "bounds": [*prob["bounds"], [0.0, 1.0]]}
+            if "groups" in prob:
+                prob["groups"] = [*prob["groups"], DUMMY]
+        return prob
 
     def stochastic(self) -> bool:
         """Whether a run depends on its seed (the simulation does; a model only if it takes a seed)."""
@@ -256,10 +266,12 @@ def build(cfg: SweepConfig) -> Design:
         raise SweepConfigError(cfg.source, "samples", str(err)) from None
     values = pd.DataFrame(X, columns=prob["names"])
     for name in prob["names"]:
-        if cfg.model is None and REGISTRY[name].kind is int:
+        if cfg.model is None and name in REGISTRY and REGISTRY[name].kind is int:
             values[name] = values[name].round().astype(int)
     points = pd.concat([pd.DataFrame({"point": np.arange(len(X))}), values], axis=1)
-    records = values.to_dict("records")  # plain Python numbers, ints where the registry says so
+    # Plain Python numbers, ints where the registry says so; the dummy is never passed to the model,
+    # so a point that differs from another only in the dummy is the same run (Sobol', Morris: no extra runs).
+    records = values.drop(columns=[DUMMY], errors="ignore").to_dict("records")
     if cfg.model is not None:
         model = cfg.model
         runs, specs = plan(records, cfg.seeds, cfg.seed,

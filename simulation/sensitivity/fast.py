@@ -24,6 +24,8 @@ MAIN = "ST"
 BOUNDED = ("S1", "ST")
 GIVEN_DATA = False
 GROUPS = False  # SALib gives one index per parameter, never per group
+DUMMY_IN_DESIGN = True  # the reference input: a column of the design
+CONF_RELIABLE = False  # SALib warns its eFAST intervals are unreliable: shown, never used to decide
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -21,6 +21,8 @@ MAIN = "median"
 BOUNDED = ("minimum", "mean", "median", "maximum")
 GIVEN_DATA = True
 GROUPS = False  # SALib averages a group's members' statistics: not an index of the group
+DUMMY_IN_DESIGN = False  # the reference input: columns added at analysis (given data: no runs)
+CONF_RELIABLE = True
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -68,7 +68,7 @@ def analyze(cfg: SweepConfig, design: Design, results: pd.DataFrame, steps: int 
     # SALib reads a seed of 0 as "no seed" (unrepeatable intervals), hence the offset.
     module = cfg.method_module()
     indices, skipped = analysis.analyze(module, design.problem, design.analysed_inputs(module), means, columns,
-                                        seed=cfg.seed + 1, options=cfg.method_options())
+                                        seed=cfg.seed + 1, options=cfg.method_options(), dummy=cfg.dummy)
     noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds, stochastic=cfg.stochastic())
     points = design.points.merge(means.reset_index(), on="point", how="left")
     return {"indices": indices, "noise": noise, "skipped": skipped, "points": points}
@@ -146,7 +146,8 @@ def load_config(folder: Path, manifest: dict[str, Any] | None = None) -> tuple[S
     if manifest is None:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     try:
-        cfg = SweepConfig(**dict(manifest["config"]))
+        # a sweep started before the reference input existed had none
+        cfg = SweepConfig(**{"dummy": False, **dict(manifest["config"])})
         cfg.validate()
     except (KeyError, TypeError, ValueError) as err:  # a manifest edited by hand or from elsewhere
         raise FolderError(f"--resume {folder}: manifest.json does not describe a sweep this version can "
