@@ -36,13 +36,17 @@ CONTEXTS = {
         "figures": [("stage_composition", "Stage composition"), ("key_outcomes", "Exporters"),
                     ("budget", "Budget")]},
     "sweep.html": lambda: {
-        "title": f"sobol sweep of {EVIL}", "manifest": manifest(scenario=EVIL, samples=8, runs=1234),
+        "title": f"sobol sweep of {EVIL}", "manifest": manifest(scenario=EVIL, samples=8, runs=1234,
+                                                                                extends={"folder": EVIL, "samples": 4,
+                                                                                         "reused_runs": 600}),
         "method_title": "Sobol", "options": f"calc_second_order={EVIL}", "sentences": [EVIL],
         "noise_note": "noise", "noise_table": "<table></table>", "noise_per_year": True,
         "params_table": pd.DataFrame({"parameter": [EVIL]}).to_html(escape=True),
-        "images": {"indices": PNG}, "figures": [("indices", "Sobol at the horizon")],
+        "images": {"indices": PNG, "convergence": PNG},
+        "figures": [("indices", "Sobol at the horizon"), ("convergence", "Settled?")],
         "indices_table": "<table></table>", "main": "ST", "has_conf": True, "has_reference": True,
-        "given_data": True, "dummy_columns": 20, "skipped": [{"output": EVIL, "reason": EVIL}], "per_year": True},
+        "given_data": True, "dummy_columns": 20, "settled": EVIL,
+        "skipped": [{"output": EVIL, "reason": EVIL}], "per_year": True},
     "calibration.html": lambda: {
         "title": "Calibration", "targets_path": f"/tmp/{EVIL}.toml", "evaluated": 20, "seeds": 2, "inside": 1,
         "checked": 1, "tried": 3, "found": True, "best": [{"name": EVIL, "value": 0.5, "default": 0.4,
@@ -70,7 +74,8 @@ def test_the_provenance_line_names_command_version_and_date():
     html = ENV.get_template("run.html").render(**CONTEXTS["run.html"]())
     assert f"<code>run.py run {ESCAPED}.toml</code><br>2 seeds, 8 quarters, simulation 0.1.0, 2024-01-01" in html
     html = ENV.get_template("sweep.html").render(**CONTEXTS["sweep.html"]())
-    assert f"scenario <b>{ESCAPED}</b>; N = 8 samples, 2 seeds per point, 1,234 runs of 8 quarters;" in html
+    assert (f"scenario <b>{ESCAPED}</b>; N = 8 samples, 2 seeds per point, 1,234 runs of 8 quarters (extended "
+            f"from the sweep of N = 4 in <code>{ESCAPED}</code>, 600 of its runs reused);") in html
 
 
 def test_a_scenario_title_with_markup_is_escaped_in_the_run_report(tmp_path):

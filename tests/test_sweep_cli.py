@@ -135,6 +135,23 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tiny, tmp_path)
 
 
 @pytest.mark.e2e
+def test_an_extended_sweep_of_the_simulation_equals_a_fresh_one(tiny, tmp_path):
+    """N = 8 extended to 16: the first points' runs are reused, the noise probe moves to the new design."""
+    small, extended, fresh = tmp_path / "n8", tmp_path / "n16", tmp_path / "fresh"
+    assert cli(*sweep_args(tiny, "sobol", small)).returncode == 0
+    res = cli("sweep", "--extend", str(small), "--samples", "16", "--out", str(extended), "--quiet")
+    assert res.returncode == 0, res.stderr
+    res = cli(*sweep_args(tiny, "sobol", fresh, "--samples", "16"))
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((extended / "manifest.json").read_text())
+    assert manifest["extends"]["reused_runs"] >= 8 * 4  # every analysis run of N = 8
+    assert manifest["sessions"][0]["ran"] + manifest["extends"]["reused_runs"] == manifest["distinct_runs"]
+    for name in ("results.parquet", "runs.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(extended / name), pd.read_parquet(fresh / name))
+    pd.testing.assert_frame_equal(pd.read_csv(extended / "indices.csv"), pd.read_csv(fresh / "indices.csv"))
+
+
+@pytest.mark.e2e
 def test_dask_local_cluster_and_any_number_of_workers_give_the_same_files(tiny, tmp_path):
     """Rows in one order too: results.parquet is identical, not only equal once sorted."""
     tables = []

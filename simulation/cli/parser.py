@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                "--params competitiveness,connectivity --seeds 2\n"
                "  python run.py sweep --method morris --samples 20 --option levels=6\n"
                "  python run.py sweep --config my_sweep.toml --scheduler tcp://10.0.0.5:8786\n"
-               "  python run.py sweep --resume outputs/20261123-120000-sweep-baseline-sobol\n\n"
+               "  python run.py sweep --resume outputs/20261123-120000-sweep-baseline-sobol\n"
+               "  python run.py sweep --extend outputs/20261123-120000-sweep-baseline-sobol --samples 2048\n\n"
                f"outcomes: {', '.join(OUTCOMES)}")
     p.add_argument("scenario", nargs="?", default=None, help="scenario name or .toml path (default: baseline)")
     p.add_argument("--config", default=None, metavar="FILE", help="a sweep TOML file (flags given here win)")
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a method option, e.g. levels=6, optimal_trajectories=10, M=4, num_resamples=500")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
                    help="run on a Dask cluster (scheduler address) or a Dask LocalCluster ('local')")
+    p.add_argument("--extend", default=None, metavar="DIR",
+                   help="a finished Sobol' sweep at the larger --samples, in a new folder: its runs are reused, "
+                        "only the new points run")
     add_common(p)
     p.set_defaults(func=cmd_sweep, seed=None)
 

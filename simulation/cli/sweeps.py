@@ -7,8 +7,13 @@ import datetime as dt
 from typing import Any
 
 from ..api import replicate_seeds
+from ..experiments.folders import FolderError, release
 from ..experiments.job import Job
 from .common import UsageError, already_complete, check_out, cluster, create, scenario_info
+
+# What --extend keeps from the sweep it extends: every flag that shapes the design (only N changes).
+DESIGN_FLAGS = ("scenario", "config", "method", "params", "outputs", "seeds", "seed", "steps", "per_year",
+                "by_group", "dummy", "second_order", "option")
 
 
 def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -33,12 +38,14 @@ def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from ..params import DUMMY
-    from ..sensitivity import sweep
     from ..sensitivity.design import SweepConfig, build
 
+    if args.resume and args.extend:
+        raise UsageError("--resume and --extend: give one (--resume finishes a sweep, --extend enlarges one)")
     if args.resume:
         return _resume_sweep(args)
+    if args.extend:
+        return _extend_sweep(args)
     overrides = _sweep_overrides(args)
     if args.config:
         cfg = SweepConfig.from_toml(args.config, overrides)
@@ -52,6 +59,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         name, steps, info = cfg.model.rpartition(":")[2], None, {"model": cfg.model, "inputs": cfg.inputs}
     check_out(args.out)  # before drawing the sample or starting any cluster
     design = build(cfg)   # before the folder, so a sample size the method rejects leaves nothing behind
+    return _start(args, cfg, design, name, steps, info)
+
+
+def _start(args: argparse.Namespace, cfg, design, name: str, steps: int | None, info: dict[str, Any],
+           extends: dict[str, Any] | None = None, reused=None) -> int:
+    """Create the sweep's folder, store its design (and the runs it reuses), run it, report it."""
+    from ..params import DUMMY
+    from ..sensitivity import sweep
+
     swept = [k for k in design.problem["names"] if k != DUMMY]
     backend = cluster(args)
     try:
@@ -63,17 +79,56 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "bounds": {k: b for k, b in zip(design.problem["names"], design.problem["bounds"]) if k in swept},
             "outputs": cfg.outputs,
             "options": cfg.method_options(), "problem": design.problem, "workers": args.workers,
-            "scheduler": args.scheduler,
+            "scheduler": args.scheduler, **({"extends": extends} if extends else {}),
         }
         job = create("sweep", [name, cfg.method], args.out, fields, title=f"{cfg.method} sweep of {name}")
         sweep.prepare(design, job.folder)
+        if reused is not None:
+            sweep.reuse(job.folder, reused)
     except BaseException:
         backend.close()
         raise
     if not args.quiet:
+        again = f" ({extends['reused_runs']:,} reused from {extends['folder']})" if extends else ""
         print(f"{cfg.method} sweep of {name}: {len(swept)} parameters, "
-              f"{len(design.points)} points x {cfg.seeds} seed(s) = {len(design.runs)} runs -> {job.folder}")
+              f"{len(design.points)} points x {cfg.seeds} seed(s) = {len(design.runs)} runs{again} -> {job.folder}")
     return _run_sweep(args, cfg, design, job, backend)
+
+
+def _extend_sweep(args: argparse.Namespace) -> int:
+    """A finished Sobol' sweep at a larger N, in a new folder, reusing the runs it already has."""
+    from .. import __version__
+    from ..sensitivity import sweep
+
+    given = [f"--{k.replace('_', '-')}" for k in DESIGN_FLAGS if getattr(args, k, None) not in (None, False, [])]
+    if given:
+        raise UsageError(f"--extend keeps the design of the sweep it extends; only --samples changes "
+                         f"(given: {', '.join(given)})")
+    if args.samples is None:
+        raise UsageError("--extend needs --samples, the larger N (e.g. twice the sweep's)")
+    try:
+        old = Job.resume(args.extend, "sweep")
+    except FolderError as err:
+        raise FolderError(str(err).replace("--resume", "--extend", 1)) from None
+    try:
+        if not old.is_complete:
+            raise UsageError(f"--extend {old.folder}: the sweep is not finished; finish it first: "
+                             f"python run.py sweep --resume {old.folder}")
+        if old.manifest.get("version") != __version__:
+            raise UsageError(f"--extend {old.folder}: made by version {old.manifest.get('version')}, this is "
+                             f"{__version__}; its runs are not runs of this version: run a new sweep")
+        cfg_old, _ = sweep.load_config(old.folder, old.manifest)
+        try:
+            cfg, design, reused = sweep.extension(cfg_old, old.folder, args.samples)
+        except ValueError as err:
+            raise UsageError(f"--extend {old.folder}: {err}") from None
+        extends = {"folder": str(old.folder), "samples": cfg_old.samples, "reused_runs": len(reused)}
+        steps, info = old.manifest.get("steps"), old.manifest.get("scenario_info", {})
+        name = cfg.load_scenario().name if cfg.model is None else cfg.model.rpartition(":")[2]
+    finally:
+        release(old.folder)
+    check_out(args.out)
+    return _start(args, cfg, design, name, steps, info, extends, reused)
 
 
 def _run_sweep(args: argparse.Namespace, cfg, design, job: Job, backend) -> int:

@@ -13,6 +13,7 @@ import pandas as pd
 from ..params import DUMMY, DUMMY_COLUMNS
 from .figures import plt, sns
 from .render import render, save_and_embed
+from .sweep_trends import convergence_lines, convergence_sentence, indices_over_time
 
 BINS = 6
 NEGLIGIBLE = 0.01  # indices in [0, 1] at or below this are "no detectable effect"
@@ -325,8 +326,11 @@ NOISE_NOTE = ("Every sample point ran on the same seeds and the analysis uses th
 def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd.DataFrame, points: pd.DataFrame,
                        noise: pd.DataFrame, skipped: Sequence[Mapping[str, str]], method_name: str,
                        method: ModuleType, meanings: Mapping[str, str],
-                       param_meanings: Mapping[str, str]) -> Path:
-    """Write the figure PNGs into ``directory/figures`` and ``report.html`` into ``directory``."""
+                       param_meanings: Mapping[str, str], convergence: pd.DataFrame | None = None) -> Path:
+    """Write the figure PNGs into ``directory/figures`` and ``report.html`` into ``directory``.
+
+    ``convergence``: the indices on the nested prefixes of the design (Sobol'), if any.
+    """
     h = _horizon(indices)
     made: dict[str, plt.Figure | None] = {}
     if not h.empty:
@@ -334,10 +338,17 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
         if method_name == "morris":
             made["morris"] = morris_scatter(indices)
         made["heatmaps"] = heatmaps(points, indices, method)
+        made["over_time"] = indices_over_time(indices, method.MAIN)
+    settled = ""
+    if convergence is not None and convergence["samples"].nunique() > 1:
+        made["convergence"] = convergence_lines(convergence, method.MAIN)
+        settled = convergence_sentence(convergence, method.MAIN)
     images = save_and_embed(Path(directory) / "figures", made)
     captions = {"indices": f"{method.TITLE} at the horizon",
                 "morris": "Morris mu* against sigma",
-                "heatmaps": "Where the two strongest parameters take each output"}
+                "heatmaps": "Where the two strongest parameters take each output",
+                "over_time": "The indices year by year",
+                "convergence": "Have the indices settled? The same sweep at N/8, N/4, N/2 and N"}
 
     nh = noise[noise["year"].isna()] if "year" in noise else noise
     sentences = ranking_sentences(indices, method_name, method, meanings)
@@ -356,5 +367,5 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
                   indices_table=_indices_table(h, method.MAIN) if not h.empty else "", main=method.MAIN,
                   has_conf=bool(h["conf"].notna().any()), skipped=skipped,
                   has_reference=bool((h["parameter"] == DUMMY).any()), given_data=method.GIVEN_DATA,
-                  dummy_columns=DUMMY_COLUMNS,
+                  dummy_columns=DUMMY_COLUMNS, settled=settled,
                   per_year=bool(indices["year"].notna().any()))

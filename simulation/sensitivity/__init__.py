@@ -1,8 +1,11 @@
 """Global sensitivity analysis on the runner and the parameter registry.
 
 One module per method, each a SALib sampler and analyzer as a pair
-(``sample`` / ``analyze``), with its options, its ranking index (``MAIN``)
-and the indices that lie in [0, 1] (``BOUNDED``). The experiment design
+(``sample`` / ``analyze``), with its options, its ranking index (``MAIN``),
+the indices that lie in [0, 1] (``BOUNDED``) and what it allows: given data
+(``GIVEN_DATA``), indices per group (``GROUPS``), a reference input in its
+design (``DUMMY_IN_DESIGN``), intervals to decide on (``CONF_RELIABLE``), a
+design that nests from N to 2N (``NESTED``). The experiment design
 (:mod:`.design`), the runs (the crash-safe runner) and the analysis
 (:mod:`.analysis`) are separate steps joined by plain tables.
 """

@@ -171,3 +171,25 @@ def analyze(method: ModuleType, problem: dict[str, Any], X: np.ndarray, means: p
     indices = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INDEX_COLUMNS)
     indices["year"] = indices["year"].astype("Int64")
     return indices, skipped
+
+
+def convergence(method: ModuleType, problem: dict[str, Any], X: np.ndarray, means: pd.DataFrame,
+                columns: Sequence[tuple[str, int | None, str]], *, samples: int, seed: int,
+                options: dict[str, Any], smallest: int = 16) -> pd.DataFrame:
+    """Indices at the horizon on the nested prefixes of a design: N = smallest, 2 smallest, ..., ``samples``.
+
+    A nested design (Sobol') of N base points is the first rows of the design
+    of 2N, so each prefix is itself a whole design: how the indices and their
+    intervals move as N doubles says whether they have settled.
+    """
+    per_point = len(X) // samples  # rows each base point brings (D + 2, or 2D + 2)
+    sizes = sorted({n for k in range(16) if (n := samples >> k) >= min(smallest, samples)})
+    horizon = [c for c in columns if c[1] is None]
+    frames = []
+    for n in sizes:
+        rows = n * per_point
+        table, _ = analyze(method, problem, X[:rows], means.iloc[:rows], horizon, seed=seed, options=options,
+                           dummy=False)
+        frames.append(table.assign(samples=n))
+    return pd.concat(frames, ignore_index=True)
+

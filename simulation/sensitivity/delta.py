@@ -23,6 +23,7 @@ GIVEN_DATA = True
 GROUPS = False  # SALib gives one index per parameter, never per group
 DUMMY_IN_DESIGN = False  # the reference input: columns added at analysis (given data: no runs)
 CONF_RELIABLE = True
+NESTED = False  # the design of 2N shares no points with the design of N
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -26,6 +26,7 @@ GIVEN_DATA = False
 GROUPS = False  # SALib gives one index per parameter, never per group
 DUMMY_IN_DESIGN = True  # the reference input: a column of the design
 CONF_RELIABLE = False  # SALib warns its eFAST intervals are unreliable: shown, never used to decide
+NESTED = False  # the design of 2N shares no points with the design of N
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -30,6 +30,7 @@ GROUPS = True  # SALib estimates one index per group of parameters
 # runs, on the same seeds), so the interval is the reference.
 DUMMY_IN_DESIGN = False
 CONF_RELIABLE = True
+NESTED = False  # the design of 2N shares no points with the design of N
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

@@ -28,6 +28,9 @@ GROUPS = True  # SALib estimates one index per group of parameters
 # runs, on the same seeds), so the interval is the reference.
 DUMMY_IN_DESIGN = False
 CONF_RELIABLE = True
+# Nested: the design of 2N begins with the design of N (the Sobol' sequence), so a sweep can be
+# extended reusing its runs, and the indices on its prefixes show how they settle as N grows.
+NESTED = True
 
 
 def runs(problem: dict[str, Any], n: int, options: dict[str, Any]) -> int:

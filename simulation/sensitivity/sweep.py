@@ -3,12 +3,14 @@
 Folder contents: ``manifest.json``, ``samples.parquet`` (the sample points),
 ``runs.parquet`` (point, seed, run id, role), ``results.parquet``/``.csv``
 (one row of outcomes per run), ``point_means.parquet``, ``indices.csv``,
-``seed_noise.csv``, ``figures/`` and ``report.html``.
+``seed_noise.csv``, ``convergence.csv`` (nested designs: the indices at N/2, N/4, ...), ``figures/``
+and ``report.html``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import tempfile
@@ -16,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import outcomes
@@ -48,6 +51,43 @@ def check_resumable(cfg: SweepConfig, folder: Path) -> Design:
     return design
 
 
+def extension(old: SweepConfig, folder: Path, samples: int) -> tuple[SweepConfig, Design, pd.DataFrame]:
+    """The design of the finished sweep in ``folder`` at N = ``samples``, and the stored results it reuses.
+
+    Only a nested design extends: the first N base points of a Sobol' sample
+    of 2N are the sample of N, so their runs (same parameters, same seeds,
+    same scenario and version) are the same runs, and only the new points run.
+    """
+    module = old.method_module()
+    if not module.NESTED:
+        raise ValueError(f"a {old.method} design of N = {samples} shares no points with the sweep's (N = "
+                         f"{old.samples}); only Sobol' designs nest: run a new sweep")
+    if samples <= old.samples:
+        raise ValueError(f"--samples must be larger than the sweep's N = {old.samples}, got {samples}")
+    cfg = dataclasses.replace(old, samples=samples, source=COMMAND_LINE)
+    design = build(cfg)
+    stored = pd.read_parquet(folder / "samples.parquet")
+    names = [c for c in stored.columns if c != "point"]
+    head = design.points.iloc[:len(stored)]
+    if list(head.columns) != list(stored.columns) or not np.array_equal(head[names].to_numpy(),
+                                                                         stored[names].to_numpy()):
+        raise ValueError(f"the sample of N = {samples} does not begin with the sweep's sample (the parameters, "
+                         f"their bounds or the sampler changed since): run a new sweep")
+    runs = pd.read_parquet(folder / "runs.parquet")
+    planned = set(design.runs["run_id"])
+    if not set(runs.loc[runs["role"] == "analysis", "run_id"]) <= planned:
+        raise ValueError("the sweep's runs are not runs of the extended design (the scenario, the parameter "
+                         "registry or the version changed since): run a new sweep")
+    results = RunStore(folder, RESULT_KINDS).read("results")
+    return cfg, design, results[results["run_id"].isin(planned)].reset_index(drop=True)
+
+
+def reuse(folder: Path, results: pd.DataFrame) -> None:
+    """Store runs done elsewhere (an extended sweep's) in ``folder``, as one part, before any run."""
+    if len(results):
+        RunStore(folder, RESULT_KINDS).write(str(results["run_id"].iloc[0]), {"results": results})
+
+
 def execute(cfg: SweepConfig, design: Design, folder: Path, backend: Backend, *, quiet: bool = False) -> int:
     """Run every run of the design not yet stored, on ``backend``; returns how many ran now."""
     if cfg.model is not None:
@@ -71,7 +111,10 @@ def analyze(cfg: SweepConfig, design: Design, results: pd.DataFrame, steps: int 
                                         seed=cfg.seed + 1, options=cfg.method_options(), dummy=cfg.dummy)
     noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds, stochastic=cfg.stochastic())
     points = design.points.merge(means.reset_index(), on="point", how="left")
-    return {"indices": indices, "noise": noise, "skipped": skipped, "points": points}
+    converge = (analysis.convergence(module, design.problem, design.analysed_inputs(module), means, columns,
+                                     samples=cfg.samples, seed=cfg.seed + 1, options=cfg.method_options())
+                if module.NESTED else None)
+    return {"indices": indices, "noise": noise, "skipped": skipped, "points": points, "convergence": converge}
 
 
 def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +127,12 @@ def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, A
     write_parquet(out["points"], folder / "point_means.parquet")
     out["indices"].to_csv(folder / "indices.csv", index=False)
     out["noise"].to_csv(folder / "seed_noise.csv", index=False)
+    if out["convergence"] is not None:
+        out["convergence"].to_csv(folder / "convergence.csv", index=False)
     meanings = {k: o.meaning for k, o in outcomes.OUTCOMES.items()} if cfg.model is None else {}
     param_meanings = {k: p.meaning for k, p in REGISTRY.items()} if cfg.model is None else {}
     write_sweep_report(folder, manifest, out["indices"], out["points"], out["noise"], out["skipped"], cfg.method,
-                       cfg.method_module(), meanings, param_meanings)
+                       cfg.method_module(), meanings, param_meanings, convergence=out["convergence"])
     return out
 
 
