@@ -47,6 +47,12 @@ CONTEXTS = {
         "indices_table": "<table></table>", "main": "ST", "has_conf": True, "has_reference": True,
         "given_data": True, "dummy_columns": 20, "settled": EVIL,
         "skipped": [{"output": EVIL, "reason": EVIL}], "per_year": True},
+    "explore.html": lambda: {
+        "title": f"where it holds: {EVIL}", "manifest": manifest(samples=200, grid=5, runs=1234),
+        "map_names": [EVIL, "conn_mean"],
+        "sections": [{"name": EVIL, "sentences": [EVIL], "images": {"map": PNG},
+                      "boxes_table": "<table></table>", "cart_table": "<table></table>"}],
+        "overview": "<table></table>", "params_table": pd.DataFrame({"parameter": [EVIL]}).to_html(escape=True)},
     "calibration.html": lambda: {
         "title": "Calibration", "targets_path": f"/tmp/{EVIL}.toml", "evaluated": 20, "seeds": 2, "inside": 1,
         "checked": 1, "tried": 3, "found": True, "best": [{"name": EVIL, "value": 0.5, "default": 0.4,

@@ -10,6 +10,7 @@ from .ablate import cmd_ablate
 from .calibrate import cmd_calibrate, cmd_check_facts
 from .common import add_common, add_job_flags, fraction, port, positive
 from .demo import cmd_demo
+from .explore import cmd_explore
 from .runs import cmd_compare, cmd_list, cmd_run, cmd_show
 from .sweeps import cmd_sweep
 
@@ -99,6 +100,36 @@ def build_parser() -> argparse.ArgumentParser:
                         "only the new points run")
     add_common(p)
     p.set_defaults(func=cmd_sweep, seed=None)
+
+    from ..discovery.design import DEFAULT_DIRECTIONS
+    p = sub.add_parser(
+        "explore", help="where each direction holds over the competitiveness and connectivity parameters",
+        formatter_class=raw,
+        description="Sample the uncertain parameters (Latin hypercube over their sweep ranges), run each "
+                    "direction's arms at every point on the same seeds, classify each point as holds, fails or "
+                    "unclear from the paired effect's interval, and find where it holds with PRIM and CART; "
+                    "plus a robustness map over two parameters with the defaults marked.",
+        epilog="examples:\n  python run.py explore H1 --samples 200 --seeds 5\n"
+               "  python run.py explore all --workers 2\n"
+               "  python run.py explore --config my_comparison.toml\n"
+               "  python run.py explore --resume outputs/20261205-090000-explore-H1\n\n"
+               f"directions: {', '.join(DEFAULT_DIRECTIONS)} (all: the five)")
+    p.add_argument("directions", nargs="*", help="directions to explore (default: the five), or 'all'")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="an explore TOML file: directions, [comparisons.NAME] (treatment, control, outcome, "
+                        "expect), params, bounds, map... (flags given here win)")
+    p.add_argument("--params", default=None, help="registry groups and/or names explored, comma-separated "
+                                                  "(default competitiveness,connectivity)")
+    p.add_argument("--samples", type=positive, default=None, metavar="N", help="sampled worlds (default 200)")
+    p.add_argument("--seeds", type=positive, default=None, metavar="R",
+                   help="common seeds per point and arm, at least 2 (default 5)")
+    p.add_argument("--map", default=None, metavar="X,Y",
+                   help="the robustness map's two parameters (default comp_mean,conn_mean)")
+    p.add_argument("--grid", type=positive, default=None, metavar="G", help="map cells per side (default 5)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
+                   help="run on a Dask cluster (scheduler address) or a Dask LocalCluster ('local')")
+    add_common(p)
+    p.set_defaults(func=cmd_explore, seed=None)
 
     from ..calibration import TARGETS_FILE
     p = sub.add_parser("calibrate", help="fit free parameters to the stylized facts (method of simulated moments)",

@@ -22,7 +22,9 @@ from .files import (
     TARGETING_KEYS,
     TOP_KEYS,
     CalibrationTable,
+    ComparisonTable,
     EntryTable,
+    ExploreFile,
     FactTable,
     LessonFile,
     ScenarioFile,
@@ -34,7 +36,8 @@ from .files import (
 )
 
 __all__ = [
-    "ENTRY_KEYS", "MAX_STEPS", "TARGETING_KEYS", "TOP_KEYS", "CalibrationTable", "EntryTable", "FactTable",
+    "ENTRY_KEYS", "MAX_STEPS", "TARGETING_KEYS", "TOP_KEYS", "CalibrationTable", "ComparisonTable",
+    "EntryTable", "ExploreFile", "FactTable",
     "LessonFile", "ScenarioFile", "Strict", "SweepFile", "TargetingTable", "TargetsFile", "check_names",
     "check_params", "describe", "dotted", "errors_to_input_error", "fail", "in_range", "one_of", "validate",
 ]

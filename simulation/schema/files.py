@@ -156,6 +156,51 @@ class SweepFile(Strict):
         return check_names(bounds)
 
 
+def _sign(value: int) -> int:
+    if value not in (-1, 1):
+        raise fail(f"must be 1 (the effect is positive where the claim holds) or -1, got {show(value)}")
+    return value
+
+
+class ComparisonTable(Strict):
+    """A claim of one's own: treatment against control on an outcome (or a model's output), and its sign."""
+
+    treatment: Text | None = None   # a scenario (name or .toml path)
+    control: Text | None = None
+    outcome: Text | None = None     # a named outcome (the simulation)
+    output: Text | None = None      # an output of the model (a model's exploration)
+    expect: Annotated[Whole, AfterValidator(_sign)] = 1  # +1: higher where the claim holds; -1: lower
+    claim: Text | None = None       # the claim in words, for the report
+
+    @model_validator(mode="after")
+    def _complete(self) -> ComparisonTable:
+        if self.output is None and None in (self.treatment, self.control, self.outcome):
+            raise fail("name treatment, control and outcome (or, for a model, output)")
+        return self
+
+
+class ExploreFile(Strict):
+    """An exploration (``run.py explore --config FILE``): where claims hold over the uncertain parameters."""
+
+    directions: list[Text] | None = None
+    comparisons: dict[str, ComparisonTable] = {}
+    params: Annotated[Any, AfterValidator(_names)] = None
+    bounds: dict[str, Pair] = {}
+    samples: Annotated[Whole, in_range(10, 100_000)] = 200
+    seeds: Annotated[Whole, in_range(1, 1000)] = 5    # at least 2, said with the reason by the exploration
+    seed: Annotated[Whole, in_range(0, None)] = 0
+    steps: Annotated[Whole, in_range(1, MAX_STEPS)] | None = None
+    map: Annotated[list[Text], Field(min_length=2, max_length=2)] = ["comp_mean", "conn_mean"]
+    grid: Annotated[Whole, in_range(2, 20)] = 5
+    model: Text | None = None
+    inputs: Annotated[dict[str, Pair], AfterValidator(_input_names)] = {}
+
+    @field_validator("bounds")
+    @classmethod
+    def _registered(cls, bounds: dict[str, Any]) -> dict[str, Any]:
+        return check_names(bounds)
+
+
 # --- calibration targets --------------------------------------------------------------------------------
 
 def _window(value: Any) -> tuple[int, int]:

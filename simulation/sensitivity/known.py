@@ -10,6 +10,8 @@ indices that :func:`g_function_indices` and :func:`ishigami_indices` give.
   on ``[0, 1]^d``; a small ``a_i`` makes ``x_i`` important, ``a_i = 99`` almost inert.
 - Ishigami & Homma (1990): ``sin x1 + a sin^2 x2 + b x3^4 sin x1`` on ``[-pi, pi]^3``;
   ``x3`` acts only in interaction with ``x1`` (S1 = 0, ST > 0).
+- A boxed effect (:func:`boxed_effect`): a paired effect that holds in a known box, fails in a known
+  slab and is 0 elsewhere, for scenario discovery (PRIM and CART must find the box).
 """
 
 from __future__ import annotations
@@ -75,3 +77,21 @@ def noisy_sum(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
     shift = 3.0 * np.random.default_rng([seed, 0]).standard_normal()
     key = [seed, 1, *np.asarray([inputs["x1"], inputs["x2"]], dtype=float).view(np.uint64).tolist()]
     return {"y": float(inputs["x1"] + inputs["x2"] + shift + 0.1 * np.random.default_rng(key).standard_normal())}
+
+
+BOX = {"x1": (0.5, 1.0), "x2": (0.0, 0.4)}  # where boxed_effect's claim holds
+FAILS_BELOW = 0.2                           # ... and where it fails: x1 below this
+
+
+def boxed_effect(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """A paired effect with a known region of each verdict, for scenario discovery (PRIM, CART).
+
+    Over ``x1`` ... ``x4`` on [0, 1]: +1 inside :data:`BOX` (x1 above 0.5 and x2
+    below 0.4), -1 where x1 is below :data:`FAILS_BELOW`, 0 elsewhere; plus
+    noise (sd 0.3) that differs by point and seed. ``x3`` and ``x4`` do nothing.
+    """
+    x1, x2 = inputs["x1"], inputs["x2"]
+    inside = BOX["x1"][0] < x1 and x2 < BOX["x2"][1]
+    signal = 1.0 if inside else (-1.0 if x1 < FAILS_BELOW else 0.0)
+    key = [seed, 2, *np.asarray([inputs[f"x{i}"] for i in (1, 2, 3, 4)], dtype=float).view(np.uint64).tolist()]
+    return {"effect": signal + 0.3 * float(np.random.default_rng(key).standard_normal())}

@@ -1,0 +1,100 @@
+"""``explore``: where each direction holds over the uncertain parameters (scenario discovery)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from ..experiments.job import Job
+from .common import UsageError, already_complete, check_out, cluster, create
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings given on the command line (None where the user gave none)."""
+    def split(text: str | None) -> list[str] | None:
+        return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+    directions = None
+    if args.directions:
+        directions = [d for d in args.directions if d.lower() != "all"] or None
+        if any(d.lower() == "all" for d in args.directions):
+            from ..discovery.design import DEFAULT_DIRECTIONS
+            directions = list(DEFAULT_DIRECTIONS)
+    return {"directions": directions, "params": split(args.params), "samples": args.samples, "seeds": args.seeds,
+            "seed": args.seed, "steps": args.steps, "map": split(args.map), "grid": args.grid}
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from ..discovery import explore
+    from ..discovery.design import ExploreConfig, build
+
+    if args.resume:
+        return _resume(args)
+    overrides = _overrides(args)
+    if args.config:
+        cfg = ExploreConfig.from_toml(args.config, overrides)
+    else:
+        cfg = ExploreConfig(**{k: v for k, v in overrides.items() if v is not None})
+        cfg.validate()
+    check_out(args.out)
+    plan = build(cfg)
+    backend = cluster(args)
+    names = [c.name for c in plan.claims]
+    try:
+        fields = {"config": cfg.to_dict(), "claims": names, "samples": cfg.samples, "grid": cfg.grid,
+                  "seeds": sorted(set(plan.runs["seed"]), key=list(plan.runs["seed"]).index),
+                  "base_seed": cfg.seed, "steps": cfg.steps, "runs": len(plan.runs),
+                  "distinct_runs": len(plan.specs), "params": plan.problem["names"], "map": cfg.map,
+                  "model": cfg.model, "workers": args.workers, "scheduler": args.scheduler}
+        job = create("explore", ["-".join(n.replace(" ", "_") for n in names)[:60]], args.out, fields,
+                     title=f"where it holds: {', '.join(names)}")
+        explore.prepare(plan, job.folder)
+    except BaseException:
+        backend.close()
+        raise
+    if not args.quiet:
+        print(f"explore {', '.join(names)}: {cfg.samples} sampled worlds + a {cfg.grid}x{cfg.grid} map + the "
+              f"defaults, {len(plan.specs):,} distinct runs -> {job.folder}")
+    return _run(args, cfg, plan, job, backend)
+
+
+def _run(args: argparse.Namespace, cfg, plan, job: Job, backend) -> int:
+    from ..discovery import explore
+
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    try:
+        ran = explore.execute(cfg, plan, job.folder, backend, quiet=args.quiet)
+    finally:
+        backend.close()
+    job.manifest.setdefault("sessions", []).append({"started": started, "ran": ran, "workers": args.workers,
+                                                    "scheduler": args.scheduler})
+    out = explore.finish(cfg, plan, job.folder, job.manifest)
+    job.complete()
+    print(f"results: {job.folder}")
+    if not args.quiet:
+        for r in out["summary"].itertuples():
+            print(f"  {r.claim:16} holds {r.holds:4.0%}  unclear {r.unclear:4.0%}  fails {r.fails:4.0%}  "
+                  f"at the defaults: {r.default_effect:+.3g} ({r.default_verdict})")
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from ..discovery import explore
+    from ..discovery.design import ExploreConfig
+    from ..experiments.folders import FolderError
+
+    job = Job.resume(args.resume, "explore", what="an exploration")
+    if job.is_complete:
+        return already_complete(job)
+    try:
+        cfg = ExploreConfig(**dict(job.manifest["config"]))
+        cfg.validate()
+    except (KeyError, TypeError, ValueError) as err:
+        raise FolderError(f"--resume {job.folder}: manifest.json does not describe an exploration this version "
+                          f"can resume ({type(err).__name__}: {str(err)[:80]})") from None
+    try:
+        plan = explore.check_resumable(cfg, job.folder)
+    except ValueError as err:
+        raise UsageError(f"--resume {job.folder}: {err}") from None
+    return _run(args, cfg, plan, job, cluster(args))

@@ -1,0 +1,250 @@
+"""The design of an exploration: which claims, over which uncertain parameters, at which points, with which runs.
+
+A *claim* is a direction of the domain brief (H1-H4, the liberalization
+interaction: :data:`simulation.experiments.ablation.DIRECTIONS`) or a
+comparison the user names (two scenarios, an outcome, the sign expected).
+Its effect at a point of the uncertain parameters is the signed sum of its
+arms' outcome, every arm run on the same seeds with the point's values.
+The points are a Latin hypercube over the parameters' sweep ranges (where
+the claim is mapped by PRIM and CART), a grid over two of them with the
+rest at the scenarios' values (the robustness map), and the defaults.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from .. import outcomes, schema
+from ..api import replicate_seeds
+from ..experiments import ablation, functions
+from ..experiments.functions import FunctionSpec
+from ..experiments.runner import RunSpec
+from ..inputs import show
+from ..params import REGISTRY, ParameterError, problem, suggest
+from ..scenario import Scenario, ScenarioError, load, read_toml, reference
+from ..sensitivity.design import COMMAND_LINE, SweepConfigError, check_inputs, model_outputs
+
+# The five directions of the domain brief (the H2 control claims no difference: nothing to map).
+DEFAULT_DIRECTIONS = ("H1", "H2", "H3", "H4", "liberalization")
+SAMPLE, MAP, DEFAULT = "sample", "map", "default"  # the kinds of point
+
+
+class ExploreConfigError(SweepConfigError):
+    """An exploration cannot be set up: names the file (or the flag), the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What an exploration judges: a signed sum of arms on one outcome, and the sign the claim predicts."""
+
+    name: str
+    text: str
+    arms: tuple[tuple[str, int], ...]   # (scenario name or path, sign); empty for a model's output
+    outcome: str                        # the outcome (or the model's output) the claim is judged on
+    expect: int                         # +1: the effect is positive where the claim holds; -1: negative
+    params: dict[str, Any] = field(default_factory=dict)  # fixed settings of the claim (none for the brief's)
+
+
+def direction_claim(name: str) -> Claim:
+    d = ablation.direction(name)
+    return Claim(d.name, d.claim, d.arms, d.outcomes[0], d.expect, dict(d.params))
+
+
+@dataclass
+class ExploreConfig:
+    """Everything an exploration depends on, as plain data (stored in its manifest)."""
+
+    directions: list[str] = field(default_factory=lambda: list(DEFAULT_DIRECTIONS))
+    comparisons: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> treatment, control, outcome...
+    params: list[str] = field(default_factory=lambda: ["competitiveness", "connectivity"])
+    bounds: dict[str, list[float]] = field(default_factory=dict)
+    samples: int = 200
+    seeds: int = 5
+    seed: int = 0
+    steps: int | None = None
+    map: list[str] = field(default_factory=lambda: ["comp_mean", "conn_mean"])
+    grid: int = 5
+    model: str | None = None        # "package.module:function": explore that function, not the simulation
+    inputs: dict[str, list[float]] = field(default_factory=dict)
+    source: str = COMMAND_LINE
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> ExploreConfig:
+        """Read an explore file; ``overrides`` (from the command line) win over the file."""
+        path = Path(path)
+        data = read_toml(path, ExploreConfigError)
+        schema.validate(schema.ExploreFile, path, data, ExploreConfigError)
+        for name, c in data.get("comparisons", {}).items():  # scenarios named in the file: beside it or shipped
+            for arm in ("treatment", "control"):
+                if isinstance(c.get(arm), str):
+                    c[arm] = str(reference(path, c[arm], f"comparisons.{name}.{arm}", error=ExploreConfigError))
+        data = {**data, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+        if "directions" not in data and data.get("comparisons"):
+            data["directions"] = []  # a file of one's own comparisons explores those alone
+        cfg = cls(**data, source=str(path))
+        cfg.validate()
+        return cfg
+
+    def claims(self) -> list[Claim]:
+        out = [direction_claim(n) for n in self.directions]
+        for name, c in self.comparisons.items():
+            if self.model is not None:
+                out.append(Claim(name, c.get("claim") or f"{c['output']} has the sign expected",
+                                 (), c["output"], int(c.get("expect", 1))))
+            else:
+                out.append(Claim(name, c.get("claim") or f"{Path(c['treatment']).stem} against "
+                                                         f"{Path(c['control']).stem} on {c['outcome']}",
+                                 ((c["treatment"], 1), (c["control"], -1)), c["outcome"], int(c.get("expect", 1))))
+        return out
+
+    def problem(self) -> dict[str, Any]:
+        if self.model is not None:
+            return {"num_vars": len(self.inputs), "names": list(self.inputs),
+                    "bounds": [[float(lo), float(hi)] for lo, hi in self.inputs.values()]}
+        return problem(self.params, bounds={k: tuple(v) for k, v in self.bounds.items()})
+
+    def validate(self) -> None:
+        """Check every field; raise one ExploreConfigError naming the first problem."""
+        src = self.source
+        schema.validate(schema.ExploreFile, src, {k: v for k, v in self.to_dict().items() if k != "source"},
+                        ExploreConfigError)
+        for name in self.directions:
+            try:
+                d = ablation.direction(name)
+            except KeyError:
+                names = [d.name for d in ablation.DIRECTIONS]
+                raise ExploreConfigError(src, "directions", f"unknown direction {show(name)}{suggest(name, names)}; "
+                                                            f"directions: {', '.join(names)}") from None
+            if d.expect == 0:
+                raise ExploreConfigError(src, "directions", f"{name} claims no difference; explore maps where a "
+                                                            f"signed claim holds: {', '.join(DEFAULT_DIRECTIONS)}")
+        if not self.directions and not self.comparisons:
+            raise ExploreConfigError(src, "directions", "nothing to explore: name directions or comparisons")
+        if self.seeds < 2:
+            raise ExploreConfigError(src, "seeds", "at least 2 seeds: each point's effect needs an interval")
+        if self.model is not None:
+            self._validate_model()
+        else:
+            self._validate_simulation()
+        names = self.problem()["names"]
+        if len(self.map) != 2 or len(set(self.map)) != 2 or any(m not in names for m in self.map):
+            raise ExploreConfigError(src, "map", f"two different parameters among those explored "
+                                                 f"({', '.join(names)}), got {show(self.map)}")
+
+    def _validate_simulation(self) -> None:
+        src = self.source
+        if self.inputs:
+            raise ExploreConfigError(src, "inputs", "only for a model (model = \"package.module:function\")")
+        try:
+            names = self.problem()["names"]
+        except ParameterError as err:
+            key = next((f"bounds.{n}" for n in self.bounds if repr(n) in str(err)), "params")
+            raise ExploreConfigError(src, key, str(err)) from None
+        for claim in self.claims():
+            try:
+                outcomes.check([claim.outcome])
+            except ParameterError as err:
+                raise ExploreConfigError(src, f"comparisons.{claim.name}.outcome", str(err)) from None
+            for arm, _ in claim.arms:
+                scenario = self._scenario(claim, arm)
+                fixed = sorted(set(scenario.params) & set(names))
+                if fixed:  # the arm is defined by that value: exploring it would erase the comparison
+                    raise ExploreConfigError(src, "params", f"{fixed[0]!r} is set by {scenario.name} (an arm of "
+                                                            f"{claim.name}); it defines the comparison and cannot "
+                                                            f"be explored")
+
+    def _scenario(self, claim: Claim, arm: str) -> Scenario:
+        try:
+            return _load(arm)
+        except ScenarioError as err:
+            raise ExploreConfigError(self.source, f"comparisons.{claim.name}", str(err)) from None
+
+    def _validate_model(self) -> None:
+        src = self.source
+        if self.directions:
+            raise ExploreConfigError(src, "directions", "a model is explored through its own comparisons "
+                                                        "([comparisons.NAME] output = ..., expect = 1 or -1)")
+        try:
+            check_inputs(src, self.inputs)
+            returned = model_outputs(src, self.model, self.inputs)
+        except SweepConfigError as err:
+            raise ExploreConfigError(err.file, err.key, err.message) from None
+        for name, c in self.comparisons.items():
+            if c.get("output") not in returned:
+                raise ExploreConfigError(src, f"comparisons.{name}.output",
+                                         f"the model returns no output {show(c.get('output'))}; it returns "
+                                         f"{', '.join(returned)}")
+
+    def stochastic(self) -> bool:
+        return self.model is None or functions.takes_seed(functions.load(self.model))
+
+
+@functools.lru_cache(maxsize=64)
+def _load(ref: str) -> Scenario:
+    return load(ref)
+
+
+@dataclass
+class Plan:
+    """An exploration's claims, points and runs (plain tables)."""
+
+    claims: list[Claim]
+    problem: dict[str, Any]
+    points: pd.DataFrame   # point, kind (sample, map, default), then one column per explored parameter
+    runs: pd.DataFrame     # claim, point, scenario, sign, seed, run_id (model: scenario "", sign 1)
+    specs: list[RunSpec] | list[FunctionSpec]
+    outputs: list[str]     # what each run records
+
+
+def sample_points(cfg: ExploreConfig) -> pd.DataFrame:
+    """The Latin hypercube, the map's grid and the defaults, one row per point (values as the model gets them)."""
+    prob = cfg.problem()
+    names, bounds = prob["names"], np.array(prob["bounds"], dtype=float)
+    unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng([cfg.seed, 27])).random(cfg.samples)
+    lhs = pd.DataFrame(qmc.scale(unit, bounds[:, 0], bounds[:, 1]), columns=names).assign(kind=SAMPLE)
+    defaults = {n: (REGISTRY[n].default if cfg.model is None else float(np.mean(b))) for n, b in zip(names, bounds)}
+    (ix, x), (iy, y) = ((names.index(m), m) for m in cfg.map)
+    gx, gy = (np.linspace(bounds[i, 0], bounds[i, 1], cfg.grid) for i in (ix, iy))
+    grid = pd.DataFrame([{**defaults, x: a, y: b, "kind": MAP} for b in gy for a in gx])
+    default = pd.DataFrame([{**defaults, "kind": DEFAULT}])
+    points = pd.concat([lhs, grid, default], ignore_index=True)
+    for n in names:
+        if cfg.model is None and REGISTRY[n].kind is int:
+            points[n] = points[n].round().astype(int)
+    points.insert(0, "point", np.arange(len(points)))
+    return points[["point", "kind", *names]]
+
+
+def build(cfg: ExploreConfig) -> Plan:
+    """Every run of the exploration: each claim's arms at each point on the same seeds (shared runs run once)."""
+    claims, points = cfg.claims(), sample_points(cfg)
+    names = cfg.problem()["names"]
+    seeds = replicate_seeds(cfg.seeds, root=cfg.seed) if cfg.stochastic() else [0]
+    values = points[names].to_dict("records")
+    specs: dict[str, Any] = {}
+    rows = []
+    for claim in claims:
+        arms = claim.arms or (("", 1),)
+        for arm, sign in arms:
+            scenario = _load(arm) if arm else None
+            for k, point in enumerate(values):
+                for s in seeds:
+                    if scenario is None:
+                        spec = FunctionSpec.make(cfg.model, point, s)
+                    else:
+                        spec = RunSpec.make(scenario, s, cfg.steps, extra_params={**claim.params, **point})
+                    specs.setdefault(spec.run_id, spec)
+                    rows.append((claim.name, k, scenario.name if scenario else "", sign, s, spec.run_id))
+    runs = pd.DataFrame(rows, columns=["claim", "point", "scenario", "sign", "seed", "run_id"])
+    return Plan(claims, cfg.problem(), points, runs, list(specs.values()),
+                sorted({c.outcome for c in claims}))

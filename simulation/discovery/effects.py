@@ -1,0 +1,136 @@
+"""Each point's paired effect, its interval and verdict; where the claim holds, by PRIM and by CART.
+
+A point *holds* when the interval of its paired effect lies wholly on the
+side of zero the claim predicts, *fails* when it lies wholly on the other
+side, and is *unclear* otherwise (Friedman & Fisher's PRIM then looks for a
+box of the uncertain parameters dense in "holds", and separately in
+"fails"; a CART tree splits the space into regions of one verdict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.tree import DecisionTreeClassifier
+
+from ..experiments.compare import paired_ci
+from .design import SAMPLE, Claim, Plan
+from .prim import Prim, describe
+
+HOLDS, FAILS, UNCLEAR = "holds", "fails", "unclear"
+MIN_DENSITY = 0.8   # PRIM's chosen box: the largest (coverage) with at least this share of its points of interest
+LEAF_SHARE = 0.05   # CART: a leaf holds at least this share of the points (no rules about a handful)
+DEPTH = 3           # CART: at most three conditions per rule, so a rule reads as a sentence
+SIGNIFICANT = 0.05  # a PRIM restriction is said in words only if its quasi-p-value is below this
+
+
+def verdict(low: float, high: float, expect: int) -> str:
+    """``holds`` when the interval is wholly on the predicted side of 0, ``fails`` on the other, else unclear."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return UNCLEAR
+    if (low > 0 and expect > 0) or (high < 0 and expect < 0):
+        return HOLDS
+    if (high < 0 and expect > 0) or (low > 0 and expect < 0):
+        return FAILS
+    return UNCLEAR
+
+
+def point_effects(plan: Plan, results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """One row per (claim, point): the mean paired effect over seeds, its interval and verdict.
+
+    Each seed's effect is the signed sum of the claim's arms run on that seed
+    at that point (common random numbers), so a seed's shared luck cancels.
+    """
+    by_claim = {c.name: c for c in plan.claims}
+    rows = []
+    for name, runs in plan.runs.groupby("claim", sort=False):
+        claim = by_claim[name]
+        r = runs.merge(results[["run_id", claim.outcome]], on="run_id", how="left")
+        if r[claim.outcome].isna().any() and not r["run_id"].isin(results["run_id"]).all():
+            raise ValueError(f"{name}: runs of the design have no result; resume the exploration")
+        r["value"] = r["sign"] * r[claim.outcome]
+        per_seed = r.groupby(["point", "seed"])["value"].sum(min_count=1)
+        for point, diffs in per_seed.groupby(level="point"):
+            mean, low, high, _ = paired_ci(diffs.to_numpy(dtype=float), level)
+            rows.append({"claim": name, "point": int(point), "effect": mean, "low": low, "high": high,
+                         "seeds": int(diffs.notna().sum()), "verdict": verdict(low, high, claim.expect)})
+    table = pd.DataFrame(rows)
+    return table.merge(plan.points, on="point", how="left")
+
+
+def prim_boxes(effects: pd.DataFrame, names: Sequence[str], bounds: dict[str, tuple[float, float]],
+               of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PRIM on the sample points for the verdict ``of``: the peeling trajectory and the chosen box's
+    restrictions (with quasi-p-values and in words). Empty tables when no point has that verdict."""
+    pts = effects[effects["kind"] == SAMPLE]
+    y = (pts["verdict"] == of).to_numpy()
+    if not y.any() or y.all():
+        return pd.DataFrame(), pd.DataFrame()
+    box = Prim(pts[list(names)].astype(float).reset_index(drop=True), y).find_box()
+    chosen = box.choose(MIN_DENSITY)
+    trajectory = box.trajectory.assign(chosen=lambda t: np.arange(len(t)) == chosen)
+    limits = box.restrictions(chosen)
+    limits = limits.assign(words=describe(limits, bounds) if len(limits) else [],
+                           significant=limits[["qp_low", "qp_high"]].min(axis=1) < SIGNIFICANT)
+    stats = box.trajectory.iloc[chosen]
+    limits.attrs.update(coverage=float(stats["coverage"]), density=float(stats["density"]),
+                        mass=float(stats["mass"]), share=float(y.mean()), step=int(chosen))
+    return trajectory, limits.reset_index(names="parameter")
+
+
+def cart_rules(effects: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """A CART tree (scikit-learn) of the verdicts over the sample points, one row per leaf: its rule in
+    words, the verdict most of its points have, that share (purity) and how many points it holds."""
+    pts = effects[effects["kind"] == SAMPLE].reset_index(drop=True)
+    if pts["verdict"].nunique() < 2:
+        return pd.DataFrame([{"rule": "everywhere", "verdict": pts["verdict"].iloc[0], "purity": 1.0,
+                              "points": len(pts)}])
+    X = pts[list(names)].astype(float).to_numpy()
+    tree = DecisionTreeClassifier(max_depth=DEPTH, min_samples_leaf=max(5, int(LEAF_SHARE * len(pts))),
+                                  random_state=0).fit(X, pts["verdict"])
+    t = tree.tree_
+    rows: list[dict[str, Any]] = []
+
+    def rule(limits: dict[str, list[float]]) -> str:
+        """A leaf's path as one condition per parameter (a path may split one parameter twice)."""
+        words = []
+        for name, (lo, hi) in limits.items():
+            if np.isfinite(lo) and np.isfinite(hi):
+                words.append(f"{lo:.3g} < {name} <= {hi:.3g}")
+            else:
+                words.append(f"{name} > {lo:.3g}" if np.isfinite(lo) else f"{name} <= {hi:.3g}")
+        return " and ".join(words) or "everywhere"
+
+    def walk(node: int, limits: dict[str, list[float]]) -> None:
+        if t.children_left[node] == -1:  # a leaf
+            counts = t.value[node][0]
+            k = int(np.argmax(counts))
+            rows.append({"rule": rule(limits), "verdict": tree.classes_[k],
+                         "purity": float(counts[k] / counts.sum()), "points": int(t.n_node_samples[node])})
+            return
+        name, cut = names[t.feature[node]], float(t.threshold[node])
+        lo, hi = limits.get(name, [-np.inf, np.inf])
+        walk(t.children_left[node], {**limits, name: [lo, min(hi, cut)]})
+        walk(t.children_right[node], {**limits, name: [max(lo, cut), hi]})
+
+    walk(0, {})
+    return pd.DataFrame(rows).sort_values(["verdict", "points"], ascending=[True, False]).reset_index(drop=True)
+
+
+def summary(effects: pd.DataFrame, claims: Sequence[Claim]) -> pd.DataFrame:
+    """Per claim: shares of sample points that hold, fail or are unclear, and the effect at the defaults."""
+    rows = []
+    for c in claims:
+        e = effects[effects["claim"] == c.name]
+        s = e[e["kind"] == SAMPLE]["verdict"].value_counts(normalize=True)
+        d = e[e["kind"] == "default"].iloc[0]
+        rows.append({"claim": c.name, "outcome": c.outcome, "expect": c.expect, "points": int((e["kind"] == SAMPLE)
+                                                                                             .sum()),
+                     HOLDS: float(s.get(HOLDS, 0.0)), UNCLEAR: float(s.get(UNCLEAR, 0.0)),
+                     FAILS: float(s.get(FAILS, 0.0)), "default_effect": float(d["effect"]),
+                     "default_low": float(d["low"]), "default_high": float(d["high"]),
+                     "default_verdict": d["verdict"]})
+    return pd.DataFrame(rows)

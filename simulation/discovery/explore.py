@@ -1,0 +1,99 @@
+"""A whole exploration into one folder: design, runs through the crash-safe runner, analysis, report.
+
+Folder contents: ``manifest.json``, ``points.parquet`` (every point: the
+sample, the map's grid, the defaults), ``runs.parquet`` (claim, point, arm,
+sign, seed, run id), ``results.parquet``/``.csv`` (one row of outcomes per
+run), ``effects.csv`` (each claim's paired effect at each point, its interval
+and verdict), ``summary.csv``, ``boxes.csv`` (PRIM's chosen box for
+"holds" and for "fails", per claim, with quasi-p-values and in words),
+``prim_trajectory.csv``, ``cart.csv`` (the CART tree's leaves), ``figures/``
+and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..experiments.backends import Backend
+from ..experiments.functions import FUNCTION_CHUNK, evaluate_function
+from ..experiments.runner import chunk_size, evaluate, run_specs
+from ..experiments.store import RunStore, write_parquet
+from . import effects as fx
+from .design import ExploreConfig, Plan, build
+
+RESULT_KINDS = ("results",)
+
+
+def prepare(plan: Plan, folder: Path) -> None:
+    """Write the points and the run plan (before any run)."""
+    write_parquet(plan.points, folder / "points.parquet")
+    write_parquet(plan.runs, folder / "runs.parquet")
+
+
+def check_resumable(cfg: ExploreConfig, folder: Path) -> Plan:
+    """Rebuild the plan of an interrupted exploration and check it is the one on disk."""
+    plan = build(cfg)
+    stored = pd.read_parquet(folder / "runs.parquet")
+    if list(stored["run_id"]) != list(plan.runs["run_id"]):
+        raise ValueError("the design no longer matches the runs on disk (a scenario, the parameter registry "
+                         "or the version changed since the exploration started)")
+    return plan
+
+
+def execute(cfg: ExploreConfig, plan: Plan, folder: Path, backend: Backend, *, quiet: bool = False) -> int:
+    """Run every run of the plan not yet stored, on ``backend``; returns how many ran now."""
+    if cfg.model is not None:
+        work = functools.partial(evaluate_function, outputs=tuple(plan.outputs))
+        chunk = chunk_size(len(plan.specs), backend.workers, largest=FUNCTION_CHUNK)
+    else:
+        work = functools.partial(evaluate, outputs=tuple(plan.outputs))
+        chunk = chunk_size(len(plan.specs), backend.workers)
+    return run_specs(plan.specs, RunStore(folder, RESULT_KINDS), backend, quiet=quiet, label="explore",
+                     work=work, chunk=chunk, whole=True)
+
+
+def analyze(cfg: ExploreConfig, plan: Plan, results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Effects, verdicts, PRIM boxes and CART leaves of a finished plan (plain tables, nothing written)."""
+    names = plan.problem["names"]
+    bounds = dict(zip(names, map(tuple, plan.problem["bounds"])))
+    effects = fx.point_effects(plan, results)
+    trajectories, boxes, leaves = [], [], []
+    for claim in plan.claims:
+        e = effects[effects["claim"] == claim.name]
+        for of in (fx.HOLDS, fx.FAILS):
+            trajectory, limits = fx.prim_boxes(e, names, bounds, of)
+            if not trajectory.empty:
+                trajectories.append(trajectory.reset_index(names="step").assign(claim=claim.name, of=of))
+                boxes.append(limits.assign(claim=claim.name, of=of, **limits.attrs))
+        leaves.append(fx.cart_rules(e, names).assign(claim=claim.name))
+    first = ["claim", "of"]
+    return {"effects": effects, "summary": fx.summary(effects, plan.claims),
+            "trajectory": _frame(trajectories, first), "boxes": _frame(boxes, first),
+            "cart": _frame(leaves, ["claim"])}
+
+
+def _frame(frames: list[pd.DataFrame], first: list[str]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=first)
+    t = pd.concat(frames, ignore_index=True)
+    return t[[*first, *[c for c in t.columns if c not in first]]]
+
+
+def finish(cfg: ExploreConfig, plan: Plan, folder: Path, manifest: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Consolidate the results, analyse them, write the tables, figures and report."""
+    from ..reporting.explore import write_explore_report
+
+    store = RunStore(folder, RESULT_KINDS)
+    store.consolidate()
+    out = analyze(cfg, plan, store.read("results"))
+    out["effects"].to_csv(folder / "effects.csv", index=False)
+    out["summary"].to_csv(folder / "summary.csv", index=False)
+    out["boxes"].to_csv(folder / "boxes.csv", index=False)
+    out["trajectory"].to_csv(folder / "prim_trajectory.csv", index=False)
+    out["cart"].to_csv(folder / "cart.csv", index=False)
+    write_explore_report(folder, manifest, plan.claims, out, plan.problem, cfg.map)
+    return out

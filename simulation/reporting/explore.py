@@ -1,0 +1,154 @@
+"""Figures and the self-contained HTML report of an exploration (where each claim holds), from its tables only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..params import REGISTRY
+from .figures import plt, sns
+from .render import render, save_and_embed
+
+MARK = {"holds": "+", "fails": "x", "unclear": "?"}
+COLOURS = {"holds": "#1a7f37", "unclear": "#9a9a9a", "fails": "#b42318"}
+
+
+def _g(x: float) -> str:
+    return f"{float(f'{x:.3g}'):g}"
+
+
+def robustness_map(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str]) -> plt.Figure:
+    """The paired effect over the map's grid (the other parameters at the scenarios' values), each cell's
+    verdict marked, the defaults starred."""
+    x, y = axes_names
+    cells = effects[(effects["claim"] == claim.name) & (effects["kind"] == "map")]
+    grid = cells.pivot_table(index=y, columns=x, values="effect").sort_index(ascending=False)
+    marks = cells.pivot_table(index=y, columns=x, values="verdict", aggfunc="first").reindex_like(grid)
+    annot = grid.map(_g).astype(str) + "\n" + marks.map(MARK.get)
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    limit = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
+    sns.heatmap(grid, ax=ax, cmap="RdBu" if claim.expect > 0 else "RdBu_r", vmin=-limit, vmax=limit,
+                annot=annot, fmt="", annot_kws={"fontsize": 8},
+                cbar_kws={"label": f"effect on {claim.outcome.replace('_', ' ')}"})
+    ax.set_xticklabels([_g(float(v)) for v in grid.columns])
+    ax.set_yticklabels([_g(float(v)) for v in grid.index], rotation=0)
+    if x in REGISTRY and y in REGISTRY:  # the defaults, between the grid's cells
+        cx = np.interp(REGISTRY[x].default, grid.columns.astype(float), np.arange(len(grid.columns))) + 0.5
+        cy = np.interp(REGISTRY[y].default, grid.index[::-1].astype(float),
+                       np.arange(len(grid.index))[::-1]) + 0.5
+        ax.plot(cx, cy, marker="*", ms=18, color="gold", mec="black")
+    ax.set(xlabel=x, ylabel=y)
+    ax.set_title(f"{claim.name}: {MARK['holds']} holds, {MARK['fails']} fails, {MARK['unclear']} unclear "
+                 f"(95% interval over seeds); star: defaults", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def sample_scatter(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str],
+                   box: pd.DataFrame | None) -> plt.Figure:
+    """The sampled worlds over the map's two parameters, coloured by verdict, with PRIM's "holds" box."""
+    x, y = axes_names
+    pts = effects[(effects["claim"] == claim.name) & (effects["kind"] == "sample")]
+    fig, ax = plt.subplots(figsize=(6.0, 4.6))
+    sns.scatterplot(data=pts, x=x, y=y, hue="verdict", palette=COLOURS, hue_order=list(COLOURS), s=22, ax=ax)
+    if box is not None and len(box):
+        lim = box.set_index("parameter")
+        lo_x, hi_x = (lim.loc[x, ["min", "max"]] if x in lim.index else (pts[x].min(), pts[x].max()))
+        lo_y, hi_y = (lim.loc[y, ["min", "max"]] if y in lim.index else (pts[y].min(), pts[y].max()))
+        ax.add_patch(plt.Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, fill=False, lw=1.8,
+                                   ec=COLOURS["holds"], ls="--"))
+    ax.set_title(f"{claim.name}: each sampled world (dashed: PRIM's box where it holds, "
+                 f"as far as these two parameters go)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def tradeoff(trajectory: pd.DataFrame, claim: Any) -> plt.Figure | None:
+    """PRIM's peeling trajectory: coverage against density for "holds", the chosen box circled."""
+    t = trajectory[(trajectory["claim"] == claim.name) & (trajectory["of"] == "holds")]
+    if t.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(5.0, 4.0))
+    sc = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=18)
+    fig.colorbar(sc, ax=ax, label="parameters restricted")
+    c = t[t["chosen"]]
+    ax.scatter(c["coverage"], c["density"], s=140, facecolors="none", edgecolors="red", lw=1.5)
+    ax.set(xlabel="coverage (share of the holding worlds inside the box)",
+           ylabel="density (share of the box's worlds that hold)", xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.set_title(f"{claim.name}: PRIM peeling trajectory (circled: the box reported)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: pd.DataFrame) -> list[str]:
+    """The claim's reading in plain words: how often it holds, at the defaults, PRIM's boxes, CART's rule."""
+    way = "higher" if claim.expect > 0 else "lower"
+    out = [f"{claim.name}: {claim.text} Judged on {claim.outcome.replace('_', ' ')} ({way} where the claim "
+           f"holds). Over {summary['points']} sampled worlds it holds in {summary['holds']:.0%}, fails in "
+           f"{summary['fails']:.0%} and is unclear in {summary['unclear']:.0%} (95% interval of the paired effect "
+           f"over seeds). At the defaults the effect is {_g(summary['default_effect'])} "
+           f"({_g(summary['default_low'])} to {_g(summary['default_high'])}): it {summary['default_verdict']}."
+           if summary["default_verdict"] != "unclear" else
+           f"{claim.name}: {claim.text} Judged on {claim.outcome.replace('_', ' ')} ({way} where the claim "
+           f"holds). Over {summary['points']} sampled worlds it holds in {summary['holds']:.0%}, fails in "
+           f"{summary['fails']:.0%} and is unclear in {summary['unclear']:.0%}. At the defaults the effect is "
+           f"{_g(summary['default_effect'])} ({_g(summary['default_low'])} to {_g(summary['default_high'])}): "
+           f"unclear."]
+    for of in ("holds", "fails"):
+        b = boxes[(boxes["claim"] == claim.name) & (boxes["of"] == of)]
+        if b.empty:
+            continue
+        strong, weak = b[b["significant"]], b[~b["significant"]]
+        where = " and ".join(strong["words"]) if len(strong) else "everywhere sampled"
+        if len(weak):
+            where += (f" (the box also restricts {', '.join(weak['parameter'])}, but not significantly: quasi-p "
+                      f"{', '.join(f'{q:.2g}' for q in weak[['qp_low', 'qp_high']].min(axis=1))})")
+        out.append(f"PRIM: it {of} where {where} (coverage {b['coverage'].iloc[0]:.0%}: that share of the "
+                   f"worlds where it {of} lie in the box; density {b['density'].iloc[0]:.0%}: that share of "
+                   f"the box's worlds {'hold' if of == 'holds' else 'fail'}; against {b['share'].iloc[0]:.0%} "
+                   f"over all worlds).")
+    rules = cart[(cart["claim"] == claim.name) & (cart["verdict"] == "holds")]
+    if len(rules):
+        r = rules.iloc[0]
+        out.append(f"CART: the largest region where it holds is {r['rule']} ({r['points']} worlds, "
+                   f"{r['purity']:.0%} of them hold).")
+    return out
+
+
+def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: Sequence[Any],
+                         out: Mapping[str, pd.DataFrame], problem: Mapping[str, Any],
+                         map_names: Sequence[str]) -> Path:
+    """Write the figures into ``directory/figures`` and ``report.html`` into ``directory``."""
+    effects, boxes, cart, trajectory = out["effects"], out["boxes"], out["cart"], out["trajectory"]
+    summary = out["summary"].set_index("claim")
+    sections = []
+    for claim in claims:
+        key = claim.name.replace(" ", "_")
+        holds = boxes[(boxes["claim"] == claim.name) & (boxes["of"] == "holds")] if len(boxes) else None
+        made = {f"{key}_map": robustness_map(effects, claim, map_names),
+                f"{key}_worlds": sample_scatter(effects, claim, map_names, holds),
+                f"{key}_prim": tradeoff(trajectory, claim) if len(trajectory) else None}
+        images = save_and_embed(Path(directory) / "figures", made)
+        b = boxes[boxes["claim"] == claim.name] if len(boxes) else boxes
+        table = (b[["of", "parameter", "min", "max", "qp_low", "qp_high", "significant", "words"]]
+                 .to_html(index=False, float_format=_g, na_rep="–", escape=True) if len(b) else "")
+        rules = cart[cart["claim"] == claim.name][["rule", "verdict", "purity", "points"]]
+        sections.append({"name": claim.name, "sentences": claim_sentences(claim, summary.loc[claim.name], boxes
+                                                                          if len(boxes) else pd.DataFrame(
+                                                                              columns=["claim", "of"]), cart),
+                         "images": images, "boxes_table": table,
+                         "cart_table": rules.to_html(index=False, float_format="{:.2f}".format, escape=True)})
+    overview = out["summary"].rename(columns={"default_verdict": "at the defaults"})
+    params = pd.DataFrame({"parameter": problem["names"], "low": [b[0] for b in problem["bounds"]],
+                           "high": [b[1] for b in problem["bounds"]],
+                           "meaning": [REGISTRY[n].meaning if n in REGISTRY else "" for n in problem["names"]]})
+    return render("explore.html", Path(directory) / "report.html", title=manifest["title"], manifest=manifest,
+                  sections=sections, map_names=list(map_names),
+                  overview=overview[["claim", "outcome", "points", "holds", "unclear", "fails", "default_effect",
+                                     "at the defaults"]].to_html(index=False, float_format="{:.2f}".format,
+                                                                 escape=True),
+                  params_table=params.to_html(index=False, float_format="{:.4g}".format, escape=True))

@@ -1,0 +1,172 @@
+"""``run.py explore``: where a claim holds (issue 15). PRIM and CART find a known box through the model hook;
+the map's cells are the paired runs computed directly; kill-and-resume and Dask give the same files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import kill_part_way
+
+import simulation
+from simulation import outcomes
+from simulation.discovery import effects as fx
+from simulation.discovery.design import ExploreConfig, ExploreConfigError, build
+from simulation.discovery.explore import analyze
+from simulation.experiments.functions import evaluate_function
+from simulation.scenario import load
+from simulation.sensitivity import known
+
+ROOT = Path(__file__).resolve().parents[1]
+BOXED = ('model = "simulation.sensitivity.known:boxed_effect"\nsamples = 400\nseeds = 5\nmap = ["x1", "x2"]\n'
+         '[inputs]\nx1 = [0.0, 1.0]\nx2 = [0.0, 1.0]\nx3 = [0.0, 1.0]\nx4 = [0.0, 1.0]\n'
+         '[comparisons.boxed]\noutput = "effect"\nexpect = 1\nclaim = "The effect is positive."\n')
+
+
+def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout)
+
+
+def boxed_config(tmp_path: Path) -> ExploreConfig:
+    path = tmp_path / "boxed.toml"
+    path.write_text(BOXED)
+    return ExploreConfig.from_toml(path)
+
+
+def run_in_process(cfg: ExploreConfig):
+    plan = build(cfg)
+    _, tables = evaluate_function(plan.specs, plan.outputs)
+    return plan, analyze(cfg, plan, tables["results"])
+
+
+def test_verdicts_follow_the_interval_and_the_predicted_sign():
+    assert fx.verdict(0.1, 0.5, 1) == fx.HOLDS and fx.verdict(-0.5, -0.1, 1) == fx.FAILS
+    assert fx.verdict(-0.5, -0.1, -1) == fx.HOLDS and fx.verdict(0.1, 0.5, -1) == fx.FAILS
+    assert fx.verdict(-0.1, 0.5, 1) == fx.UNCLEAR and fx.verdict(np.nan, np.nan, 1) == fx.UNCLEAR
+
+
+def test_prim_and_cart_find_the_known_box_where_the_claim_holds(tmp_path):
+    cfg = boxed_config(tmp_path)
+    plan, out = run_in_process(cfg)
+    boxes = out["boxes"]
+    holds = boxes[(boxes["claim"] == "boxed") & (boxes["of"] == fx.HOLDS)].set_index("parameter")
+    assert set(holds.index) == {"x1", "x2"}  # x3 and x4 do nothing: never restricted
+    assert holds.at["x1", "min"] == pytest.approx(known.BOX["x1"][0], abs=0.05)
+    assert holds.at["x2", "max"] == pytest.approx(known.BOX["x2"][1], abs=0.05)
+    assert holds["coverage"].iloc[0] > 0.8 and holds["density"].iloc[0] > 0.9
+    assert (holds[["qp_low", "qp_high"]].min(axis=1) < 1e-3).all()
+    fails = boxes[(boxes["claim"] == "boxed") & (boxes["of"] == fx.FAILS)].set_index("parameter")
+    assert list(fails.index) == ["x1"] and fails.at["x1", "max"] == pytest.approx(known.FAILS_BELOW, abs=0.05)
+    rule = out["cart"][out["cart"]["verdict"] == fx.HOLDS].iloc[0]
+    cuts = dict(re.findall(r"(x\d) [<>]=? ([\d.]+)", rule["rule"]))
+    assert set(cuts) == {"x1", "x2"} and rule["purity"] > 0.9
+    assert float(cuts["x1"]) == pytest.approx(0.5, abs=0.05) and float(cuts["x2"]) == pytest.approx(0.4, abs=0.05)
+    # the map: each cell's verdict is the known region's (noise sd 0.3 over 5 seeds is well inside +-1)
+    cells = out["effects"][out["effects"]["kind"] == "map"]
+    inside = (cells["x1"] > 0.5) & (cells["x2"] < 0.4)
+    assert (cells.loc[inside, "verdict"] == fx.HOLDS).all() and (cells.loc[cells["x1"] < 0.2, "verdict"]
+                                                                == fx.FAILS).all()
+
+
+def test_a_map_cell_is_the_paired_runs_computed_directly():
+    """H1 at two map cells: integrated minus fragmented on new exporters, each seed run through simulation.run."""
+    cfg = ExploreConfig(directions=["H1"], samples=10, seeds=2, steps=4, grid=2)
+    cfg.validate()
+    plan = build(cfg)
+    from simulation.experiments.runner import evaluate
+    _, tables = evaluate(plan.specs, plan.outputs)
+    effects = analyze(cfg, plan, tables["results"])["effects"]
+    cells = effects[effects["kind"] == "map"].head(2)
+    seeds = sorted(set(plan.runs["seed"]))
+    names = plan.problem["names"]
+    for _, cell in cells.iterrows():
+        point = {n: cell[n] for n in names}
+        diffs = []
+        for seed in seeds:
+            value = {}
+            for arm in ("integrated", "fragmented"):
+                s = load(arm)
+                ts = simulation.run(s.package, seed=seed, steps=4, regions=False, **{**s.params, **point}).timeseries
+                value[arm] = outcomes.evaluate(ts, ["new_exporters"])["new_exporters"]
+            diffs.append(value["integrated"] - value["fragmented"])
+        assert cell["effect"] == pytest.approx(np.mean(diffs), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, key, needle", [
+    ({"directions": ["H9"]}, "--directions", "unknown direction"),
+    ({"directions": ["H2 control"]}, "--directions", "claims no difference"),
+    ({"directions": ["H1"], "seeds": 1}, "--seeds", "at least 2"),
+    ({"directions": ["H1"], "map": ["comp_mean", "comp_mean"]}, "--map", "two different parameters"),
+    ({"directions": ["H1"], "map": ["comp_mean", "coordination"]}, "--map", "two different parameters"),
+    ({"directions": ["H1"], "params": ["competitiveness", "coordination"]}, "--params",
+     "'coordination' is set by integrated"),
+])
+def test_bad_explore_settings_name_the_key(kwargs, key, needle):
+    with pytest.raises(ExploreConfigError, match=needle) as err:
+        ExploreConfig(**kwargs).validate()
+    assert err.value.key == key
+
+
+def test_a_comparison_file_names_its_scenarios_beside_it_and_its_errors_by_key(tmp_path):
+    (tmp_path / "mine.toml").write_text('extends = "integrated"\ntitle = "mine"\n[params]\ncoordination = 0.9\n')
+    f = tmp_path / "explore.toml"
+    f.write_text('samples = 10\nseeds = 2\n[comparisons.mine]\ntreatment = "mine.toml"\ncontrol = "fragmented"\n'
+                 'outcome = "new_exporters"\n')
+    cfg = ExploreConfig.from_toml(f)
+    assert cfg.directions == [] and [c.name for c in cfg.claims()] == ["mine"]
+    assert cfg.claims()[0].arms[0][0] == str(tmp_path / "mine.toml")
+    f.write_text('[comparisons.mine]\ntreatment = "mine.toml"\noutcome = "new_exporters"\n')
+    with pytest.raises(ExploreConfigError, match="name treatment, control and outcome") as err:
+        ExploreConfig.from_toml(f)
+    assert err.value.key == "comparisons.mine"
+    f.write_text('[comparisons.mine]\ntreatment = "mine.toml"\ncontrol = "fragmented"\noutcome = "nope"\n')
+    with pytest.raises(ExploreConfigError, match="unknown outcome"):
+        ExploreConfig.from_toml(f)
+
+
+@pytest.mark.e2e
+def test_explore_writes_its_folder_and_report_through_run_py(tmp_path):
+    config = tmp_path / "boxed.toml"
+    config.write_text(BOXED.replace("samples = 400", "samples = 120"))
+    out = tmp_path / "out"
+    res = cli("explore", "--config", str(config), "--out", str(out), "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    assert "boxed" in res.stdout and "holds" in res.stdout
+    for name in ("effects.csv", "summary.csv", "boxes.csv", "prim_trajectory.csv", "cart.csv", "report.html",
+                 "points.parquet", "runs.parquet", "results.parquet"):
+        assert (out / name).exists(), name
+    html = (out / "report.html").read_text()
+    assert "PRIM: it holds where x2 below 0.4 and x1 above" in html
+    assert "CART: the largest region where it holds" in html
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+H1_SMALL = ["explore", "H1", "--samples", "24", "--seeds", "2", "--steps", "4", "--grid", "2", "--quiet"]
+
+
+@pytest.mark.e2e
+def test_a_killed_exploration_resumes_to_the_same_files_and_dask_equals_local(tmp_path):
+    killed, clean, dask = tmp_path / "killed", tmp_path / "clean", tmp_path / "dask"
+    parts = killed / "parts" / "results"
+    kill_part_way([*H1_SMALL, "--out", str(killed), "--workers", "2"], parts, 2)
+    done = pd.concat([pd.read_parquet(p) for p in parts.glob("*.parquet")])
+    total = pd.read_parquet(killed / "runs.parquet")["run_id"].nunique()
+    assert 0 < len(done) < total, "killed part way"
+    res = cli("explore", "--resume", str(killed), "--workers", "2", "--quiet")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((killed / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["ran"] == total - len(done)
+    assert cli(*H1_SMALL, "--out", str(clean), "--workers", "1").returncode == 0
+    res = cli(*H1_SMALL, "--out", str(dask), "--workers", "2", "--scheduler", "local")
+    assert res.returncode == 0, res.stderr
+    for other in (killed, dask):
+        pd.testing.assert_frame_equal(pd.read_parquet(other / "results.parquet"),
+                                      pd.read_parquet(clean / "results.parquet"))
+        pd.testing.assert_frame_equal(pd.read_csv(other / "effects.csv"), pd.read_csv(clean / "effects.csv"))
