@@ -63,21 +63,39 @@ def point_effects(plan: Plan, results: pd.DataFrame, level: float = 0.95) -> pd.
 
 def prim_boxes(effects: pd.DataFrame, names: Sequence[str], bounds: dict[str, tuple[float, float]],
                of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PRIM on the sample points for the verdict ``of``: the peeling trajectory and the chosen box's
-    restrictions (with quasi-p-values and in words). Empty tables when no point has that verdict."""
+    """PRIM on the sample points for the verdict ``of``: the peeling trajectory and the reported box.
+
+    The box is the trajectory's step with the highest coverage at density
+    :data:`MIN_DENSITY` or more, with the restrictions whose quasi-p-value is
+    not below :data:`SIGNIFICANT` dropped (peeling on a few hundred noisy
+    points also trims dimensions that do nothing: Bryant & Lempert 2010 drop
+    them); its coverage, density and mass are those of the box as reported,
+    recomputed on the points. Empty tables when no point (or every point) has that verdict.
+    """
     pts = effects[effects["kind"] == SAMPLE]
     y = (pts["verdict"] == of).to_numpy()
     if not y.any() or y.all():
         return pd.DataFrame(), pd.DataFrame()
-    box = Prim(pts[list(names)].astype(float).reset_index(drop=True), y).find_box()
+    x = pts[list(names)].astype(float).reset_index(drop=True)
+    box = Prim(x, y).find_box()
     chosen = box.choose(MIN_DENSITY)
     trajectory = box.trajectory.assign(chosen=lambda t: np.arange(len(t)) == chosen)
     limits = box.restrictions(chosen)
-    limits = limits.assign(words=describe(limits, bounds) if len(limits) else [],
-                           significant=limits[["qp_low", "qp_high"]].min(axis=1) < SIGNIFICANT)
-    stats = box.trajectory.iloc[chosen]
-    limits.attrs.update(coverage=float(stats["coverage"]), density=float(stats["density"]),
-                        mass=float(stats["mass"]), share=float(y.mean()), step=int(chosen))
+    low_ok, high_ok = limits["qp_low"] < SIGNIFICANT, limits["qp_high"] < SIGNIFICANT
+    kept = limits.assign(qp_low=limits["qp_low"].where(low_ok), qp_high=limits["qp_high"].where(high_ok))
+    kept = kept[low_ok | high_ok]
+    inside = np.ones(len(x), dtype=bool)
+    for name, r in kept.iterrows():
+        if pd.notna(r["qp_low"]):
+            inside &= (x[name] >= r["min"]).to_numpy()
+        if pd.notna(r["qp_high"]):
+            inside &= (x[name] <= r["max"]).to_numpy()
+    words = dict(zip(kept.index, describe(kept, bounds))) if len(kept) else {}
+    limits = limits.assign(significant=limits.index.isin(kept.index), words=[words.get(n, "") for n in limits.index])
+    peeled = box.trajectory.iloc[chosen]
+    limits.attrs.update(coverage=float(y[inside].sum() / y.sum()), density=float(y[inside].mean()),
+                        mass=float(inside.mean()), share=float(y.mean()), step=int(chosen),
+                        peeled_coverage=float(peeled["coverage"]), peeled_density=float(peeled["density"]))
     return trajectory, limits.reset_index(names="parameter")
 
 

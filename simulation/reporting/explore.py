@@ -14,6 +14,8 @@ from .figures import plt, sns
 from .render import render, save_and_embed
 
 MARK = {"holds": "+", "fails": "x", "unclear": "?"}
+LIFT = 0.2        # a box is a finding when its density exceeds the share over all worlds by this much
+EVERYWHERE = 0.9  # a claim holding in this share of the worlds has no region to find
 COLOURS = {"holds": "#1a7f37", "unclear": "#9a9a9a", "fails": "#b42318"}
 
 
@@ -103,16 +105,28 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
         if b.empty:
             continue
         strong, weak = b[b["significant"]], b[~b["significant"]]
-        where = " and ".join(strong["words"]) if len(strong) else "everywhere sampled"
-        if len(weak):
-            where += (f" (the box also restricts {', '.join(weak['parameter'])}, but not significantly: quasi-p "
-                      f"{', '.join(f'{q:.2g}' for q in weak[['qp_low', 'qp_high']].min(axis=1))})")
+        if strong.empty:
+            out.append(f"PRIM: no restriction of the box where it {of} is significant (quasi-p below 0.05): no "
+                       f"region of these parameters stands out ({b['share'].iloc[0]:.0%} of all worlds).")
+            continue
+        where = " and ".join(strong["words"])
+        dropped = (f" The peeled box also restricted {len(weak)} more parameter{'s' * (len(weak) > 1)}, not "
+                   f"significantly (quasi-p 0.05 or more); they are dropped." if len(weak) else "")
+        lift = b["density"].iloc[0] - b["share"].iloc[0]
+        if lift < LIFT:
+            out.append(f"PRIM: the best box where it {of}, {where}, is hardly denser than all worlds "
+                       f"({b['density'].iloc[0]:.0%} against {b['share'].iloc[0]:.0%}): no region of these "
+                       f"parameters stands out, and whether a world {of} depends on the seeds' luck more than "
+                       f"on where it lies.{dropped}")
+            continue
         out.append(f"PRIM: it {of} where {where} (coverage {b['coverage'].iloc[0]:.0%}: that share of the "
                    f"worlds where it {of} lie in the box; density {b['density'].iloc[0]:.0%}: that share of "
                    f"the box's worlds {'hold' if of == 'holds' else 'fail'}; against {b['share'].iloc[0]:.0%} "
-                   f"over all worlds).")
+                   f"over all worlds).{dropped}")
     rules = cart[(cart["claim"] == claim.name) & (cart["verdict"] == "holds")]
-    if len(rules):
+    if summary["holds"] >= EVERYWHERE:
+        out.append(f"It holds in {summary['holds']:.0%} of the sampled worlds: there is no region to find.")
+    elif len(rules):
         r = rules.iloc[0]
         out.append(f"CART: the largest region where it holds is {r['rule']} ({r['points']} worlds, "
                    f"{r['purity']:.0%} of them hold).")
