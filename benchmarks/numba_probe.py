@@ -88,12 +88,12 @@ def main() -> None:
         t0 = time.perf_counter()
         kernel(size, klass, *args, SLOPE, TOP, SMALL, MEDIUM)
         compile_s = time.perf_counter() - t0
-        same = np.array_equal(size, ref_size)
+        same, classes = np.array_equal(size, ref_size), np.array_equal(klass, ref_class)
         diff = float(np.abs(size - ref_size).max())
         t = best_of(lambda k=kernel, s=size, c=klass: k(s, c, *args, SLOPE, TOP, SMALL, MEDIUM))
         print(f"  numba fastmath={fast!s:5} {t * 1e6:8.0f} us per call ({t_numpy / t:.2f}x numpy), "
               f"compile {compile_s:.2f} s, sizes {'identical' if same else f'differ by up to {diff:.1e}'}, "
-              f"classes {'equal' if np.array_equal(klass, ref_class) else 'DIFFER'}")
+              f"classes {'equal' if classes else 'DIFFER'}")
 
 
 if __name__ == "__main__":

@@ -170,3 +170,17 @@ def test_a_killed_exploration_resumes_to_the_same_files_and_dask_equals_local(tm
         pd.testing.assert_frame_equal(pd.read_parquet(other / "results.parquet"),
                                       pd.read_parquet(clean / "results.parquet"))
         pd.testing.assert_frame_equal(pd.read_csv(other / "effects.csv"), pd.read_csv(clean / "effects.csv"))
+
+
+def test_a_deterministic_model_is_judged_on_its_exact_effect(tmp_path):
+    """No seed, one run per world: the sign of the effect decides (no interval to wait for)."""
+    path = tmp_path / "ishigami.toml"
+    pi = "3.141592653589793"
+    path.write_text(f'model = "simulation.sensitivity.known:ishigami"\nsamples = 50\nmap = ["x1", "x2"]\n'
+                    f'[inputs]\nx1 = [-{pi}, {pi}]\nx2 = [-{pi}, {pi}]\nx3 = [-{pi}, {pi}]\n'
+                    f'[comparisons.positive]\noutput = "y"\n')
+    cfg = ExploreConfig.from_toml(path)
+    plan, out = run_in_process(cfg)
+    assert plan.exact and plan.runs["seed"].nunique() == 1
+    e = out["effects"]
+    assert ((e["effect"] > 0) == (e["verdict"] == fx.HOLDS)).all() and (e["low"] == e["high"]).all()

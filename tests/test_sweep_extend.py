@@ -88,11 +88,14 @@ def test_extend_refuses_what_would_not_reuse_or_would_change_the_design(tmp_path
         (["--extend", str(small), "--samples", "768"], "N a power of 2"),
         (["--extend", str(small)], "--extend needs --samples"),
         (["--extend", str(small), "--samples", "512", "--method", "morris"], "only --samples changes"),
+        (["--extend", str(small), "--samples", "512", "--params", "x1,x2"], "only --samples changes"),
+        (["--extend", str(small), "--samples", "512", "--second-order"], "only --samples changes"),
+        (["--extend", str(small), "--samples", "512", "--no-dummy"], "only --samples changes"),
         (["--extend", str(morris), "--samples", "16"], "only Sobol' designs nest"),
         (["--extend", str(tmp_path / "nowhere"), "--samples", "512"], "--extend"),
     ]
     for args, needle in cases:
-        out = tmp_path / f"out{len(args)}"
+        out = tmp_path / f"out{cases.index((args, needle))}"
         res = cli("sweep", *args, "--out", str(out), "--quiet")
         assert res.returncode == 2 and needle in res.stderr, (args, res.stderr)
         assert not out.exists() or not any(out.iterdir()), args  # nothing half-made

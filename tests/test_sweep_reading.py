@@ -11,6 +11,7 @@ from SALib.test_functions import Ishigami
 from simulation.cli.parser import build_parser
 from simulation.params import DUMMY
 from simulation.reporting.sweep import ranking_sentences
+from simulation.reporting.sweep_trends import indices_over_time
 from simulation.sensitivity import METHODS, analysis, design
 from simulation.sensitivity.design import SweepConfig
 
@@ -114,3 +115,14 @@ def test_the_command_line_turns_the_reference_input_off():
     parser = build_parser()
     assert parser.parse_args(["sweep", "--no-dummy"]).dummy is False
     assert parser.parse_args(["sweep"]).dummy is None  # the file's setting, or the default (on)
+
+
+def test_a_per_year_sweep_draws_the_strongest_parameters_year_by_year():
+    rows = [("a", "ST", 0.6, 0.05), ("b", "ST", 0.3, 0.05), ("c", "ST", 0.01, 0.01)]
+    horizon = table(rows)
+    yearly = pd.concat([table(rows).assign(year=y, value=lambda d, y=y: d["value"] * y / 10) for y in (1, 2, 3)])
+    fig = indices_over_time(pd.concat([horizon, yearly], ignore_index=True), "ST")
+    lines = fig.axes[0].get_lines()
+    drawn = {line.get_label() for line in lines if not line.get_label().startswith("_")}
+    assert drawn == {"a", "b", "c"} and all(len(line.get_xdata()) == 3 for line in lines if line.get_label() in drawn)
+    assert indices_over_time(horizon, "ST") is None  # no per-year rows: no figure

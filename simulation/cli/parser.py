@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "(default competitiveness,connectivity)")
     p.add_argument("--samples", type=positive, default=None, metavar="N", help="sampled worlds (default 200)")
     p.add_argument("--seeds", type=positive, default=None, metavar="R",
-                   help="common seeds per point and arm, at least 2 (default 5)")
+                   help="common seeds per point and arm, at least 2 (default 10)")
     p.add_argument("--map", default=None, metavar="X,Y",
                    help="the robustness map's two parameters (default comp_mean,conn_mean)")
     p.add_argument("--grid", type=positive, default=None, metavar="G", help="map cells per side (default 5)")

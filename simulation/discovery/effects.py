@@ -55,6 +55,8 @@ def point_effects(plan: Plan, results: pd.DataFrame, level: float = 0.95) -> pd.
         per_seed = r.groupby(["point", "seed"])["value"].sum(min_count=1)
         for point, diffs in per_seed.groupby(level="point"):
             mean, low, high, _ = paired_ci(diffs.to_numpy(dtype=float), level)
+            if plan.exact:  # a deterministic model's effect is known exactly
+                low = high = mean
             rows.append({"claim": name, "point": int(point), "effect": mean, "low": low, "high": high,
                          "seeds": int(diffs.notna().sum()), "verdict": verdict(low, high, claim.expect)})
     table = pd.DataFrame(rows)

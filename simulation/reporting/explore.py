@@ -57,8 +57,8 @@ def sample_scatter(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str],
     pts = effects[(effects["claim"] == claim.name) & (effects["kind"] == "sample")]
     fig, ax = plt.subplots(figsize=(6.0, 4.6))
     sns.scatterplot(data=pts, x=x, y=y, hue="verdict", palette=COLOURS, hue_order=list(COLOURS), s=22, ax=ax)
-    if box is not None and len(box):
-        lim = box.set_index("parameter")
+    if box is not None and box["significant"].any():  # the box as reported: its significant restrictions
+        lim = box[box["significant"]].set_index("parameter")
         lo_x, hi_x = (lim.loc[x, ["min", "max"]] if x in lim.index else (pts[x].min(), pts[x].max()))
         lo_y, hi_y = (lim.loc[y, ["min", "max"]] if y in lim.index else (pts[y].min(), pts[y].max()))
         ax.add_patch(plt.Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, fill=False, lw=1.8,

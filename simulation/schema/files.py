@@ -187,7 +187,7 @@ class ExploreFile(Strict):
     params: Annotated[Any, AfterValidator(_names)] = None
     bounds: dict[str, Pair] = {}
     samples: Annotated[Whole, in_range(10, 100_000)] = 200
-    seeds: Annotated[Whole, in_range(1, 1000)] = 5    # at least 2, said with the reason by the exploration
+    seeds: Annotated[Whole, in_range(1, 1000)] = 10   # at least 2, said with the reason by the exploration
     seed: Annotated[Whole, in_range(0, None)] = 0
     steps: Annotated[Whole, in_range(1, MAX_STEPS)] | None = None
     map: Annotated[list[Text], Field(min_length=2, max_length=2)] = ["comp_mean", "conn_mean"]
