@@ -1,7 +1,7 @@
 """Nasty input files end in one clear line, or are accepted where accepting is right.
 
 Every input file of the tool (scenarios, calibration targets, sweep configs,
-lessons) is fed hand-written nasty content from ``tests/corpus/`` and content
+explore configs, lessons) is fed hand-written nasty content from ``tests/corpus/`` and content
 generated here (too large, too deep or impossible to keep in git: 1 MB keys,
 20 MB files, 100,000-deep nesting, a 1,200-file ``extends`` chain, symlinks,
 FIFOs, files nobody may read), plus random documents from Hypothesis.
@@ -13,7 +13,7 @@ A case passes when
   subclass) whose text is one line of at most 300 characters without raw
   control, invisible or bidirectional characters;
 * through the command line (``run.py show FILE``, ``run.py sweep --config FILE``,
-  ``run.py check-facts --targets FILE``) the exit code is 2 and stderr is
+  ``run.py explore --config FILE``, ``run.py check-facts --targets FILE``) the exit code is 2 and stderr is
   exactly one such line naming the file, with no traceback, or the command
   goes on (accepted cases);
 * nothing is written to the working folder (or to ``--out``);
@@ -58,6 +58,7 @@ from hypothesis import strategies as st
 
 from simulation import cli
 from simulation.calibration import load as load_targets
+from simulation.discovery.design import ExploreConfig
 from simulation.lessons import load_lesson
 from simulation.params import REGISTRY
 from simulation.policy import CATALOGUE, DELIVERERS, SELECTIONS
@@ -69,7 +70,7 @@ PACKAGE = ROOT / "simulation"
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MAX_LINE = 300        # characters in one error line (simulation/inputs.py says "at most 300")
 TIMEOUT = 30          # seconds before a case counts as a hang
-KINDS = ("scenario", "targets", "sweep", "lesson")
+KINDS = ("scenario", "targets", "sweep", "lesson", "explore")
 
 # Cases that must be accepted, with the reason accepting is right.
 ACCEPT: dict[str, str] = {
@@ -82,6 +83,8 @@ ACCEPT: dict[str, str] = {
     "sweep/valid_minimal.toml": "a minimal valid sweep config (checks the harness)",
     "sweep/empty.toml": "an empty sweep config is the documented default sweep",
     "lesson/valid.toml": "a minimal valid lesson (checks the harness)",
+    "explore/valid_minimal.toml": "a minimal valid explore config (checks the harness)",
+    "explore/empty.toml": "an empty explore config is the documented default: the five directions",
     "gen/scenario/symlink_to_valid_outside": "the file the user names may be a symlink to a scenario anywhere",
 }
 # Cases where either outcome is right, with the reason; a traceback, hang or unclear line is still wrong.
@@ -90,6 +93,7 @@ EITHER: dict[str, str] = {
     "targets/bom.toml": "as scenario/bom.toml",
     "sweep/bom.toml": "as scenario/bom.toml",
     "lesson/bom.toml": "as scenario/bom.toml",
+    "explore/bom.toml": "as scenario/bom.toml",
     "scenario/end_huge.toml": "an end past the horizon means 'to the end'; a bound on quarters is also right",
     "scenario/budget_1e300.toml": "a finite budget; an upper bound on budgets is also right",
     "sweep/seed_huge_int.toml": "a seed is an arbitrary whole number to NumPy; a bound is also right",
@@ -111,6 +115,7 @@ COMMAND_REFUSES: dict[str, str] = {
 SUBPROCESS = {
     "scenario/extends_proc_self_mem.toml", "scenario/extends_proc_kmsg.toml",
     "scenario/extends_proc_environ.toml", "scenario/extends_dev_zero.toml", "sweep/scenario_proc_kmsg.toml",
+    "explore/comparison_proc_kmsg.toml",
 }
 
 
@@ -236,11 +241,13 @@ def run_cli(argv: list[str], cwd: Path) -> CliResult:
 def cli_args(kind: str, path: Path, out: Path) -> list[str] | None:
     return {"scenario": ["show", str(path)],
             "sweep": ["sweep", "--config", str(path), "--out", str(out), "--quiet", "--workers", "1"],
-            "targets": ["check-facts", "--targets", str(path), "--workers", "1", "--quiet"]}.get(kind)
+            "targets": ["check-facts", "--targets", str(path), "--workers", "1", "--quiet"],
+            "explore": ["explore", "--config", str(path), "--out", str(out), "--quiet", "--workers", "1"]}.get(kind)
 
 
 LOADERS: dict[str, Callable[[Path], Any]] = {
     "scenario": load, "targets": load_targets, "sweep": SweepConfig.from_toml, "lesson": load_lesson,
+    "explore": ExploreConfig.from_toml,
 }
 
 
@@ -250,6 +257,7 @@ def judge(case: str, kind: str, path: Path, tmp: Path, monkeypatch) -> list[str]
     loader_expect = "either" if case in COMMAND_REFUSES else expect
     # where the commands would start running models: stop there and count it as accepted
     monkeypatch.setattr("simulation.sensitivity.design.build", _stop)
+    monkeypatch.setattr("simulation.discovery.design.build", _stop)
     monkeypatch.setattr("simulation.experiments.backends.make_backend", _stop)
     cwd = tmp / "cwd"
     cwd.mkdir()
