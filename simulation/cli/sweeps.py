@@ -101,6 +101,8 @@ def _extend_sweep(args: argparse.Namespace) -> int:
     from ..sensitivity import sweep
 
     given = [f"--{k.replace('_', '-')}" for k in DESIGN_FLAGS if getattr(args, k, None) not in (None, False, [])]
+    if getattr(args, "dummy", None) is False:  # --no-dummy: store_false, so False means given
+        given.append("--no-dummy")
     if given:
         raise UsageError(f"--extend keeps the design of the sweep it extends; only --samples changes "
                          f"(given: {', '.join(given)})")
