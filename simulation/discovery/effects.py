@@ -145,12 +145,15 @@ def summary(effects: pd.DataFrame, claims: Sequence[Claim]) -> pd.DataFrame:
     rows = []
     for c in claims:
         e = effects[effects["claim"] == c.name]
-        s = e[e["kind"] == SAMPLE]["verdict"].value_counts(normalize=True)
+        sample = e[e["kind"] == SAMPLE]
+        s = sample["verdict"].value_counts(normalize=True)
         d = e[e["kind"] == "default"].iloc[0]
         rows.append({"claim": c.name, "outcome": c.outcome, "expect": c.expect, "points": int((e["kind"] == SAMPLE)
                                                                                              .sum()),
                      HOLDS: float(s.get(HOLDS, 0.0)), UNCLEAR: float(s.get(UNCLEAR, 0.0)),
-                     FAILS: float(s.get(FAILS, 0.0)), "default_effect": float(d["effect"]),
+                     FAILS: float(s.get(FAILS, 0.0)),
+                     "claimed_sign": float((np.sign(sample["effect"]) == c.expect).mean()),
+                     "default_effect": float(d["effect"]),
                      "default_low": float(d["low"]), "default_high": float(d["high"]),
                      "default_verdict": d["verdict"]})
     return pd.DataFrame(rows)

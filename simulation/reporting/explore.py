@@ -89,17 +89,13 @@ def tradeoff(trajectory: pd.DataFrame, claim: Any) -> plt.Figure | None:
 def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: pd.DataFrame) -> list[str]:
     """The claim's reading in plain words: how often it holds, at the defaults, PRIM's boxes, CART's rule."""
     way = "higher" if claim.expect > 0 else "lower"
+    at_default = (f"it {summary['default_verdict']}" if summary["default_verdict"] != "unclear" else "unclear")
     out = [f"{claim.name}: {claim.text} Judged on {claim.outcome.replace('_', ' ')} ({way} where the claim "
            f"holds). Over {summary['points']} sampled worlds it holds in {summary['holds']:.0%}, fails in "
            f"{summary['fails']:.0%} and is unclear in {summary['unclear']:.0%} (95% interval of the paired effect "
-           f"over seeds). At the defaults the effect is {_g(summary['default_effect'])} "
-           f"({_g(summary['default_low'])} to {_g(summary['default_high'])}): it {summary['default_verdict']}."
-           if summary["default_verdict"] != "unclear" else
-           f"{claim.name}: {claim.text} Judged on {claim.outcome.replace('_', ' ')} ({way} where the claim "
-           f"holds). Over {summary['points']} sampled worlds it holds in {summary['holds']:.0%}, fails in "
-           f"{summary['fails']:.0%} and is unclear in {summary['unclear']:.0%}. At the defaults the effect is "
-           f"{_g(summary['default_effect'])} ({_g(summary['default_low'])} to {_g(summary['default_high'])}): "
-           f"unclear."]
+           f"over seeds); the estimate has the claimed sign in {summary['claimed_sign']:.0%}. At the defaults "
+           f"the effect is {_g(summary['default_effect'])} ({_g(summary['default_low'])} to "
+           f"{_g(summary['default_high'])}): {at_default}."]
     for of in ("holds", "fails"):
         b = boxes[(boxes["claim"] == claim.name) & (boxes["of"] == of)]
         if b.empty:
@@ -129,7 +125,7 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
     elif len(rules):
         r = rules.iloc[0]
         out.append(f"CART: the largest region where it holds is {r['rule']} ({r['points']} worlds, "
-                   f"{r['purity']:.0%} of them hold).")
+                   f"{r['purity']:.0%} of them hold, against {summary['holds']:.0%} over all worlds).")
     return out
 
 

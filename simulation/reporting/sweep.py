@@ -235,7 +235,7 @@ def ranking_sentences(indices: pd.DataFrame, method_name: str, method: ModuleTyp
             if ref is not None:
                 why = f"at or below {num(cut)}, what an input the model never reads scores"
             elif method.CONF_RELIABLE and m.loc[negligible, "conf"].notna().any():
-                why = f"within its interval, each is {num(cut)} or less"
+                why = f"each at most {num(cut)} within its interval"
             else:
                 why = f"below {cut:.2g}"
             who = _and(negligible) if len(negligible) <= MAX_LISTED else f"{len(negligible)} other parameters"
