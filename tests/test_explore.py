@@ -184,3 +184,31 @@ def test_a_deterministic_model_is_judged_on_its_exact_effect(tmp_path):
     assert plan.exact and plan.runs["seed"].nunique() == 1
     e = out["effects"]
     assert ((e["effect"] > 0) == (e["verdict"] == fx.HOLDS)).all() and (e["low"] == e["high"]).all()
+
+
+def test_a_seed_counts_only_with_every_arm_and_claims_of_four_arms_sum_with_their_signs():
+    from simulation.discovery.design import Claim, Plan
+    claim = Claim("c", "t", (("a", 1), ("b", -1), ("c", -1), ("d", 1)), "y", -1)
+    points = pd.DataFrame({"point": [0], "kind": ["sample"], "x1": [0.5]})
+    runs = pd.DataFrame([("c", 0, arm, sign, seed, f"{arm}{seed}") for arm, sign in claim.arms for seed in (1, 2, 3)],
+                        columns=["claim", "point", "scenario", "sign", "seed", "run_id"])
+    value = {"a": 10.0, "b": 4.0, "c": 3.0, "d": 1.0}  # (a - b) - (c - d) = 4
+    results = pd.DataFrame({"run_id": runs["run_id"], "y": [value[r[0]] + 0.5 * int(r[1]) * (r[0] == "a")
+                                                           for r in runs["run_id"]]})
+    results.loc[results["run_id"] == "d3", "y"] = np.nan  # an undefined outcome in one arm of seed 3
+    plan = Plan([claim], {"names": ["x1"], "bounds": [[0, 1]]}, points, runs, [], ["y"])
+    e = fx.point_effects(plan, results).iloc[0]
+    assert e["seeds"] == 2 and e["effect"] == pytest.approx(4 + 0.5 * 1.5)  # seeds 1 and 2 only
+
+
+@pytest.mark.parametrize("text, key, needle", [
+    ('[comparisons."../x"]\ntreatment = "integrated"\ncontrol = "fragmented"\noutcome = "exits"\n',
+     "comparisons.../x", "a comparison's name"),
+    ('[comparisons.mine]\noutput = "y"\n', "comparisons.mine", "the simulation is compared on treatment"),
+])
+def test_comparisons_are_named_safely_and_in_their_mode(tmp_path, text, key, needle):
+    f = tmp_path / "e.toml"
+    f.write_text(text)
+    with pytest.raises(ExploreConfigError, match=needle) as err:
+        ExploreConfig.from_toml(f)
+    assert err.value.key == key

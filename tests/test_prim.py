@@ -208,3 +208,17 @@ def test_matches_ema_workbench(case):
         ema_qp = pd.DataFrame(theirs.p_values[i], index=["qp_low", "qp_high"], dtype=float).T.replace(-1, np.nan)
         assert list(mine.qp[i].index) == list(ema_qp.index)
         np.testing.assert_allclose(mine.qp[i].to_numpy(), ema_qp.to_numpy(), rtol=1e-9, atol=0)
+
+
+def test_simplify_drops_limits_one_at_a_time_and_keeps_one_sided_ones():
+    """x1 does nothing: its limit goes; x0's upper side was never cut, so it stays unrestricted (NaN)."""
+    x = uniform_x(3)
+    y = (x.x0 > 0.5).to_numpy()
+    prim = Prim(x, y)
+    limits = pd.DataFrame({"min": [0.5, x.x1.min(), x.x2.min(), x.x3.min()],
+                           "max": [x.x0.max(), 0.9, x.x2.max(), x.x3.max()]}, index=x.columns)
+    kept, stats = prim.simplify(limits)
+    assert list(kept.index) == ["x0"] and np.isnan(kept.at["x0", "max"]) and kept.at["x0", "qp_low"] < 1e-6
+    inside = (x.x0 >= 0.5).to_numpy()
+    assert stats["n"] == inside.sum() and stats["density"] == pytest.approx(y[inside].mean())
+    assert stats["coverage"] == pytest.approx(y[inside].sum() / y.sum())

@@ -128,6 +128,13 @@ class ExploreConfig:
             if d.expect == 0:
                 raise ExploreConfigError(src, "directions", f"{name} claims no difference; explore maps where a "
                                                             f"signed claim holds: {', '.join(DEFAULT_DIRECTIONS)}")
+        for name, c in self.comparisons.items():  # each mode names its own keys
+            wanted, other = (("output",), ("treatment", "control", "outcome")) if self.model else \
+                (("treatment", "control", "outcome"), ("output",))
+            if any(c.get(k) is None for k in wanted) or any(c.get(k) is not None for k in other):
+                raise ExploreConfigError(src, f"comparisons.{name}",
+                                         f"{'a model' if self.model else 'the simulation'} is compared on "
+                                         f"{', '.join(wanted)} (not {', '.join(other)})")
         if not self.directions and not self.comparisons:
             raise ExploreConfigError(src, "directions", "nothing to explore: name directions or comparisons")
         if self.seeds < 2:

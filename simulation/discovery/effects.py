@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as st
 from sklearn.tree import DecisionTreeClassifier
 
 from ..experiments.compare import paired_ci
@@ -24,7 +25,8 @@ HOLDS, FAILS, UNCLEAR = "holds", "fails", "unclear"
 MIN_DENSITY = 0.8   # PRIM's chosen box: the largest (coverage) with at least this share of its points of interest
 LEAF_SHARE = 0.05   # CART: a leaf holds at least this share of the points (no rules about a handful)
 DEPTH = 3           # CART: at most three conditions per rule, so a rule reads as a sentence
-SIGNIFICANT = 0.05  # a PRIM restriction is said in words only if its quasi-p-value is below this
+SIGNIFICANT = 0.05  # a PRIM restriction is kept only if its quasi-p-value is below this
+LIFT = 0.2          # a box is a finding when its density exceeds the share over all worlds by this much
 
 
 def verdict(low: float, high: float, expect: int) -> str:
@@ -52,7 +54,8 @@ def point_effects(plan: Plan, results: pd.DataFrame, level: float = 0.95) -> pd.
         if r[claim.outcome].isna().any() and not r["run_id"].isin(results["run_id"]).all():
             raise ValueError(f"{name}: runs of the design have no result; resume the exploration")
         r["value"] = r["sign"] * r[claim.outcome]
-        per_seed = r.groupby(["point", "seed"])["value"].sum(min_count=1)
+        # a seed counts only with every arm's value (a ratio with no budget spent is undefined)
+        per_seed = r.groupby(["point", "seed"])["value"].sum(min_count=len(claim.arms or ((None, 1),)))
         for point, diffs in per_seed.groupby(level="point"):
             mean, low, high, _ = paired_ci(diffs.to_numpy(dtype=float), level)
             if plan.exact:  # a deterministic model's effect is known exactly
@@ -67,37 +70,36 @@ def prim_boxes(effects: pd.DataFrame, names: Sequence[str], bounds: dict[str, tu
                of: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PRIM on the sample points for the verdict ``of``: the peeling trajectory and the reported box.
 
-    The box is the trajectory's step with the highest coverage at density
-    :data:`MIN_DENSITY` or more, with the restrictions whose quasi-p-value is
-    not below :data:`SIGNIFICANT` dropped (peeling on a few hundred noisy
-    points also trims dimensions that do nothing: Bryant & Lempert 2010 drop
-    them); its coverage, density and mass are those of the box as reported,
-    recomputed on the points. Empty tables when no point (or every point) has that verdict.
+    The box is the trajectory's step with the highest coverage at a density of
+    :data:`MIN_DENSITY` (or the share over all worlds plus :data:`LIFT`, if higher),
+    then simplified: its least significant limit dropped and the rest re-tested,
+    one at a time, until every limit left has a quasi-p-value below
+    :data:`SIGNIFICANT` (peeling on a few hundred noisy points also trims
+    parameters that do nothing). Its coverage, density and mass are those of the
+    simplified box. Rows: every parameter the peeled box restricted; ``significant``
+    marks those the reported box keeps (with their limits and quasi-p-values there;
+    a dropped side is NaN). Empty tables when no point (or every point) has that verdict.
     """
     pts = effects[effects["kind"] == SAMPLE]
     y = (pts["verdict"] == of).to_numpy()
     if not y.any() or y.all():
         return pd.DataFrame(), pd.DataFrame()
     x = pts[list(names)].astype(float).reset_index(drop=True)
-    box = Prim(x, y).find_box()
-    chosen = box.choose(MIN_DENSITY)
+    prim = Prim(x, y)
+    box = prim.find_box()
+    chosen = box.choose(min(1.0, max(MIN_DENSITY, float(y.mean()) + LIFT)))
     trajectory = box.trajectory.assign(chosen=lambda t: np.arange(len(t)) == chosen)
-    limits = box.restrictions(chosen)
-    low_ok, high_ok = limits["qp_low"] < SIGNIFICANT, limits["qp_high"] < SIGNIFICANT
-    kept = limits.assign(qp_low=limits["qp_low"].where(low_ok), qp_high=limits["qp_high"].where(high_ok))
-    kept = kept[low_ok | high_ok]
-    inside = np.ones(len(x), dtype=bool)
-    for name, r in kept.iterrows():
-        if pd.notna(r["qp_low"]):
-            inside &= (x[name] >= r["min"]).to_numpy()
-        if pd.notna(r["qp_high"]):
-            inside &= (x[name] <= r["max"]).to_numpy()
+    peeled = box.restrictions(chosen)
+    kept, stats = prim.simplify(box.limits[chosen], SIGNIFICANT)
+    limits = peeled.copy()
+    limits.loc[kept.index, ["min", "max", "qp_low", "qp_high"]] = kept[["min", "max", "qp_low", "qp_high"]]
     words = dict(zip(kept.index, describe(kept, bounds))) if len(kept) else {}
     limits = limits.assign(significant=limits.index.isin(kept.index), words=[words.get(n, "") for n in limits.index])
-    peeled = box.trajectory.iloc[chosen]
-    limits.attrs.update(coverage=float(y[inside].sum() / y.sum()), density=float(y[inside].mean()),
-                        mass=float(inside.mean()), share=float(y.mean()), step=int(chosen),
-                        peeled_coverage=float(peeled["coverage"]), peeled_density=float(peeled["density"]))
+    step = box.trajectory.iloc[chosen]
+    limits.attrs.update(coverage=stats["coverage"], density=stats["density"], mass=stats["mass"],
+                        share=float(y.mean()), finding=bool(len(kept) and stats["density"] - y.mean() >= LIFT),
+                        step=int(chosen), peeled_coverage=float(step["coverage"]),
+                        peeled_density=float(step["density"]))
     return trajectory, limits.reset_index(names="parameter")
 
 
@@ -140,6 +142,15 @@ def cart_rules(effects: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["verdict", "points"], ascending=[True, False]).reset_index(drop=True)
 
 
+def signal_to_noise(sample: pd.DataFrame, level: float = 0.95) -> float:
+    """How much the effect varies from world to world against how much one world's estimate varies with
+    its seeds: the variance of the effects over the mean squared standard error. Near 1, the differences
+    between worlds are what the seeds alone would give, and no box of the parameters can be found."""
+    se = (sample["high"] - sample["low"]) / 2 / st.t.ppf(0.5 + level / 2, (sample["seeds"] - 1).clip(lower=1))
+    noise = float(np.nanmean(se ** 2))
+    return float(np.nanvar(sample["effect"], ddof=1) / noise) if noise > 0 else float("nan")
+
+
 def summary(effects: pd.DataFrame, claims: Sequence[Claim]) -> pd.DataFrame:
     """Per claim: shares of sample points that hold, fail or are unclear, and the effect at the defaults."""
     rows = []
@@ -148,8 +159,8 @@ def summary(effects: pd.DataFrame, claims: Sequence[Claim]) -> pd.DataFrame:
         sample = e[e["kind"] == SAMPLE]
         s = sample["verdict"].value_counts(normalize=True)
         d = e[e["kind"] == "default"].iloc[0]
-        rows.append({"claim": c.name, "outcome": c.outcome, "expect": c.expect, "points": int((e["kind"] == SAMPLE)
-                                                                                             .sum()),
+        rows.append({"claim": c.name, "outcome": c.outcome, "expect": c.expect, "points": len(sample),
+                     "signal_to_noise": signal_to_noise(sample),
                      HOLDS: float(s.get(HOLDS, 0.0)), UNCLEAR: float(s.get(UNCLEAR, 0.0)),
                      FAILS: float(s.get(FAILS, 0.0)),
                      "claimed_sign": float((np.sign(sample["effect"]) == c.expect).mean()),

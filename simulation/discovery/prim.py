@@ -239,6 +239,33 @@ class Prim:
                                     columns=["qp_low", "qp_high"], dtype=float))
         return PrimBox(pd.DataFrame(rows), limits, qps)
 
+    def simplify(self, limits: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFrame, dict[str, float]]:
+        """A step's box without the limits that do not matter: drop the least significant limit (the
+        largest quasi-p at ``alpha`` or above), recompute the others' quasi-p-values, and repeat.
+
+        One at a time, because each quasi-p was computed with every other limit in place (Bryant and
+        Lempert 2010 drop restrictions the same way). Returns the restrictions that remain (index the
+        parameters; ``min``, ``max``, ``qp_low``, ``qp_high``, NaN on an unrestricted side) and the
+        box's ``coverage``, ``density``, ``mass``, ``n`` and ``k``.
+        """
+        lims = limits.loc[self._columns, ["min", "max"]].to_numpy(dtype=float).T.copy()
+        while True:
+            mask = self._in(lims)
+            n_box, k = int(mask.sum()), int(self._y[mask].sum())
+            qps = {j: self._qp(lims, j, n_box, k) for j in np.flatnonzero(self._restricted(lims))}
+            sides = [(q, j, side) for j, pair in qps.items() for side, q in enumerate(pair) if not np.isnan(q)]
+            worst = max(sides, default=None)
+            if worst is None or worst[0] < alpha:
+                break
+            lims[worst[2], worst[1]] = self._init[worst[2], worst[1]]
+        rows = {self._columns[j]: [lims[0, j] if not np.isnan(q[0]) else np.nan,
+                                   lims[1, j] if not np.isnan(q[1]) else np.nan, *q] for j, q in qps.items()}
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=["min", "max", "qp_low", "qp_high"])
+        total = int(self._y.sum())
+        stats = {"coverage": k / max(total, 1), "density": k / max(n_box, 1), "mass": n_box / len(self._y),
+                 "n": n_box, "k": k}
+        return table, stats
+
     def _qp(self, lims: Limits, j: int, n_box: int, k: int) -> list[float]:
         """Quasi-p-values of j's lower and upper limit: drop the limit, test the box's k of n against that density."""
         out = []

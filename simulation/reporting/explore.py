@@ -14,8 +14,8 @@ from .figures import plt, sns
 from .render import render, save_and_embed
 
 MARK = {"holds": "+", "fails": "x", "unclear": "?"}
-LIFT = 0.2        # a box is a finding when its density exceeds the share over all worlds by this much
 EVERYWHERE = 0.9  # a claim holding in this share of the worlds has no region to find
+NOISY = 2.0       # below this ratio of world-to-world variance to seed variance, the worlds differ by noise
 COLOURS = {"holds": "#1a7f37", "unclear": "#9a9a9a", "fails": "#b42318"}
 
 
@@ -28,11 +28,13 @@ def robustness_map(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str])
     verdict marked, the defaults starred."""
     x, y = axes_names
     cells = effects[(effects["claim"] == claim.name) & (effects["kind"] == "map")]
-    grid = cells.pivot_table(index=y, columns=x, values="effect").sort_index(ascending=False)
-    marks = cells.pivot_table(index=y, columns=x, values="verdict", aggfunc="first").reindex_like(grid)
-    annot = grid.map(_g).astype(str) + "\n" + marks.map(MARK.get)
+    xs, ys = np.sort(cells[x].unique()), np.sort(cells[y].unique())[::-1]  # every cell, even an empty one
+    grid = cells.pivot(index=y, columns=x, values="effect").reindex(index=ys, columns=xs)
+    marks = cells.pivot(index=y, columns=x, values="verdict").reindex(index=ys, columns=xs)
+    annot = grid.map(lambda v: "" if pd.isna(v) else _g(v)) + "\n" + marks.map(lambda v: MARK.get(v, ""))
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
-    limit = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
+    finite = np.abs(grid.to_numpy(dtype=float))
+    limit = float(np.nanmax(finite)) if np.isfinite(finite).any() and np.nanmax(finite) > 0 else 1.0
     sns.heatmap(grid, ax=ax, cmap="RdBu" if claim.expect > 0 else "RdBu_r", vmin=-limit, vmax=limit,
                 annot=annot, fmt="", annot_kws={"fontsize": 8},
                 cbar_kws={"label": f"effect on {claim.outcome.replace('_', ' ')}"})
@@ -59,8 +61,12 @@ def sample_scatter(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str],
     sns.scatterplot(data=pts, x=x, y=y, hue="verdict", palette=COLOURS, hue_order=list(COLOURS), s=22, ax=ax)
     if box is not None and box["significant"].any():  # the box as reported: its significant restrictions
         lim = box[box["significant"]].set_index("parameter")
-        lo_x, hi_x = (lim.loc[x, ["min", "max"]] if x in lim.index else (pts[x].min(), pts[x].max()))
-        lo_y, hi_y = (lim.loc[y, ["min", "max"]] if y in lim.index else (pts[y].min(), pts[y].max()))
+
+        def side(name: str, end: str) -> float:
+            value = lim.at[name, end] if name in lim.index else np.nan
+            return float(value) if pd.notna(value) else float(getattr(pts[name], end)())
+
+        lo_x, hi_x, lo_y, hi_y = side(x, "min"), side(x, "max"), side(y, "min"), side(y, "max")
         ax.add_patch(plt.Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, fill=False, lw=1.8,
                                    ec=COLOURS["holds"], ls="--"))
     ax.set_title(f"{claim.name}: each sampled world (dashed: PRIM's box where it holds, "
@@ -69,8 +75,9 @@ def sample_scatter(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str],
     return fig
 
 
-def tradeoff(trajectory: pd.DataFrame, claim: Any) -> plt.Figure | None:
-    """PRIM's peeling trajectory: coverage against density for "holds", the chosen box circled."""
+def tradeoff(trajectory: pd.DataFrame, claim: Any, box: pd.DataFrame | None = None) -> plt.Figure | None:
+    """PRIM's peeling trajectory: coverage against density for "holds", the step chosen circled and the
+    box reported (that step without its non-significant limits) crossed."""
     t = trajectory[(trajectory["claim"] == claim.name) & (trajectory["of"] == "holds")]
     if t.empty:
         return None
@@ -78,10 +85,15 @@ def tradeoff(trajectory: pd.DataFrame, claim: Any) -> plt.Figure | None:
     sc = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=18)
     fig.colorbar(sc, ax=ax, label="parameters restricted")
     c = t[t["chosen"]]
-    ax.scatter(c["coverage"], c["density"], s=140, facecolors="none", edgecolors="red", lw=1.5)
+    ax.scatter(c["coverage"], c["density"], s=140, facecolors="none", edgecolors="red", lw=1.5,
+               label="step chosen")
+    if box is not None and len(box):
+        ax.scatter(box["coverage"].iloc[:1], box["density"].iloc[:1], marker="X", s=120, color="red",
+                   label="box reported (significant limits only)")
+    ax.legend(fontsize=7, loc="lower left")
     ax.set(xlabel="coverage (share of the holding worlds inside the box)",
            ylabel="density (share of the box's worlds that hold)", xlim=(0, 1.02), ylim=(0, 1.02))
-    ax.set_title(f"{claim.name}: PRIM peeling trajectory (circled: the box reported)", fontsize=9)
+    ax.set_title(f"{claim.name}: PRIM peeling trajectory for the worlds where it holds", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -96,6 +108,15 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
            f"over seeds); the estimate has the claimed sign in {summary['claimed_sign']:.0%}. At the defaults "
            f"the effect is {_g(summary['default_effect'])} ({_g(summary['default_low'])} to "
            f"{_g(summary['default_high'])}): {at_default}."]
+    ratio = summary["signal_to_noise"]
+    if np.isfinite(ratio) and ratio < NOISY:
+        out.append(f"Its effect varies from world to world only {ratio:.1f} times as much as one world's estimate "
+                   f"varies with its seeds: the differences between worlds are mostly what the seeds alone "
+                   f"would give, so whether a world holds or is unclear says more about its seeds than about "
+                   f"the world, and more seeds (not more worlds) would sharpen the map.")
+    elif np.isfinite(ratio):
+        out.append(f"Its effect varies from world to world {ratio:.0f} times as much as one world's estimate "
+                   f"varies with its seeds: where a world lies matters.")
     for of in ("holds", "fails"):
         b = boxes[(boxes["claim"] == claim.name) & (boxes["of"] == of)]
         if b.empty:
@@ -108,12 +129,10 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
         where = " and ".join(strong["words"])
         dropped = (f" The peeled box also restricted {len(weak)} more parameter{'s' * (len(weak) > 1)}, not "
                    f"significantly (quasi-p 0.05 or more); they are dropped." if len(weak) else "")
-        lift = b["density"].iloc[0] - b["share"].iloc[0]
-        if lift < LIFT:
+        if not b["finding"].iloc[0]:
             out.append(f"PRIM: the best box where it {of}, {where}, is hardly denser than all worlds "
                        f"({b['density'].iloc[0]:.0%} against {b['share'].iloc[0]:.0%}): no region of these "
-                       f"parameters stands out, and whether a world {of} depends on the seeds' luck more than "
-                       f"on where it lies.{dropped}")
+                       f"parameters stands out.{dropped}")
             continue
         out.append(f"PRIM: it {of} where {where} (coverage {b['coverage'].iloc[0]:.0%}: that share of the "
                    f"worlds where it {of} lie in the box; density {b['density'].iloc[0]:.0%}: that share of "
@@ -124,8 +143,10 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
         out.append(f"It holds in {summary['holds']:.0%} of the sampled worlds: there is no region to find.")
     elif len(rules):
         r = rules.iloc[0]
+        chance = ("; with worlds that differ this little beyond their seeds' noise, read it as chance"
+                  if np.isfinite(ratio) and ratio < NOISY else "")
         out.append(f"CART: the largest region where it holds is {r['rule']} ({r['points']} worlds, "
-                   f"{r['purity']:.0%} of them hold, against {summary['holds']:.0%} over all worlds).")
+                   f"{r['purity']:.0%} of them hold, against {summary['holds']:.0%} over all worlds{chance}).")
     return out
 
 
@@ -141,7 +162,7 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
         holds = boxes[(boxes["claim"] == claim.name) & (boxes["of"] == "holds")] if len(boxes) else None
         made = {f"{key}_map": robustness_map(effects, claim, map_names),
                 f"{key}_worlds": sample_scatter(effects, claim, map_names, holds),
-                f"{key}_prim": tradeoff(trajectory, claim) if len(trajectory) else None}
+                f"{key}_prim": tradeoff(trajectory, claim, holds) if len(trajectory) else None}
         images = save_and_embed(Path(directory) / "figures", made)
         b = boxes[boxes["claim"] == claim.name] if len(boxes) else boxes
         table = (b[["of", "parameter", "min", "max", "qp_low", "qp_high", "significant", "words"]]

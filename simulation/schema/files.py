@@ -179,11 +179,22 @@ class ComparisonTable(Strict):
         return self
 
 
+_CLAIM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .-]{0,63}")
+
+
+def _claim_names(table: dict[str, Any]) -> dict[str, Any]:
+    for name in table:
+        if not _CLAIM_NAME.fullmatch(name) or ".." in name:
+            raise fail(f"a comparison's name is letters, digits, spaces, '_', '.' and '-' (at most 64, no '..'), "
+                       f"as it names the report's figures; got {show(name)}", name)
+    return table
+
+
 class ExploreFile(Strict):
     """An exploration (``run.py explore --config FILE``): where claims hold over the uncertain parameters."""
 
     directions: list[Text] | None = None
-    comparisons: dict[str, ComparisonTable] = {}
+    comparisons: Annotated[dict[str, ComparisonTable], AfterValidator(_claim_names)] = {}
     params: Annotated[Any, AfterValidator(_names)] = None
     bounds: dict[str, Pair] = {}
     samples: Annotated[Whole, in_range(10, 100_000)] = 200
