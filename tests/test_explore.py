@@ -65,6 +65,7 @@ def test_prim_and_cart_find_the_known_box_where_the_claim_holds(tmp_path):
     fails = boxes[(boxes["claim"] == "boxed") & (boxes["of"] == fx.FAILS)].set_index("parameter")
     assert list(fails.index) == ["x1"] and fails.at["x1", "max"] == pytest.approx(known.FAILS_BELOW, abs=0.05)
     rule = out["cart"][out["cart"]["verdict"] == fx.HOLDS].iloc[0]
+    assert rule["cv_accuracy"] > rule["majority"] + 0.2  # the tree has found the regions, out of sample
     cuts = dict(re.findall(r"(x\d) [<>]=? ([\d.]+)", rule["rule"]))
     assert set(cuts) == {"x1", "x2"} and rule["purity"] > 0.9
     assert float(cuts["x1"]) == pytest.approx(0.5, abs=0.05) and float(cuts["x2"]) == pytest.approx(0.4, abs=0.05)
@@ -176,10 +177,11 @@ def test_a_deterministic_model_is_judged_on_its_exact_effect(tmp_path):
     """No seed, one run per world: the sign of the effect decides (no interval to wait for)."""
     path = tmp_path / "ishigami.toml"
     pi = "3.141592653589793"
-    path.write_text(f'model = "simulation.sensitivity.known:ishigami"\nsamples = 50\nmap = ["x1", "x2"]\n'
+    path.write_text(f'model = "simulation.sensitivity.known:ishigami"\nsamples = 50\n'
                     f'[inputs]\nx1 = [-{pi}, {pi}]\nx2 = [-{pi}, {pi}]\nx3 = [-{pi}, {pi}]\n'
                     f'[comparisons.positive]\noutput = "y"\n')
     cfg = ExploreConfig.from_toml(path)
+    assert cfg.map == ["x1", "x2"]  # a model's map: its first two inputs unless named
     plan, out = run_in_process(cfg)
     assert plan.exact and plan.runs["seed"].nunique() == 1
     e = out["effects"]

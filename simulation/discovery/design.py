@@ -34,6 +34,7 @@ from ..sensitivity.design import COMMAND_LINE, SweepConfigError, check_inputs, m
 # The five directions of the domain brief (the H2 control claims no difference: nothing to map).
 DEFAULT_DIRECTIONS = ("H1", "H2", "H3", "H4", "liberalization")
 SAMPLE, MAP, DEFAULT = "sample", "map", "default"  # the kinds of point
+MAP_AXES = ("comp_mean", "conn_mean")  # the robustness map's default axes: mean competitiveness x connectivity
 
 
 class ExploreConfigError(SweepConfigError):
@@ -69,11 +70,15 @@ class ExploreConfig:
     seeds: int = 10  # 5 cannot tell H1's effect from seed noise in most worlds
     seed: int = 0
     steps: int | None = None
-    map: list[str] = field(default_factory=lambda: ["comp_mean", "conn_mean"])
+    map: list[str] = field(default_factory=lambda: list(MAP_AXES))
     grid: int = 5
     model: str | None = None        # "package.module:function": explore that function, not the simulation
     inputs: dict[str, list[float]] = field(default_factory=dict)
     source: str = COMMAND_LINE
+
+    def __post_init__(self) -> None:
+        if self.model is not None and list(self.map) == list(MAP_AXES) and len(self.inputs) >= 2:
+            self.map = list(self.inputs)[:2]  # a model's map: its first two inputs, unless named
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -145,8 +145,12 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
         r = rules.iloc[0]
         chance = ("; with worlds that differ this little beyond their seeds' noise, read it as chance"
                   if np.isfinite(ratio) and ratio < NOISY else "")
+        skill = (f" The tree predicts a world's verdict {r['cv_accuracy']:.0%} of the time out of sample, against "
+                 f"{r['majority']:.0%} for always guessing the commonest verdict"
+                 + (": it has found no region." if r["cv_accuracy"] <= r["majority"] + 0.05 else "."))
         out.append(f"CART: the largest region where it holds is {r['rule']} ({r['points']} worlds, "
-                   f"{r['purity']:.0%} of them hold, against {summary['holds']:.0%} over all worlds{chance}).")
+                   f"{r['purity']:.0%} of them hold, against {summary['holds']:.0%} over all worlds{chance})."
+                   + skill)
     return out
 
 
@@ -167,7 +171,7 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
         b = boxes[boxes["claim"] == claim.name] if len(boxes) else boxes
         table = (b[["of", "parameter", "min", "max", "qp_low", "qp_high", "significant", "words"]]
                  .to_html(index=False, float_format=_g, na_rep="–", escape=True) if len(b) else "")
-        rules = cart[cart["claim"] == claim.name][["rule", "verdict", "purity", "points"]]
+        rules = cart[cart["claim"] == claim.name][["rule", "verdict", "purity", "points", "cv_accuracy", "majority"]]
         sections.append({"name": claim.name, "sentences": claim_sentences(claim, summary.loc[claim.name], boxes
                                                                           if len(boxes) else pd.DataFrame(
                                                                               columns=["claim", "of"]), cart),
