@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +71,18 @@ def check_out(out: str | None) -> None:
 def create(command: str, names: list[str], out: str | None, fields: dict[str, Any], title: str) -> Job:
     """A new job under ``outputs/`` (or in ``out``)."""
     return Job.create(OUTPUTS, command, names, out, fields, title=title)
+
+
+def run_session(args: argparse.Namespace, job: Job, backend, run: Callable[[], int]) -> None:
+    """Run a job's remaining runs (``run`` returns how many ran), close ``backend`` whatever happens,
+    and record the session (start, runs, workers, scheduler) in the manifest."""
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    try:
+        ran = run()
+    finally:
+        backend.close()
+    job.manifest.setdefault("sessions", []).append({"started": started, "ran": ran, "workers": args.workers,
+                                                    "scheduler": args.scheduler})
 
 
 def already_complete(job: Job) -> int:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from ..experiments.job import Job
-from .common import UsageError, already_complete, check_out, cluster, create
+from .common import UsageError, already_complete, check_out, cluster, create, run_session
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -62,13 +61,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, cfg, plan, job: Job, backend) -> int:
     from ..discovery import explore
 
-    started = dt.datetime.now().isoformat(timespec="seconds")
-    try:
-        ran = explore.execute(cfg, plan, job.folder, backend, quiet=args.quiet)
-    finally:
-        backend.close()
-    job.manifest.setdefault("sessions", []).append({"started": started, "ran": ran, "workers": args.workers,
-                                                    "scheduler": args.scheduler})
+    run_session(args, job, backend, lambda: explore.execute(cfg, plan, job.folder, backend, quiet=args.quiet))
     out = explore.finish(cfg, plan, job.folder, job.manifest)
     job.complete()
     print(f"results: {job.folder}")

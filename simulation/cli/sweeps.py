@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from ..api import replicate_seeds
 from ..experiments.folders import FolderError, release
 from ..experiments.job import Job
-from .common import UsageError, already_complete, check_out, cluster, create, scenario_info
+from .common import UsageError, already_complete, check_out, cluster, create, run_session, scenario_info
 
 # What --extend keeps from the sweep it extends: every flag that shapes the design (only N changes).
 DESIGN_FLAGS = ("scenario", "config", "method", "params", "outputs", "seeds", "seed", "steps", "per_year",
@@ -136,13 +135,7 @@ def _extend_sweep(args: argparse.Namespace) -> int:
 def _run_sweep(args: argparse.Namespace, cfg, design, job: Job, backend) -> int:
     from ..sensitivity import sweep
 
-    started = dt.datetime.now().isoformat(timespec="seconds")
-    try:
-        ran = sweep.execute(cfg, design, job.folder, backend, quiet=args.quiet)
-    finally:
-        backend.close()
-    job.manifest.setdefault("sessions", []).append({"started": started, "ran": ran, "workers": args.workers,
-                                                    "scheduler": args.scheduler})
+    run_session(args, job, backend, lambda: sweep.execute(cfg, design, job.folder, backend, quiet=args.quiet))
     out = sweep.finish(cfg, design, job.folder, job.manifest)
     job.complete()
     print(f"results: {job.folder}")

@@ -12,16 +12,15 @@ and ``report.html``.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..experiments.backends import Backend
-from ..experiments.functions import FUNCTION_CHUNK, evaluate_function
-from ..experiments.runner import chunk_size, evaluate, run_specs
+from ..experiments.runner import run_specs
 from ..experiments.store import RunStore, write_parquet
+from ..sensitivity.sweep import check_runs, work_of
 from . import effects as fx
 from .design import ExploreConfig, Plan, build
 
@@ -37,21 +36,13 @@ def prepare(plan: Plan, folder: Path) -> None:
 def check_resumable(cfg: ExploreConfig, folder: Path) -> Plan:
     """Rebuild the plan of an interrupted exploration and check it is the one on disk."""
     plan = build(cfg)
-    stored = pd.read_parquet(folder / "runs.parquet")
-    if list(stored["run_id"]) != list(plan.runs["run_id"]):
-        raise ValueError("the design no longer matches the runs on disk (a scenario, the parameter registry "
-                         "or the version changed since the exploration started)")
+    check_runs(folder, plan.runs, "exploration")
     return plan
 
 
 def execute(cfg: ExploreConfig, plan: Plan, folder: Path, backend: Backend, *, quiet: bool = False) -> int:
     """Run every run of the plan not yet stored, on ``backend``; returns how many ran now."""
-    if cfg.model is not None:
-        work = functools.partial(evaluate_function, outputs=tuple(plan.outputs))
-        chunk = chunk_size(len(plan.specs), backend.workers, largest=FUNCTION_CHUNK)
-    else:
-        work = functools.partial(evaluate, outputs=tuple(plan.outputs))
-        chunk = chunk_size(len(plan.specs), backend.workers)
+    work, chunk = work_of(cfg.model, plan.outputs, len(plan.specs), backend.workers)
     return run_specs(plan.specs, RunStore(folder, RESULT_KINDS), backend, quiet=quiet, label="explore",
                      work=work, chunk=chunk, whole=True)
 

@@ -27,6 +27,13 @@ def _panels(outputs: Sequence[str], height: float = 3.6, width: float = 4.6) -> 
     return fig, axes
 
 
+def _finish(ax, xlabel: str, main: str, output: str) -> None:
+    """The zero line, labels and legend every trend panel has."""
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(xlabel=xlabel, ylabel=main, title=output.replace("_", " "))
+    ax.legend(fontsize=7)
+
+
 def convergence_lines(convergence: pd.DataFrame, main: str) -> plt.Figure:
     """The ranking index of each output's strongest parameters at N = 16, 32, ..., the sweep's N,
     with their intervals: flat lines whose intervals shrink have settled."""
@@ -41,9 +48,7 @@ def convergence_lines(convergence: pd.DataFrame, main: str) -> plt.Figure:
             x = e["samples"] * 2 ** ((k - (len(names) - 1) / 2) * 0.04)  # a small dodge on the log axis
             ax.errorbar(x, e["value"], yerr=e["conf"], marker="o", ms=3, capsize=2, lw=1, label=name)
         ax.set_xscale("log", base=2)
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set(xlabel="N (base sample)", ylabel=main, title=out.replace("_", " "))
-        ax.legend(fontsize=7)
+        _finish(ax, "N (base sample)", main, out)
     fig.suptitle(f"{main} as the sample doubles (the sweep's own nested prefixes; bars: confidence interval)")
     fig.tight_layout()
     return fig
@@ -85,9 +90,7 @@ def indices_over_time(indices: pd.DataFrame, main: str) -> plt.Figure | None:
             if e["conf"].notna().any():
                 ax.fill_between(years, e["value"] - e["conf"], e["value"] + e["conf"], color=line.get_color(),
                                 alpha=0.15, lw=0)
-        ax.axhline(0, color="grey", lw=0.8)
-        ax.set(xlabel="year", ylabel=main, title=out.replace("_", " "))
-        ax.legend(fontsize=7)
+        _finish(ax, "year", main, out)
     fig.suptitle(f"{main} year by year (the strongest parameters at the horizon; bands: confidence interval)")
     fig.tight_layout()
     return fig

@@ -41,14 +41,29 @@ def prepare(design: Design, folder: Path) -> None:
     write_parquet(design.runs, folder / "runs.parquet")
 
 
+def check_runs(folder: Path, runs: pd.DataFrame, what: str) -> None:
+    """The runs a rebuilt design plans are the ones ``folder`` planned (ValueError otherwise)."""
+    stored = pd.read_parquet(folder / "runs.parquet")
+    if list(stored["run_id"]) != list(runs["run_id"]):
+        raise ValueError(f"the design no longer matches the runs on disk (a scenario, the parameter "
+                         f"registry or the version changed since the {what} started)")
+
+
 def check_resumable(cfg: SweepConfig, folder: Path) -> Design:
     """Rebuild the design of an interrupted sweep and check it is the one on disk."""
     design = build(cfg)
-    stored = pd.read_parquet(folder / "runs.parquet")
-    if list(stored["run_id"]) != list(design.runs["run_id"]):
-        raise ValueError("the design no longer matches the runs on disk (the scenario, the parameter "
-                         "registry or the version changed since the sweep started)")
+    check_runs(folder, design.runs, "sweep")
     return design
+
+
+def work_of(model: str | None, outputs: Sequence[str], runs: int, workers: int,
+            per_year: bool = False) -> tuple[functools.partial, int]:
+    """What a worker does with a chunk of runs (the simulation's outcomes, or a model's outputs) and the
+    chunk size: function runs are cheap, so they travel in larger chunks."""
+    if model is not None:
+        return (functools.partial(evaluate_function, outputs=tuple(outputs)),
+                chunk_size(runs, workers, largest=FUNCTION_CHUNK))
+    return functools.partial(evaluate, outputs=tuple(outputs), per_year=per_year), chunk_size(runs, workers)
 
 
 def extension(old: SweepConfig, folder: Path, samples: int) -> tuple[SweepConfig, Design, pd.DataFrame]:
@@ -90,12 +105,7 @@ def reuse(folder: Path, results: pd.DataFrame) -> None:
 
 def execute(cfg: SweepConfig, design: Design, folder: Path, backend: Backend, *, quiet: bool = False) -> int:
     """Run every run of the design not yet stored, on ``backend``; returns how many ran now."""
-    if cfg.model is not None:
-        work = functools.partial(evaluate_function, outputs=tuple(cfg.outputs))
-        chunk = chunk_size(len(design.specs), backend.workers, largest=FUNCTION_CHUNK)
-    else:
-        work = functools.partial(evaluate, outputs=tuple(cfg.outputs), per_year=cfg.per_year)
-        chunk = chunk_size(len(design.specs), backend.workers)
+    work, chunk = work_of(cfg.model, cfg.outputs, len(design.specs), backend.workers, cfg.per_year)
     return run_specs(design.specs, RunStore(folder, RESULT_KINDS), backend, quiet=quiet,
                      label=f"sweep {cfg.method}", work=work, chunk=chunk, whole=True)
 
