@@ -388,7 +388,9 @@ def markdown_table() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for p in _PARAMETERS:
-        sweep = f"[{p.sweep[0]}, {p.sweep[1]}]" if p.sweep is not None else "(valid range)"
+        sweep = (f"[{p.sweep[0]}, {p.sweep[1]}]" if p.sweep is not None else "[0, 1] (a switch)"
+                 if p.kind is int and p.bounds == (0, 1) else "not swept (the population's structure)"
+                 if p.group == "population" and p.kind is int else "none: give bounds to sweep it")
         lines.append(
             f"| `{p.name}` | {p.group} | {p.default} | [{p.low}, {p.high}] | {sweep} | {p.unit} | {p.meaning} |"
         )
