@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import io
+import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -214,10 +215,11 @@ def test_no_combination_of_controls_breaks_the_model(values, scenario):
     assert len(ts) == 4 and (ts["n_smes"] == m.sme.n).all()
     assert np.isfinite(ts["export_participation"]).all()
     assert (ts["budget_spent"] <= m.live.package.total_budget + 1e-9).all()
-    from simulation.views import FIGURES
+    from simulation import views
 
-    for draw in FIGURES.values():  # every chart draws whatever the controls say
-        draw(m).savefig(io.BytesIO(), format="png", dpi=20)
+    data = views.datasets(m)  # every chart has data whatever the controls say, as strict JSON
+    json.dumps(data, allow_nan=False)
+    assert set(data) == set(views.CHARTS)
 
 
 def test_mesa_scenario_argument_from_solaraviz_reset_is_ignored():
@@ -228,48 +230,42 @@ def test_mesa_scenario_argument_from_solaraviz_reset_is_ignored():
 
 # --- the app's controls (imports Solara) ---------------------------------------------------
 
-def test_app_controls_are_the_levers_with_registry_ranges():
-    app = pytest.importorskip("simulation.app")  # skipped only where the 'demo' extra is missing
-    from simulation.lessons import load_lessons
+def test_app_setup_builds_the_lesson_with_its_levers():
+    state = pytest.importorskip("simulation.app.state")  # skipped only where the 'demo' extra is missing
 
-    for preset in [app.Preset(), *(app.Preset(scenario=x.scenario, reference=x.reference, lesson=x,
-                                              levers=x.levers) for x in load_lessons())]:
-        params = app.model_params(preset)
-        controls = {k: v for k, v in params.items() if isinstance(v, dict)}
-        assert set(controls) == {"seed", *levers.LEVERS}
-        for name, c in controls.items():
-            lever = levers.LEVERS.get(name)
-            if isinstance(lever, levers.ParameterLever):
-                assert (c["min"], c["max"]) == lever.bounds(load(preset.scenario))
-                assert REGISTRY[name].low <= c["min"] <= c["value"] <= c["max"] <= REGISTRY[name].high
-            if "min" in c:
-                assert c["min"] <= c["value"] <= c["max"], name
-        kwargs = app.model_kwargs(params)
-        model = ClassroomModel(**{**kwargs, "n_smes": 100})
-        assert model.changes == levers.moved(load(preset.scenario), preset.levers)
+    for lesson in load_lessons():
+        setup = state.lesson_setup(lesson, "3")
+        assert (setup.scenario, setup.reference) == (lesson.scenario, lesson.reference)
+        moved = setup.with_lever("coordination", 0.9)
+        model = dataclasses.replace(moved, levers={**moved.levers, "n_smes": 100}).build()
+        assert model.source.name == load(lesson.scenario).name and model.seed == 3
+        assert model.reference_scenario.name == load(lesson.reference).name
+        assert model.changes == levers.moved(load(lesson.scenario), {**lesson.levers, "coordination": 0.9})
 
 
 def test_the_scenario_picker_lists_extra_files(monkeypatch, tmp_path):
-    app = pytest.importorskip("simulation.app")  # skipped only where the 'demo' extra is missing
+    page = pytest.importorskip("simulation.app.page")  # skipped only where the 'demo' extra is missing
+    from simulation.app.state import Setup
 
     mine = tmp_path / "mine.toml"
     mine.write_text('title = "Mine"\nextends = "integrated"\n[params]\ncoordination = 0.5\n')
-    monkeypatch.setenv(app.EXTRA_ENV, str(mine))
-    assert app.scenario_choices()[-1] == str(mine)
-    params = app.model_params(app.Preset(scenario=str(mine)))
-    assert params["coordination"]["value"] == 0.5
+    monkeypatch.setenv(page.EXTRA_ENV, str(mine))
+    assert page.scenario_choices()[-1] == str(mine)
+    assert Setup(str(mine), levers={"n_smes": 100}).build().p["coordination"] == 0.5
 
 
-def test_figures_draw_for_every_lesson():
-    from simulation.views import FIGURES
+def test_charts_have_data_for_every_lesson():
+    from simulation import views
 
+    specs = views.specs(40)
     for lesson in load_lessons():
         m = ClassroomModel(lesson.scenario, reference=lesson.reference, seed="1", n_smes=200, **lesson.levers)
         m.step()
-        for name, draw in FIGURES.items():
-            out = io.BytesIO()
-            draw(m).savefig(out, format="svg")
-            assert b"<svg" in out.getvalue(), name
+        data = views.datasets(m)
+        for name in views.CHARTS:
+            named = {d["name"] for d in _named_data(specs[name])}
+            assert named == set(data[name]), name  # each data set a chart reads is sent, and nothing else
+            assert all(data[name][k] for k in named if k != "ghosts"), name
 
 
 
@@ -334,10 +330,10 @@ def test_seed_text_that_only_looks_like_digits():
 
 
 def test_a_lesson_value_outside_the_sweep_range_widens_its_slider():
-    app = pytest.importorskip("simulation.app")
-    params = app.model_params(app.Preset(scenario="integrated", levers={"comp_mean": 0.9}))
-    assert params["comp_mean"]["value"] == 0.9 and params["comp_mean"]["max"] >= 0.9
-    model = ClassroomModel(**{**app.model_kwargs(params), "n_smes": 100})
+    lever = levers.LEVERS["comp_mean"]
+    low, high = lever.bounds(load("integrated"), 0.9)
+    assert low <= 0.9 <= high and (low, high) != lever.bounds(load("integrated"))
+    model = ClassroomModel("integrated", seed="1", n_smes=100, comp_mean=0.9)
     assert model.p["comp_mean"] == 0.9
 
 
@@ -349,3 +345,15 @@ def test_moves_that_change_nothing_are_told_apart():
     assert levers.idle(base, {"delivery": "local", "mapping_study": True}) == []
     m = ClassroomModel("baseline", seed="1", n_smes=100, budget_precondition=2.0)
     assert "budget_precondition" in m.changes and m.idle == ["budget_precondition"]
+
+
+def _named_data(spec):
+    """Every {"name": ...} data reference in a Vega-Lite specification."""
+    if isinstance(spec, dict):
+        if set(spec) == {"name"}:
+            yield spec
+        for v in spec.values():
+            yield from _named_data(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from _named_data(v)

@@ -174,11 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Serve the classroom app: the model live, lessons for H1-H4 and "
                                    "liberalization, levers as sliders. Works without internet.",
                        epilog="examples:\n  python run.py demo\n  python run.py demo --port 8800\n"
-                              "  python run.py demo --scenario my/scenario.toml")
+                              "  python run.py demo --scenario my/scenario.toml\n"
+                              "  python run.py demo --class --lesson h1 --host 0.0.0.0   (students play along)")
     p.add_argument("--port", type=port, default=8765, help="port to serve on (default 8765)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for the whole network)")
     p.add_argument("--scenario", action="append", metavar="FILE",
                    help="add a scenario file to the app's scenario list (may be repeated)")
+    p.add_argument("--class", dest="class_mode", action="store_true",
+                   help="class mode: each student's browser submits a package; the teacher's page ranks them")
+    p.add_argument("--lesson", default="h1", help="class mode: the lesson every student plays (default h1)")
+    p.add_argument("--seed", type=int, default=1, help="class mode: the class's world and seed (default 1)")
     p.set_defaults(func=cmd_demo)
     return ap

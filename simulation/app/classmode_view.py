@@ -1,0 +1,144 @@
+"""Class mode in the browser: a student's "Submit to the class" card and the teacher's page.
+
+``run.py demo --class`` sets :data:`CLASS_ENV` (the lesson), :data:`SEED_ENV`
+and :data:`TOKEN_ENV`; the one :class:`~simulation.classmode.ClassSession` of
+the server process is built from them on first use. Students move policy
+levers only (the panel shows nothing else, and ``submit`` refuses anything
+else); the teacher's page needs the token printed at start.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+import solara
+
+from .. import classmode
+from ..lessons import Lesson
+from . import state
+from .page import Charts, Controls, LessonCard, Monitors, Workers, table_html
+
+CLASS_ENV = "SME_CLASS_LESSON"
+SEED_ENV = "SME_CLASS_SEED"
+TOKEN_ENV = "SME_CLASS_TOKEN"
+REFRESH = 3.0  # seconds between the teacher page's looks at the submissions
+
+
+@dataclass(frozen=True)
+class ClassRun:
+    """The class's shared set-up: its lesson (or scenario), seed and submissions."""
+
+    lesson: Lesson | None
+    scenario_name: str
+    seed: int
+    classroom: classmode.ClassSession
+
+
+_run: list[ClassRun] = []
+_lock = threading.Lock()
+
+
+def session() -> ClassRun | None:
+    """The server's class, or None outside class mode."""
+    name = os.environ.get(CLASS_ENV)
+    if not name:
+        return None
+    with _lock:
+        if not _run:
+            lesson = state.lesson_named(name)
+            scenario = lesson.scenario if lesson else name
+            seed = int(os.environ.get(SEED_ENV, "1"))
+            _run.append(ClassRun(lesson, scenario, seed,
+                                 classmode.ClassSession(scenario, seed=seed, token=os.environ.get(TOKEN_ENV))))
+        return _run[0]
+
+
+def student_levers() -> tuple[str, ...]:
+    return tuple(classmode.STUDENT_LEVERS)
+
+
+@solara.component
+def SubmitCard() -> None:
+    """A student's nickname and the package on screen, sent to the class."""
+    run = session()
+    nickname, set_nickname = solara.use_state("")
+    message, set_message = solara.use_state(("", ""))
+
+    def submit() -> None:
+        values = {k: v for k, v in state.setup.value.levers.items() if k in classmode.STUDENT_LEVERS}
+        try:
+            sub = run.classroom.submit(nickname, values)
+        except classmode.ClassModeError as err:
+            set_message(("error", str(err)))
+            return
+        set_message(("ok", f"Submitted as {sub.nickname}: {sub.mean:.1f} new exporters over "
+                           f"{len(sub.new_exporters)} seeds (95% interval {sub.low:.1f} to {sub.high:.1f}), "
+                           f"{sub.gain_mean:+.1f} against the class's starting package."))
+
+    with solara.Card("Submit to the class"):
+        solara.InputText("Nickname", value=nickname, on_value=set_nickname, continuous_update=True)
+        solara.Button("Submit my package", on_click=submit, color="primary", disabled=not nickname.strip())
+        kind, text = message
+        if kind == "error":
+            solara.Error(text)
+        elif kind == "ok":
+            solara.Success(text)
+
+
+@solara.component
+def Teacher() -> None:
+    """The class's submissions ranked by new exporters, each replayable; needs the token."""
+    router = solara.use_router()
+    run = session()
+    token = (parse_qs(router.search or "").get("token") or [""])[0]
+    allowed = run is not None and run.classroom.check_token(token)
+    _, set_refresh = solara.use_state(0)
+
+    def poll(cancel: threading.Event) -> None:
+        seen = -1
+        while allowed and not cancel.wait(REFRESH):
+            count = len(run.classroom.submissions())
+            if count != seen:
+                seen = count
+                set_refresh(lambda n: n + 1)
+
+    solara.use_thread(poll, dependencies=[allowed], intrusive_cancel=False)
+    if run is None:
+        solara.Error("Class mode is off: start the app with python run.py demo --class.")
+        return
+    if not allowed:
+        solara.Error("This page needs the teacher's token: open the address printed when the app started "
+                     "(/teacher?token=...).")
+        return
+    subs = run.classroom.submissions()
+    title = run.lesson.title if run.lesson else run.scenario_name
+    solara.HTML(tag="h2", unsafe_innerHTML=html.escape(f"Class: {title}, seed {run.seed}"))
+    solara.HTML(tag="p", unsafe_innerHTML=html.escape(
+        f"{len(subs)} submissions from {len({s.nickname.lower() for s in subs})} students (at most "
+        f"{classmode.MAX_STUDENTS} students, {classmode.MAX_PER_STUDENT} submissions each). Ranked by new "
+        f"exporters over {run.classroom.seeds and len(run.classroom.seeds)} seeds, with 95% intervals."))
+    if subs:
+        solara.HTML(tag="div", unsafe_innerHTML=table_html(run.classroom.table()))
+        with solara.Row(style={"flex-wrap": "wrap"}, gap="4px"):
+            for sub in subs:
+                solara.Button(f"Replay {sub.nickname} #{sub.id}", small=True, outlined=True,
+                              on_click=lambda sub=sub: replay(run, sub))
+    if state.model.value is not None:
+        Workers()
+        with solara.Div(classes=["sme-grid"]):
+            with solara.Div(classes=["sme-left"]):
+                Controls()
+                Monitors()
+                LessonCard()
+            Charts(charts=("outcomes",))
+
+
+def replay(run: ClassRun, sub: classmode.Submission) -> None:
+    """Load a submission on the teacher's screen, in the class's world and seed."""
+    base = state.lesson_setup(run.lesson, str(run.seed)) if run.lesson else state.Setup(run.scenario_name,
+                                                                                          seed=str(run.seed))
+    state.start(state.Setup(base.scenario, base.reference, base.lesson, dict(sub.levers), base.seed))
