@@ -22,7 +22,7 @@ from .. import class_runs, levers
 from ..classroom import ClassroomModel, parse_seed
 from ..lessons import Lesson, load_lessons
 
-PLAY_INTERVAL = 0.25  # seconds between quarters while playing: a 40-quarter run in about 12 s
+PLAY_INTERVAL = 0.25  # seconds between quarters while playing: a 40-quarter run in 10 s
 
 
 @dataclass(frozen=True)
