@@ -59,6 +59,15 @@ class Scenario:
     package: PolicyPackage
     steps: int = 40
     chain: tuple[str, ...] = field(default=())  # this scenario, then its ancestors
+    labels: tuple[str, ...] = field(default=(), compare=False)  # the package entries' table names in the file
+
+    @property
+    def entry_labels(self) -> tuple[str, ...]:
+        """A name per package entry: its ``[package.NAME]`` in the file, else its instrument (numbered if repeated)."""
+        if len(self.labels) == len(self.package.entries):
+            return self.labels
+        names = [e.instrument for e in self.package.entries]
+        return tuple(n if names.count(n) == 1 else f"{n}#{names[:k + 1].count(n)}" for k, n in enumerate(names))
 
     @property
     def resolved_params(self) -> dict[str, Any]:
@@ -300,7 +309,7 @@ def load(ref: str | Path, directory: Path = SCENARIO_DIR, confine: bool = False)
     package = PolicyPackage(name=name, entries=tuple(entries), description=data.get("description", ""))
     return Scenario(name=name, path=path, title=data.get("title", name), description=data.get("description", ""),
                     hypothesis=data.get("hypothesis", ""), params=params, package=package, steps=steps,
-                    chain=chain)
+                    chain=chain, labels=tuple(labels))
 
 
 def _check_regions(path: Path, params: dict[str, Any], entries: list[PackageEntry], labels: list[str]) -> None:

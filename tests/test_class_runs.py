@@ -118,6 +118,14 @@ def test_step_stops_at_the_horizon(state):
     assert state.step() is False and state.model.value.t == state.model.value.horizon
 
 
+def test_a_play_loop_never_steps_the_run_a_reset_built(state):
+    state.start(state.Setup("integrated", levers={"n_smes": 100}))
+    old = state.model.value
+    state.start()  # Reset while the loop was between two quarters
+    assert state.step(old) is False and state.model.value.t == 0
+    assert state.step(state.model.value) is True and state.model.value.t == 1
+
+
 def test_the_url_names_the_lesson_and_seed(state):
     h2 = _lesson("H2")
     default = state.Setup()

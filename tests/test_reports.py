@@ -47,6 +47,13 @@ CONTEXTS = {
         "indices_table": "<table></table>", "main": "ST", "has_conf": True, "has_reference": True,
         "given_data": True, "dummy_columns": 20, "settled": EVIL,
         "skipped": [{"output": EVIL, "reason": EVIL}], "per_year": True},
+    "attribution.html": lambda: {
+        "title": f"attribution: {EVIL}",
+        "manifest": manifest(scenario=EVIL, baseline=EVIL, by=EVIL, method="exact", n_seeds=2,
+                             git_commit=EVIL, finished=EVIL),
+        "sections": [{"outcome": "new_exporters", "label": EVIL, "unit": "firms", "sentences": [EVIL],
+                      "key": EVIL, "image": PNG,
+                      "table": pd.DataFrame({"player": [EVIL]}).to_html(escape=True)}]},
     "explore.html": lambda: {
         "title": f"where it holds: {EVIL}", "manifest": manifest(samples=200, grid=5, runs=1234),
         "map_names": [EVIL, "conn_mean"],

@@ -120,11 +120,15 @@ def ensure(initial: Callable[[], Setup]) -> ClassroomModel:
     return model.value
 
 
-def step() -> bool:
-    """One quarter, if the run has quarters left; False at the horizon."""
+def step(expected: ClassroomModel | None = None) -> bool:
+    """One quarter, if the run has quarters left; False at the horizon.
+
+    ``expected``: step only that model (the play loop's), never one a Reset
+    or a lesson switch built while the loop was between two quarters.
+    """
     with locked():
         live = model.value
-        if live is None or live.t >= live.horizon:
+        if live is None or live.t >= live.horizon or (expected is not None and live is not expected):
             return False
         live.step()
         tick.value += 1
@@ -153,9 +157,10 @@ def _changed() -> None:
 
 def play_loop(cancel: threading.Event) -> None:
     """Step while playing: the run stops by itself at the horizon."""
+    playing_model = model.value
     while playing.value and not cancel.is_set():
         began = time.perf_counter()
-        if not step():
+        if not step(playing_model):
             playing.value = False
             return
         cancel.wait(max(0.0, PLAY_INTERVAL - (time.perf_counter() - began)))
@@ -168,7 +173,9 @@ def run_seeds() -> None:
         return
     seeds_busy.value = True
     try:
-        seed_result.value = class_runs.seed_gaps(live)
+        result = class_runs.seed_gaps(live)
+        if model.value is live:  # not a verdict on a run the class has already reset
+            seed_result.value = result
     finally:
         seeds_busy.value = False
 

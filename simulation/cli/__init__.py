@@ -1,6 +1,7 @@
 """The command line: ``python run.py COMMAND ...`` (also installed as ``sme-sim``).
 
-Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``ablate``, ``calibrate``, ``check-facts``, ``demo``.
+Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``explore``, ``ablate``, ``attribute``,
+``calibrate``, ``check-facts``, ``demo``.
 Every input is checked
 before anything is written; a bad input ends with one clear message and exit
 code 2. Each invocation writes a new folder under ``outputs/``.
@@ -23,6 +24,7 @@ from ..params import ParameterError
 from ..policy import PolicyError
 from ..scenario import ScenarioError
 from .ablate import cmd_ablate
+from .attribute import cmd_attribute
 from .calibrate import cmd_calibrate, cmd_check_facts
 from .common import OUTPUTS, UsageError
 from .demo import OFFLINE_CDN, cmd_demo
@@ -30,7 +32,7 @@ from .parser import build_parser
 from .runs import cmd_compare, cmd_list, cmd_run, cmd_show
 from .sweeps import cmd_sweep
 
-__all__ = ["OFFLINE_CDN", "OUTPUTS", "UsageError", "build_parser", "cmd_ablate", "cmd_calibrate",
+__all__ = ["OFFLINE_CDN", "OUTPUTS", "UsageError", "build_parser", "cmd_ablate", "cmd_attribute", "cmd_calibrate",
            "cmd_check_facts", "cmd_compare", "cmd_demo", "cmd_list", "cmd_run", "cmd_show", "cmd_sweep", "main"]
 
 

@@ -7,6 +7,7 @@ import os
 
 from .._version import __version__
 from .ablate import cmd_ablate
+from .attribute import add_parser as add_attribute
 from .calibrate import cmd_calibrate, cmd_check_facts
 from .common import add_common, add_job_flags, fraction, port, positive
 from .demo import cmd_demo
@@ -159,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced)")
     add_job_flags(p, "ablation")
     p.set_defaults(func=cmd_ablate)
+
+    add_attribute(sub, raw)
 
     p = sub.add_parser("check-facts", help="the stylized facts at the current defaults; exit 1 if one is off",
                        formatter_class=raw, epilog="example:\n  python run.py check-facts\n"

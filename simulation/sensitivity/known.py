@@ -95,3 +95,25 @@ def boxed_effect(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
     signal = 1.0 if inside else (-1.0 if x1 < FAILS_BELOW else 0.0)
     key = [seed, 2, *np.asarray([inputs[f"x{i}"] for i in (1, 2, 3, 4)], dtype=float).view(np.uint64).tolist()]
     return {"effect": signal + 0.3 * float(np.random.default_rng(key).standard_normal())}
+
+
+# Games for attribution (run.py attribute --model ...): players a, b, c are inputs, 1 in a coalition, 0 outside.
+GAME_PLAYERS = ("a", "b", "c")
+
+
+def _game_noise(inputs: Mapping[str, float], seed: int) -> float:
+    # Noise of the coalition and seed (so the seeds' intervals are not degenerate), sd 0.5
+    key = [int(seed), *(int(round(inputs[p])) for p in GAME_PLAYERS)]
+    return float(np.random.default_rng(key).normal(0.0, 0.5))
+
+
+def additive_game(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """3a + 2b + c plus noise: Shapley values 3, 2, 1 and no interaction."""
+    a, b, c = (inputs[p] for p in GAME_PLAYERS)
+    return {"value": 3 * a + 2 * b + c + _game_noise(inputs, seed)}
+
+
+def complementary_game(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """4ab + c plus noise: a and b pay only together; Shapley values 2, 2, 1 and an interaction of +4."""
+    a, b, c = (inputs[p] for p in GAME_PLAYERS)
+    return {"value": 4 * a * b + c + _game_noise(inputs, seed)}
