@@ -1,7 +1,7 @@
 """The command line: ``python run.py COMMAND ...`` (also installed as ``sme-sim``).
 
 Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``explore``, ``ablate``, ``attribute``,
-``calibrate``, ``check-facts``, ``demo``.
+``optimize``, ``calibrate``, ``check-facts``, ``demo``.
 Every input is checked
 before anything is written; a bad input ends with one clear message and exit
 code 2. Each invocation writes a new folder under ``outputs/``.
@@ -28,12 +28,14 @@ from .attribute import cmd_attribute
 from .calibrate import cmd_calibrate, cmd_check_facts
 from .common import OUTPUTS, UsageError
 from .demo import OFFLINE_CDN, cmd_demo
+from .optimize import cmd_optimize
 from .parser import build_parser
 from .runs import cmd_compare, cmd_list, cmd_run, cmd_show
 from .sweeps import cmd_sweep
 
 __all__ = ["OFFLINE_CDN", "OUTPUTS", "UsageError", "build_parser", "cmd_ablate", "cmd_attribute", "cmd_calibrate",
-           "cmd_check_facts", "cmd_compare", "cmd_demo", "cmd_list", "cmd_run", "cmd_show", "cmd_sweep", "main"]
+           "cmd_check_facts", "cmd_compare", "cmd_demo", "cmd_list", "cmd_optimize", "cmd_run", "cmd_show",
+           "cmd_sweep", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from .calibrate import cmd_calibrate, cmd_check_facts
 from .common import add_common, add_job_flags, fraction, port, positive
 from .demo import cmd_demo
 from .explore import cmd_explore
+from .optimize import add_parser as add_optimize
 from .runs import cmd_compare, cmd_list, cmd_run, cmd_show
 from .sweeps import cmd_sweep
 
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ablate)
 
     add_attribute(sub, raw)
+    add_optimize(sub, raw)
 
     p = sub.add_parser("check-facts", help="the stylized facts at the current defaults; exit 1 if one is off",
                        formatter_class=raw, epilog="example:\n  python run.py check-facts\n"

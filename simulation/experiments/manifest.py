@@ -32,7 +32,7 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True)
     schema_version: int
-    command_name: Literal["run", "compare", "sweep", "ablate", "calibrate", "explore", "attribute"]
+    command_name: Literal["run", "compare", "sweep", "ablate", "calibrate", "explore", "attribute", "optimize"]
     version: str = Field(max_length=64)
     status: Literal["running", "complete"]
     runs: list[RunRecord] | int | None = None

@@ -217,15 +217,22 @@ def sentences(table: pd.DataFrame, outcome: str, label: str | None = None) -> li
     return out
 
 
+def _record_name(value: Any) -> str:
+    """A manifest's scenario record (a dict, as the command stores it) by its title and name, or the text given."""
+    if isinstance(value, Mapping):
+        return f"{value.get('title') or value.get('name') or ''} ({value.get('name', '')})".strip()
+    return str(value) if value else ""
+
+
 def _filled(manifest: Mapping[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     """The manifest with every field the report reads, so a missing one never fails the template."""
     seeds = manifest.get("seeds")
     n = (len(seeds) if isinstance(seeds, (list, tuple)) else int(seeds) if isinstance(seeds, int)
          else int(table["seeds"].max()) if "seeds" in table and table["seeds"].notna().any() else 0)
     method = manifest.get("method") or (str(table["method"].iloc[0]) if "method" in table and len(table) else "")
-    scenario = manifest.get("scenario") or "the scenario"
+    scenario = _record_name(manifest.get("scenario")) or _record_name(manifest.get("model")) or "the scenario"
     return {**manifest, "title": manifest.get("title") or f"Who brings the effect of {scenario}",
-            "scenario": scenario, "baseline": manifest.get("baseline") or "the baseline", "n_seeds": n,
+            "scenario": scenario, "baseline": _record_name(manifest.get("baseline")) or "the baseline", "n_seeds": n,
             "method": method, "by": manifest.get("by") or "", "version": manifest.get("version") or "(unrecorded)",
             "git_commit": manifest.get("git_commit") or "", "command": manifest.get("command") or "run.py attribute",
             "created": manifest.get("created") or "", "finished": manifest.get("finished") or ""}

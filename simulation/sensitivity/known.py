@@ -117,3 +117,13 @@ def complementary_game(inputs: Mapping[str, float], seed: int) -> dict[str, floa
     """4ab + c plus noise: a and b pay only together; Shapley values 2, 2, 1 and an interaction of +4."""
     a, b, c = (inputs[p] for p in GAME_PLAYERS)
     return {"value": 4 * a * b + c + _game_noise(inputs, seed)}
+
+
+# A search with a known optimum (run.py optimize --model ...): both objectives peak at x = 0.7, y = 0.2.
+OPTIMUM = {"x": 0.7, "y": 0.2}
+
+
+def peaked(inputs: Mapping[str, float]) -> dict[str, float]:
+    """Two objectives that agree: 'gain' (max) and 'loss' (min) are both best at x = 0.7, y = 0.2."""
+    d2 = (inputs["x"] - OPTIMUM["x"]) ** 2 + (inputs["y"] - OPTIMUM["y"]) ** 2
+    return {"gain": 1.0 - d2, "loss": d2 + 0.1 * abs(inputs["y"] - OPTIMUM["y"])}

@@ -1,0 +1,171 @@
+"""What ``run.py optimize`` chooses and judges: decision variables, packages and objectives.
+
+A candidate is a vector ``x``. Its first ``k`` values are the weights of the
+``k`` instruments (by default every programme of the catalogue); they are
+normalised to shares of the budget, and an instrument below
+:data:`MIN_SHARE` of it is dropped (its money goes to the others), so every
+package spends exactly the budget given. With ``timing`` each instrument
+also gets a start quarter, with ``delivery`` a deliverer (national or
+local). Objectives are named outcomes, each maximised or minimised.
+
+A model of the custom-model hook can be optimised instead: its inputs,
+within their bounds, are the decision variables and its outputs the
+objectives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..outcomes import OUTCOMES, SUMMARY
+from ..policy import CATALOGUE, PackageEntry, PolicyPackage
+from ..scenario import Scenario
+
+MIN_SHARE = 0.02        # an instrument with less of the budget is dropped
+DEFAULT_OBJECTIVES = ("new_exporters:max", "gvc_participation:max", "exits:min")
+SENSES = ("max", "min")
+
+
+class ProblemError(ValueError):
+    """An objective, instrument or input the search cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A named outcome (or model output) and whether more or less of it is better."""
+
+    name: str
+    sense: str
+
+    @property
+    def sign(self) -> int:
+        """pymoo minimises: a maximised objective enters negated."""
+        return -1 if self.sense == "max" else 1
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.sense}"
+
+
+def parse_objectives(items: Sequence[str], model: bool = False) -> list[Objective]:
+    """``["new_exporters:max", "exits:min"]`` as objectives (outcomes of the simulation, unless ``model``)."""
+    out = []
+    for item in items:
+        name, _, sense = str(item).strip().partition(":")
+        if sense not in SENSES:
+            raise ProblemError(f"objective {item!r}: write NAME:max or NAME:min")
+        if not model and (name not in SUMMARY or OUTCOMES[name].kind in ("ratio", "ratio2", "cost")):
+            raise ProblemError(f"objective {name!r} is not an outcome a package can be judged on; "
+                               f"for example {', '.join(DEFAULT_OBJECTIVES)} or budget_spent:min")
+        out.append(Objective(name, sense))
+    if not out or len({o.name for o in out}) != len(out):
+        raise ProblemError("give one or more distinct objectives")
+    return out
+
+
+def programmes() -> list[str]:
+    """The catalogue's programmes (regulations are switched, not funded, and are left to the scenario)."""
+    return [name for name, inst in CATALOGUE.items() if inst.mode != "regulatory"]
+
+
+@dataclass(frozen=True)
+class Space:
+    """Packages within a budget: each instrument's share, and optionally its start quarter and deliverer."""
+
+    instruments: tuple[str, ...]
+    budget: float
+    horizon: int = 40
+    timing: bool = False
+    delivery: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [i for i in self.instruments if i not in CATALOGUE]
+        if unknown:
+            raise ProblemError(f"instrument {unknown[0]!r} is not in the catalogue")
+        if len(set(self.instruments)) != len(self.instruments) or len(self.instruments) < 2:
+            raise ProblemError("give two or more distinct instruments")
+        if not self.budget > 0:
+            raise ProblemError(f"the budget must be positive, got {self.budget}")
+
+    @property
+    def names(self) -> list[str]:
+        k = self.instruments
+        return ([f"share_{i}" for i in k] + ([f"start_{i}" for i in k] if self.timing else [])
+                + ([f"local_{i}" for i in k] if self.delivery else []))
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        k = len(self.instruments)
+        low = np.zeros(len(self.names))
+        high = np.concatenate([np.ones(k), np.full(k if self.timing else 0, self.horizon // 2),
+                               np.ones(k if self.delivery else 0)])
+        return low, high
+
+    def shares(self, x: np.ndarray) -> np.ndarray:
+        """The budget shares ``x`` stands for (those below MIN_SHARE dropped, the rest summing to 1)."""
+        w = np.clip(np.asarray(x[:len(self.instruments)], dtype=float), 0.0, None)
+        if w.sum() <= 0:
+            w = np.ones_like(w)
+        share = w / w.sum()
+        keep = share >= MIN_SHARE
+        if not keep.any():
+            keep = share == share.max()
+        share = np.where(keep, share, 0.0)
+        return share / share.sum()
+
+    def package(self, x: np.ndarray, name: str = "optimized") -> PolicyPackage:
+        """The package of ``x``: its budget split by the shares, with the start and deliverer ``x`` says."""
+        k = len(self.instruments)
+        entries = []
+        for i, (inst, share) in enumerate(zip(self.instruments, self.shares(x))):
+            if share <= 0:
+                continue
+            start = int(round(float(x[k + i]))) if self.timing else 0
+            deliver = None
+            if self.delivery:
+                deliver = "local" if float(x[(2 if self.timing else 1) * k + i]) >= 0.5 else "national"
+            entries.append(PackageEntry(inst, budget=round(float(share * self.budget), 6), start=start,
+                                        delivered_by=deliver))
+        return PolicyPackage(name=name, entries=tuple(entries))
+
+    def scenario(self, base: Scenario, x: np.ndarray, name: str = "optimized", title: str | None = None) -> Scenario:
+        """``base``'s world and horizon with the package of ``x``."""
+        return dataclasses.replace(base, name=name, title=title or base.title, package=self.package(x, name),
+                                   labels=())
+
+    def describe(self, x: np.ndarray) -> dict[str, Any]:
+        """The candidate as table columns: each instrument's share (and start, deliverer)."""
+        k, out = len(self.instruments), {}
+        for i, (inst, share) in enumerate(zip(self.instruments, self.shares(x))):
+            out[f"share_{inst}"] = round(float(share), 4)
+            if self.timing:
+                out[f"start_{inst}"] = int(round(float(x[k + i])))
+            if self.delivery:
+                out[f"local_{inst}"] = bool(float(x[(2 if self.timing else 1) * k + i]) >= 0.5)
+        return out
+
+
+@dataclass(frozen=True)
+class ModelSpace:
+    """A model of the custom-model hook: its inputs within their bounds."""
+
+    inputs: dict[str, tuple[float, float]]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.inputs)
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return (np.array([lo for lo, _ in self.inputs.values()], dtype=float),
+                np.array([hi for _, hi in self.inputs.values()], dtype=float))
+
+    def point(self, x: np.ndarray) -> dict[str, float]:
+        return {n: round(float(v), 9) for n, v in zip(self.inputs, x)}
+
+    def describe(self, x: np.ndarray) -> dict[str, Any]:
+        return self.point(x)

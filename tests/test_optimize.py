@@ -1,0 +1,131 @@
+"""run.py optimize: the search finds a known optimum, packages keep the budget, the front survives a resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation.experiments.backends import make_backend
+from simulation.optimize.problem import MIN_SHARE, ModelSpace, ProblemError, Space, parse_objectives, programmes
+from simulation.optimize.search import Search, nondominated, optimize, reevaluate
+from simulation.scenario import load
+from simulation.sensitivity.known import OPTIMUM
+
+PEAKED = "simulation.sensitivity.known:peaked"
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), "optimize", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_the_search_finds_a_known_optimum(tmp_path):
+    space = ModelSpace({"x": (0.0, 1.0), "y": (0.0, 1.0)})
+    search = Search(space, parse_objectives(["gain:max", "loss:min"], model=True), [0], model=PEAKED,
+                    population=16, generations=20, seed=3)
+    backend = make_backend(1)
+    try:
+        front, history = optimize(search, tmp_path, backend, quiet=True)
+        front, table = reevaluate(search, front, [0, 1], tmp_path, backend, None, quiet=True)
+    finally:
+        backend.close()
+    best = min(np.hypot(x[0] - OPTIMUM["x"], x[1] - OPTIMUM["y"]) for x in front)
+    assert best < 0.05, front
+    assert len(history) == 16 * 20 and set(history["generation"]) == set(range(20))
+    assert (table["gain_low"] <= table["gain"]).all() and (table["gain"] <= table["gain_high"]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=11, max_size=11), st.floats(100, 10_000))
+def test_every_package_spends_the_budget(weights, budget):
+    space = Space(tuple(programmes()), budget)
+    package = space.package(np.array(weights))
+    assert package.total_budget == pytest.approx(budget, rel=1e-6)
+    shares = [e.budget / budget for e in package.entries]
+    assert all(s >= MIN_SHARE - 1e-9 for s in shares) and len(package.entries) >= 1
+
+
+def test_timing_and_delivery_are_decisions_too():
+    space = Space(("capacity_training", "export_promotion"), 1000.0, horizon=40, timing=True, delivery=True)
+    low, high = space.bounds
+    assert space.names == ["share_capacity_training", "share_export_promotion", "start_capacity_training",
+                           "start_export_promotion", "local_capacity_training", "local_export_promotion"]
+    assert list(high) == [1, 1, 20, 20, 1, 1] and list(low) == [0] * 6
+    package = space.package(np.array([1.0, 3.0, 4.2, 0.0, 0.9, 0.1]))
+    first, second = package.entries
+    assert (first.budget, first.start, first.delivered_by) == (250.0, 4, "local")
+    assert (second.budget, second.start, second.delivered_by) == (750.0, 0, "national")
+
+
+def test_objectives_are_checked():
+    assert [str(o) for o in parse_objectives(["new_exporters:max", "exits:min"])] == ["new_exporters:max",
+                                                                                       "exits:min"]
+    for bad in (["new_exporters"], ["new_exporters_per_musd:max"], ["nonsense:max"], ["exits:min", "exits:max"]):
+        with pytest.raises(ProblemError):
+            parse_objectives(bad)
+    with pytest.raises(ProblemError, match="catalogue"):
+        Space(("capacity_training", "magic"), 100.0)
+
+
+def test_nondominated_respects_the_senses():
+    objectives = parse_objectives(["new_exporters:max", "exits:min"])
+    means = np.array([[10, 5], [12, 5], [12, 4], [9, 1]])
+    assert list(nondominated(means, objectives)) == [False, False, True, True]
+
+
+def test_a_killed_search_resumes_to_the_same_front(tmp_path):
+    out = tmp_path / "search"
+    args = ["--model", PEAKED, "--inputs", "x=0:1,y=0:1", "--objectives", "gain:max,loss:min",
+            "--population", "8", "--generations", "4", "--seeds", "1", "--reeval-seeds", "2", "--workers", "1",
+            "--quiet"]
+    first = _cli(*args, "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    front, history = pd.read_csv(out / "front.csv"), pd.read_csv(out / "history.csv")
+    assert (out / "report.html").exists()
+    # a kill: some evaluations never stored, the tables never written, the job still running
+    parts = sorted((out / "parts" / "results").glob("*.parquet"))
+    for part in parts[len(parts) // 2:]:
+        part.unlink()
+    for name in ("front.csv", "history.csv", "report.html"):
+        (out / name).unlink()
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["status"] = "running"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    again = _cli("--resume", str(out), "--quiet")
+    assert again.returncode == 0, again.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(out / "front.csv"), front)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "history.csv"), history)
+
+
+def test_front_packages_are_scenario_files_within_the_budget(tmp_path):
+    world = tmp_path / "small.toml"
+    world.write_text('title = "Small"\nextends = "baseline"\nsteps = 8\n[params]\nn_smes = 200\n'
+                     'warmup_steps = 0\n')
+    out = tmp_path / "opt"
+    done = _cli("--scenario", str(world), "--budget", "1500", "--instruments",
+                "capacity_training,export_promotion,awareness_information", "--population", "4", "--generations",
+                "2", "--seeds", "1", "--reeval-seeds", "2", "--robust", "2", "--robust-seeds", "1", "--workers", "1",
+                "--quiet", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    files = sorted((out / "front").glob("package_*.toml"))
+    assert files and len(files) == len(pd.read_csv(out / "front.csv"))
+    for f in files:
+        s = load(f)
+        assert s.package.total_budget == pytest.approx(1500.0) and s.resolved_params["n_smes"] == 200
+        shown = subprocess.run([sys.executable, str(ROOT / "run.py"), "show", str(f)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+        assert shown.returncode == 0, shown.stderr
+    robust = pd.read_csv(out / "robust.csv")
+    assert robust["new_exporters_share_better"].between(0, 1).all()
+    front = pd.read_csv(out / "front.csv")
+    assert {"new_exporters_gain", "new_exporters_gain_low", "on_front_after_reevaluation"} <= set(front.columns)
+    bad = _cli("--objectives", "exits", "--quiet")
+    assert bad.returncode == 2 and "NAME:max" in bad.stderr and "Traceback" not in bad.stderr
