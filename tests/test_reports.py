@@ -50,7 +50,7 @@ CONTEXTS = {
     "attribution.html": lambda: {
         "title": f"attribution: {EVIL}",
         "manifest": manifest(scenario=EVIL, baseline=EVIL, by=EVIL, method="exact", n_seeds=2,
-                             git_commit=EVIL, finished=EVIL),
+                             git_commit=EVIL, finished=EVIL, reallocate=False),
         "sections": [{"outcome": "new_exporters", "label": EVIL, "unit": "firms", "sentences": [EVIL],
                       "key": EVIL, "image": PNG,
                       "table": pd.DataFrame({"player": [EVIL]}).to_html(escape=True)}]},

@@ -235,7 +235,8 @@ def _filled(manifest: Mapping[str, Any], table: pd.DataFrame) -> dict[str, Any]:
             "scenario": scenario, "baseline": _record_name(manifest.get("baseline")) or "the baseline", "n_seeds": n,
             "method": method, "by": manifest.get("by") or "", "version": manifest.get("version") or "(unrecorded)",
             "git_commit": manifest.get("git_commit") or "", "command": manifest.get("command") or "run.py attribute",
-            "created": manifest.get("created") or "", "finished": manifest.get("finished") or ""}
+            "created": manifest.get("created") or "", "finished": manifest.get("finished") or "",
+            "reallocate": bool(manifest.get("reallocate"))}
 
 
 def write_report(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any]) -> Path:
