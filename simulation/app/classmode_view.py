@@ -13,6 +13,7 @@ import html
 import os
 import threading
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import parse_qs
 
 import solara
@@ -63,30 +64,49 @@ def student_levers() -> tuple[str, ...]:
 
 @solara.component
 def SubmitCard() -> None:
-    """A student's nickname and the package on screen, sent to the class."""
+    """A student's nickname and the package on screen, sent to the class.
+
+    The evaluation (10 seeds, queued behind other students' if the class
+    submits at once) runs in a thread of this tab: the page stays answered
+    and says it is working.
+    """
     run = session()
     nickname, set_nickname = solara.use_state("")
     message, set_message = solara.use_state(("", ""))
+    request, set_request = solara.use_state(cast(tuple[str, dict] | None, None))
+
+    def evaluate() -> None:
+        if request is None:
+            return
+        name, values = request
+        try:
+            sub = run.classroom.submit(name, values)
+        except classmode.ClassModeError as err:
+            set_message(("error", str(err)))
+        else:
+            set_message(("ok", f"Submitted as {sub.nickname}: {sub.mean:.1f} new exporters over "
+                               f"{len(sub.new_exporters)} seeds (95% interval {sub.low:.1f} to {sub.high:.1f}), "
+                               f"{sub.gain_mean:+.1f} against the class's starting package."))
+        set_request(None)
+
+    solara.use_thread(evaluate, dependencies=[request], intrusive_cancel=False)
 
     def submit() -> None:
         values = {k: v for k, v in state.setup.value.levers.items() if k in classmode.STUDENT_LEVERS}
-        try:
-            sub = run.classroom.submit(nickname, values)
-        except classmode.ClassModeError as err:
-            set_message(("error", str(err)))
-            return
-        set_message(("ok", f"Submitted as {sub.nickname}: {sub.mean:.1f} new exporters over "
-                           f"{len(sub.new_exporters)} seeds (95% interval {sub.low:.1f} to {sub.high:.1f}), "
-                           f"{sub.gain_mean:+.1f} against the class's starting package."))
+        set_message(("busy", f"Submitting: your package runs on {classmode.SEEDS} seeds..."))
+        set_request((nickname, values))
 
     with solara.Card("Submit to the class"):
         solara.InputText("Nickname", value=nickname, on_value=set_nickname, continuous_update=True)
-        solara.Button("Submit my package", on_click=submit, color="primary", disabled=not nickname.strip())
+        solara.Button("Submit my package", on_click=submit, color="primary",
+                      disabled=not nickname.strip() or request is not None)
         kind, text = message
         if kind == "error":
             solara.Error(text)
         elif kind == "ok":
             solara.Success(text)
+        elif kind == "busy":
+            solara.Info(text)
 
 
 @solara.component
