@@ -14,7 +14,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.experiments.backends import make_backend
-from simulation.optimize.problem import MIN_SHARE, ModelSpace, ProblemError, Space, parse_objectives, programmes
+from simulation.optimize.problem import (
+    MIN_LEVEL,
+    MIN_SHARE,
+    ModelSpace,
+    ProblemError,
+    Space,
+    enforcement_costs,
+    parse_objectives,
+    programmes,
+    regulations,
+)
 from simulation.optimize.search import Search, nondominated, optimize, reevaluate
 from simulation.scenario import load
 from simulation.sensitivity.known import OPTIMUM
@@ -51,6 +61,51 @@ def test_every_package_spends_the_budget(weights, budget):
     assert package.total_budget == pytest.approx(budget, rel=1e-6)
     shares = [e.budget / budget for e in package.entries]
     assert all(s >= MIN_SHARE - 1e-9 for s in shares) and len(package.entries) >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=11 + 4, max_size=11 + 4), st.floats(50, 10_000))
+def test_regulations_are_paid_first_and_the_package_still_spends_the_budget(x, budget):
+    regs = tuple(regulations())
+    costs = enforcement_costs(load("baseline"), regs)
+    space = Space(tuple(programmes()), budget, regulations=regs, enforcement_costs=costs)
+    package = space.package(np.array(x))
+    assert package.total_budget == pytest.approx(budget, rel=1e-6)
+    level, cost = space.levels(np.array(x))
+    assert np.all((level == 0) | ((level >= 0) & (level <= 1)))
+    wanted = np.where(np.array(x[-4:]) >= MIN_LEVEL, x[-4:], 0.0) * np.array(costs) * 40
+    if wanted.sum() <= budget:  # affordable: each regulation at its own level, costing level x full x horizon
+        assert cost == pytest.approx(wanted, rel=1e-9, abs=1e-9)
+    else:                       # not: every level cut by the same factor, the whole budget on regulations
+        assert cost.sum() == pytest.approx(budget) and not any(e.spec.mode != "regulatory" for e in package.entries)
+    described = space.describe(np.array(x))
+    assert sum(v for k, v in described.items() if k.startswith("share_")) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_regulation_is_charged_as_the_classroom_lever_charges_it():
+    """The same level through the optimizer's package and through the lever: the same entry budget."""
+    from simulation.levers import LEVERS
+
+    base = load("baseline")
+    lever = LEVERS["alliance_framework"]
+    space = Space(("capacity_training", "export_promotion"), 5000.0, regulations=("alliance_framework",),
+                  enforcement_costs=enforcement_costs(base, ("alliance_framework",)))
+    scenario = space.scenario(base, np.array([1.0, 1.0, 0.6]))
+    assert lever.read(scenario) == pytest.approx(0.6)
+    entry = next(e for e in scenario.package.entries if e.instrument == "alliance_framework")
+    by_lever = next(e for e in lever.apply(dict(base.params), [], 0.6, base.steps)
+                    if e.instrument == "alliance_framework")
+    assert entry.budget == pytest.approx(by_lever.budget)
+    low = space.package(np.array([1.0, 1.0, MIN_LEVEL / 2]))
+    assert [e.instrument for e in low.entries] == ["capacity_training", "export_promotion"]
+
+
+def test_programmes_and_regulations_are_not_mixed_up():
+    with pytest.raises(ProblemError, match="--regulations"):
+        Space(("capacity_training", "strategic_measures"), 100.0)
+    with pytest.raises(ProblemError, match="not a regulation"):
+        Space(("capacity_training", "export_promotion"), 100.0, regulations=("awareness_information",),
+              enforcement_costs=(1.0,))
 
 
 def test_timing_and_delivery_are_decisions_too():

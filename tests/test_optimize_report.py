@@ -148,3 +148,26 @@ def test_a_model_search_without_shares_or_budget_and_one_objective(tmp_path):
 def test_an_empty_front_is_said_plainly(tmp_path):
     assert sentences(pd.DataFrame(), None, TWO) == ["No package on the front: the search found nothing to report."]
     assert (write_report(tmp_path, pd.DataFrame(), pd.DataFrame(), None, TWO, {})).exists()
+
+
+def test_the_report_says_how_fully_the_front_enforces_each_regulation(tmp_path):
+    """Levels on the front, 'enacted by none', and a strong rank correlation with an objective named."""
+    rows = []
+    for k in range(1, 7):
+        level = (k - 1) / 5
+        row = {"package": k, "on_front_after_reevaluation": True, "share_export_promotion": 0.9,
+               "share_trade_liberalization": 0.1, "enforce_trade_liberalization": level,
+               "enforce_strategic_measures": 1.0, "enforce_alliance_framework": 0.0, "budget": 2400.0}
+        for name, value in (("new_exporters", 100 + 50 * level), ("gvc_participation", 0.1 + 0.01 * (k % 2))):
+            row.update({name: value, f"{name}_low": value - 1, f"{name}_high": value + 1, f"{name}_gain": 5.0,
+                        f"{name}_gain_low": 1.0, f"{name}_gain_high": 9.0})
+        rows.append(row)
+    front = pd.DataFrame(rows)
+    line = next(s for s in sentences(front, None, TWO) if s.startswith("Regulations"))
+    assert "trade_liberalization is enforced at 0.00 to 1.00 (the more fully, the more new exporters" in line
+    assert "strategic_measures is enforced at 1.00 to 1.00;" in line and "GVC" not in line
+    assert "alliance_framework is enacted by none" in line and "lost revenue" in line
+    write_report(tmp_path, _history(TWO, ("export_promotion", "trade_liberalization")), front, None, TWO,
+                 {"title": "t"})
+    assert "enforce_trade_liberalization" in (tmp_path / "report.html").read_text()
+    assert not any(s.startswith("Regulations") for s in sentences(_front(), None, THREE))

@@ -25,6 +25,7 @@ class Settings(BaseModel):
     model: str | None = Field(max_length=200)
     inputs: dict[Name, list[float]] | None = Field(max_length=64)
     instruments: list[Name] | None = Field(max_length=64)
+    regulations: list[Name] = Field(default_factory=list, max_length=16)
     budget: float | None = Field(gt=0, lt=1e12)
     timing: bool
     delivery: bool
@@ -61,7 +62,7 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
         except ValidationError as err:
             first = err.errors(include_url=False)[0]
             raise job.unreadable(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    from ..optimize.problem import DEFAULT_OBJECTIVES, programmes
+    from ..optimize.problem import DEFAULT_OBJECTIVES, programmes, regulations
 
     model = args.model
     if args.population < 4:
@@ -72,11 +73,16 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
         raise UsageError("--model needs --objectives OUTPUT:max|min,...")
     if model and args.robust:
         raise UsageError("--robust samples the simulation's worlds: not for --model")
+    if model and args.regulations:
+        raise UsageError("--regulations are the simulation's: not for --model")
+    regs = ([] if not args.regulations else regulations() if args.regulations.strip() == "all"
+            else [r.strip() for r in args.regulations.split(",")])
     base = None if model else load(args.scenario)
     return {"scenario_ref": None if model else args.scenario, "baseline_ref": None if model else args.baseline,
             "model": model, "inputs": _inputs(args.inputs) if model else None,
             "instruments": None if model else ([i.strip() for i in args.instruments.split(",")]
                                                if args.instruments else programmes()),
+            "regulations": regs,
             "budget": None if model else float(args.budget or base.package.total_budget or 2400.0),
             "timing": bool(args.timing), "delivery": bool(args.delivery),
             "objectives": [o.strip() for o in args.objectives.split(",")] if args.objectives
@@ -90,8 +96,9 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
 
 
 def _search(s: dict[str, Any]):
-    from ..optimize.problem import ModelSpace, ProblemError, Space, parse_objectives
+    from ..optimize.problem import ModelSpace, ProblemError, Space, enforcement_costs, parse_objectives
     from ..optimize.search import Search
+    from ..policy import CATALOGUE
 
     try:
         objectives = parse_objectives(s["objectives"], model=s["mode"] == "model")
@@ -100,7 +107,9 @@ def _search(s: dict[str, Any]):
             return Search(space, objectives, s["seeds"], model=s["model"], population=s["population"],
                           generations=s["generations"], seed=s["seed"])
         base = load(s["scenario_ref"])
-        space = Space(tuple(s["instruments"]), s["budget"], base.steps, s["timing"], s["delivery"])
+        regs = tuple(s["regulations"])
+        space = Space(tuple(s["instruments"]), s["budget"], base.steps, s["timing"], s["delivery"], regs,
+                      enforcement_costs(base, regs) if all(r in CATALOGUE for r in regs) else (0.0,) * len(regs))
         return Search(space, objectives, s["seeds"], base=base, population=s["population"],
                       generations=s["generations"], seed=s["seed"])
     except ProblemError as err:
@@ -189,12 +198,16 @@ def add_parser(sub: Any, raw: Any) -> None:
         epilog="examples:\n  python run.py optimize\n"
                "  python run.py optimize --budget 2400 --objectives new_exporters:max,budget_spent:min\n"
                "  python run.py optimize --timing --delivery --robust 20\n"
+               "  python run.py optimize --regulations all\n"
                "  python run.py optimize --model mypkg.m:f --inputs a=0:1,b=0:1 --objectives y:max\n\n"
                f"default objectives: {','.join(DEFAULT_OBJECTIVES)}")
     p.add_argument("--scenario", default="baseline", help="the world packages run in (default baseline)")
     p.add_argument("--baseline", default="no_policy", help="what gains are measured against (default no_policy)")
     p.add_argument("--budget", type=float, default=None, help="kUSD (default: the scenario's package budget)")
     p.add_argument("--instruments", default=None, help="comma-separated (default: every programme)")
+    p.add_argument("--regulations", default=None, metavar="LIST|all",
+                   help="also choose these regulations' enforcement levels (0-1), their administration paid "
+                        "from the budget first (default: none; the scenario's own are replaced by the package)")
     p.add_argument("--timing", action="store_true", help="also choose each instrument's start quarter")
     p.add_argument("--delivery", action="store_true", help="also choose who delivers each (national or local)")
     p.add_argument("--objectives", default=None, help="NAME:max|min, comma-separated")

@@ -6,7 +6,12 @@ normalised to shares of the budget, and an instrument below
 :data:`MIN_SHARE` of it is dropped (its money goes to the others), so every
 package spends exactly the budget given. With ``timing`` each instrument
 also gets a start quarter, with ``delivery`` a deliverer (national or
-local). Objectives are named outcomes, each maximised or minimised.
+local). With ``regulations``, each regulation gets an enforcement level in
+[0, 1] (below :data:`MIN_LEVEL` it is not enacted); its administration
+(the level times a quarter of full enforcement in the scenario's economy,
+times the horizon, as the classroom's regulation levers charge it) is paid
+first, and the programmes share what is left. Objectives are named
+outcomes, each maximised or minimised.
 
 A model of the custom-model hook can be optimised instead: its inputs,
 within their bounds, are the decision variables and its outputs the
@@ -22,11 +27,14 @@ from typing import Any
 
 import numpy as np
 
+from ..mechanisms.alliances import le_count
 from ..outcomes import OUTCOMES, SUMMARY
+from ..params import resolve
 from ..policy import CATALOGUE, PackageEntry, PolicyPackage
 from ..scenario import Scenario
 
 MIN_SHARE = 0.02        # an instrument with less of the budget is dropped
+MIN_LEVEL = 0.05        # a regulation enforced less is not enacted
 DEFAULT_OBJECTIVES = ("new_exporters:max", "gvc_participation:max", "exits:min")
 SENSES = ("max", "min")
 
@@ -68,26 +76,50 @@ def parse_objectives(items: Sequence[str], model: bool = False) -> list[Objectiv
 
 
 def programmes() -> list[str]:
-    """The catalogue's programmes (regulations are switched, not funded, and are left to the scenario)."""
+    """The catalogue's programmes: instruments whose budget buys doses (``--instruments``' default)."""
     return [name for name, inst in CATALOGUE.items() if inst.mode != "regulatory"]
+
+
+def regulations() -> list[str]:
+    """The catalogue's regulations: instruments enforced at a level whose budget is administration."""
+    return [name for name, inst in CATALOGUE.items() if inst.mode == "regulatory"]
+
+
+def enforcement_costs(base: Scenario, names: Sequence[str]) -> tuple[float, ...]:
+    """kUSD a quarter of full enforcement of each regulation costs in ``base``'s economy."""
+    p = resolve(base.params)
+    return tuple(float(CATALOGUE[n].enforcement_cost(p["n_smes"], le_count(p))) for n in names)
 
 
 @dataclass(frozen=True)
 class Space:
-    """Packages within a budget: each instrument's share, and optionally its start quarter and deliverer."""
+    """Packages within a budget: each programme's share (optionally its start quarter and deliverer) and
+    each regulation's enforcement level."""
 
     instruments: tuple[str, ...]
     budget: float
     horizon: int = 40
     timing: bool = False
     delivery: bool = False
+    regulations: tuple[str, ...] = ()
+    enforcement_costs: tuple[float, ...] = ()   # kUSD a quarter of full enforcement, one per regulation
 
     def __post_init__(self) -> None:
-        unknown = [i for i in self.instruments if i not in CATALOGUE]
+        unknown = [i for i in self.instruments + self.regulations if i not in CATALOGUE]
         if unknown:
             raise ProblemError(f"instrument {unknown[0]!r} is not in the catalogue")
         if len(set(self.instruments)) != len(self.instruments) or len(self.instruments) < 2:
             raise ProblemError("give two or more distinct instruments")
+        if any(CATALOGUE[i].mode == "regulatory" for i in self.instruments):
+            raise ProblemError(f"{next(i for i in self.instruments if CATALOGUE[i].mode == 'regulatory')!r} is a "
+                               f"regulation: give it with --regulations (enforced at a level, not funded by a share)")
+        if not_reg := [r for r in self.regulations if CATALOGUE[r].mode != "regulatory"]:
+            raise ProblemError(f"{not_reg[0]!r} is a programme, not a regulation; regulations: "
+                               f"{', '.join(regulations())}")
+        if len(set(self.regulations)) != len(self.regulations):
+            raise ProblemError("give distinct regulations")
+        if len(self.enforcement_costs) != len(self.regulations):
+            raise ProblemError("give one enforcement cost per regulation")
         if not self.budget > 0:
             raise ProblemError(f"the budget must be positive, got {self.budget}")
 
@@ -95,18 +127,36 @@ class Space:
     def names(self) -> list[str]:
         k = self.instruments
         return ([f"share_{i}" for i in k] + ([f"start_{i}" for i in k] if self.timing else [])
-                + ([f"local_{i}" for i in k] if self.delivery else []))
+                + ([f"local_{i}" for i in k] if self.delivery else [])
+                + [f"enforce_{r}" for r in self.regulations])
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         k = len(self.instruments)
         low = np.zeros(len(self.names))
         high = np.concatenate([np.ones(k), np.full(k if self.timing else 0, self.horizon // 2),
-                               np.ones(k if self.delivery else 0)])
+                               np.ones(k if self.delivery else 0), np.ones(len(self.regulations))])
         return low, high
 
+    def levels(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each regulation's enforcement level and its administration cost over the horizon (kUSD).
+
+        Levels below MIN_LEVEL are not enacted; if enforcing the rest would cost
+        more than the budget, every level is cut by the same factor to fit it.
+        """
+        r = len(self.regulations)
+        if not r:
+            return np.zeros(0), np.zeros(0)
+        level = np.clip(np.asarray(x[len(x) - r:], dtype=float), 0.0, 1.0)
+        level = np.where(level >= MIN_LEVEL, level, 0.0)
+        cost = level * np.asarray(self.enforcement_costs) * self.horizon
+        if cost.sum() > self.budget:
+            level, cost = level * self.budget / cost.sum(), cost * self.budget / cost.sum()
+        return level, cost
+
     def shares(self, x: np.ndarray) -> np.ndarray:
-        """The budget shares ``x`` stands for (those below MIN_SHARE dropped, the rest summing to 1)."""
+        """The shares of what the regulations leave that ``x`` gives each programme (those below MIN_SHARE
+        of it dropped, the rest summing to 1)."""
         w = np.clip(np.asarray(x[:len(self.instruments)], dtype=float), 0.0, None)
         if w.sum() <= 0:
             w = np.ones_like(w)
@@ -118,18 +168,24 @@ class Space:
         return share / share.sum()
 
     def package(self, x: np.ndarray, name: str = "optimized") -> PolicyPackage:
-        """The package of ``x``: its budget split by the shares, with the start and deliverer ``x`` says."""
+        """The package of ``x``: the regulations at their levels, the rest of the budget split by the shares,
+        with the start and deliverer ``x`` says."""
         k = len(self.instruments)
         entries = []
+        level, cost = self.levels(x)
+        left = self.budget - float(cost.sum())
         for i, (inst, share) in enumerate(zip(self.instruments, self.shares(x))):
-            if share <= 0:
+            if share <= 0 or left <= 1e-9 * self.budget:
                 continue
             start = int(round(float(x[k + i]))) if self.timing else 0
             deliver = None
             if self.delivery:
                 deliver = "local" if float(x[(2 if self.timing else 1) * k + i]) >= 0.5 else "national"
-            entries.append(PackageEntry(inst, budget=round(float(share * self.budget), 6), start=start,
+            entries.append(PackageEntry(inst, budget=round(float(share * left), 6), start=start,
                                         delivered_by=deliver))
+        for reg, c in zip(self.regulations, cost):
+            if c > 0:
+                entries.append(PackageEntry(reg, budget=round(float(c), 6)))
         return PolicyPackage(name=name, entries=tuple(entries))
 
     def scenario(self, base: Scenario, x: np.ndarray, name: str = "optimized", title: str | None = None) -> Scenario:
@@ -138,14 +194,20 @@ class Space:
                                    labels=())
 
     def describe(self, x: np.ndarray) -> dict[str, Any]:
-        """The candidate as table columns: each instrument's share (and start, deliverer)."""
+        """The candidate as table columns: each instrument's share of the whole budget (and start, deliverer),
+        each regulation's enforcement level."""
         k, out = len(self.instruments), {}
+        level, cost = self.levels(x)
+        left = (self.budget - float(cost.sum())) / self.budget
         for i, (inst, share) in enumerate(zip(self.instruments, self.shares(x))):
-            out[f"share_{inst}"] = round(float(share), 4)
+            out[f"share_{inst}"] = round(float(share * left), 4)
             if self.timing:
                 out[f"start_{inst}"] = int(round(float(x[k + i])))
             if self.delivery:
                 out[f"local_{inst}"] = bool(float(x[(2 if self.timing else 1) * k + i]) >= 0.5)
+        for reg, lv, c in zip(self.regulations, level, cost):
+            out[f"share_{reg}"] = round(float(c / self.budget), 4)
+            out[f"enforce_{reg}"] = round(float(lv), 4)
         return out
 
 

@@ -170,6 +170,38 @@ def _robust_sentence(robust: pd.DataFrame, objectives: Sequence[tuple[str, str]]
     return text + "."
 
 
+def _regulation_sentence(front: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -> str | None:
+    """How fully the front enforces each regulation, and whether that goes with an objective (rank correlation
+    over the packages that stay on the front, named only when strong)."""
+    cols = [c for c in front.columns if str(c).startswith("enforce_")]
+    if not cols:
+        return None
+    stay = front[front["on_front_after_reevaluation"].astype(bool)] if "on_front_after_reevaluation" in front else front
+    parts = []
+    for col in cols:
+        level = _column(stay, col)
+        name = col.removeprefix("enforce_")
+        lo, hi = float(np.nanmin(level)), float(np.nanmax(level))
+        if hi <= 0:
+            parts.append(f"{name} is enacted by none")
+            continue
+        text = f"{name} is enforced at {lo:.2f} to {hi:.2f}"
+        with_ = []
+        for obj, _ in objectives:
+            values = _column(stay, obj)
+            if len(stay) >= 5 and np.nanstd(level) > 0 and np.nanstd(values) > 0:
+                rho = pd.Series(level).corr(pd.Series(values), method="spearman")
+                if abs(rho) >= 0.7:
+                    with_.append(f"{'more' if rho > 0 else 'less'} {_label(obj)}")
+        if with_:
+            text += f" (the more fully, the {' and '.join(with_)}: rank correlation at least 0.7)"
+        parts.append(text)
+    tariff = (" (a tariff cut's lost revenue is not in the budget)"
+              if "enforce_trade_liberalization" in cols else "")
+    return ("Regulations, their administration paid first: " + "; ".join(parts) + ". A regulation's cost is "
+            f"its administration only{tariff}.")
+
+
 def _budget_sentence(front: pd.DataFrame) -> str | None:
     files = ("each is written as a scenario file front/package_<k>.toml, to run, compare or attribute like any "
              "other scenario.")
@@ -197,7 +229,8 @@ def sentences(front: pd.DataFrame, robust: pd.DataFrame | None,
         return ["No package on the front: the search found nothing to report."]
     out = [_count_sentence(front), _first_sentence(front, objectives)]
     for line in (_gain_sentence(front, objectives), _tradeoff_sentence(front, objectives),
-                 _robust_sentence(robust, objectives), _budget_sentence(front)):
+                 _robust_sentence(robust, objectives), _regulation_sentence(front, objectives),
+                 _budget_sentence(front)):
         if line:
             out.append(line)
     return out

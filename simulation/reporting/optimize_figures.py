@@ -193,6 +193,14 @@ def _shares(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if str(c).startswith("share_")]
 
 
+def _enforced(front: pd.DataFrame, i: int) -> str:
+    """A package's regulation levels for its label (a regulation's cost share hides how fully it is enforced)."""
+    levels = [(c.removeprefix("enforce_"), front[c].iloc[i]) for c in front.columns if str(c).startswith("enforce_")]
+    shown = [f"{_tex(name)} {float(v):.2f}" for name, v in levels if pd.notna(v) and float(v) > 0]
+    lines = [", ".join(shown[j:j + 2]) for j in range(0, len(shown), 2)]
+    return ("\nenforced: " + ",\n".join(lines)) if shown else ("\nno regulation" if levels else "")
+
+
 def shares_figure(front: pd.DataFrame) -> plt.Figure | None:
     """Each front package's budget shares, stacked, one bar per package (hatched: delivered locally; the start
     quarter written in the bar when the search chose it)."""
@@ -204,7 +212,9 @@ def shares_figure(front: pd.DataFrame) -> plt.Figure | None:
     ks, stays = _packages(front), _stays(front)
     n = len(front)
     legend_rows = -(-len(cols) // 3)
-    fig, ax = plt.subplots(figsize=(9.0, 0.45 * n + 1.6 + 0.28 * legend_rows), layout="constrained")
+    tall = 0.3 if any(str(c).startswith("enforce_") for c in front.columns) else 0.0
+    fig, ax = plt.subplots(figsize=(9.0 + 10 * tall, (0.45 + tall) * n + 1.6 + 0.28 * legend_rows),
+                           layout="constrained")
     y = np.arange(n)
     left = np.zeros(n)
     for col, name, colour in zip(cols, names, colours):
@@ -224,7 +234,8 @@ def shares_figure(front: pd.DataFrame) -> plt.Figure | None:
                 ax.text(left[i] + w[i] / 2, y[i], text, ha="center", va="center", fontsize=7, color="white",
                         bbox={"facecolor": colour, "edgecolor": "none", "pad": 1.0})
         left += w
-    ax.set_yticks(y, [f"package {k}" + ("" if s else " (dropped)") for k, s in zip(ks, stays)])
+    ax.set_yticks(y, [f"package {k}" + ("" if s else " (dropped)") + _enforced(front, i)
+                      for i, (k, s) in enumerate(zip(ks, stays))])
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, max(1.0, float(left.max())))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
