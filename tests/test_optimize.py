@@ -144,7 +144,8 @@ def test_a_killed_search_resumes_to_the_same_front(tmp_path):
     first = _cli(*args, "--out", str(out))
     assert first.returncode == 0, first.stderr
     front, history = pd.read_csv(out / "front.csv"), pd.read_csv(out / "history.csv")
-    assert (out / "report.html").exists()
+    assert (out / "report.html").exists() and "Search progress" in (out / "report.html").read_text()
+    assert list(pd.read_csv(out / "convergence.csv")["generation"]) == [0, 1, 2, 3]
     # a kill: some evaluations never stored, the tables never written, the job still running
     parts = sorted((out / "parts" / "results").glob("*.parquet"))
     for part in parts[len(parts) // 2:]:
@@ -184,3 +185,20 @@ def test_front_packages_are_scenario_files_within_the_budget(tmp_path):
     assert {"new_exporters_gain", "new_exporters_gain_low", "on_front_after_reevaluation"} <= set(front.columns)
     bad = _cli("--objectives", "exits", "--quiet")
     assert bad.returncode == 2 and "NAME:max" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_hypervolume_says_whether_the_search_had_settled():
+    """Never falls (candidates only add to the front), reaches 1 of its final value, and a late jump
+    shows as a rise in the last generations."""
+    from simulation.optimize.convergence import STILL_RISING, hypervolume, still_rising
+
+    objectives = parse_objectives(["a:max", "b:min"], model=True)
+    rng = np.random.default_rng(1)
+    rows = [{"generation": g, "a": rng.uniform(0, 1), "b": rng.uniform(0, 1)} for g in range(8) for _ in range(6)]
+    settled = hypervolume(pd.DataFrame(rows), objectives)
+    assert np.all(np.diff(settled["hypervolume"]) >= -1e-12) and settled["of_final"].iloc[-1] == pytest.approx(1)
+    late = pd.DataFrame(rows + [{"generation": 7, "a": 1.5, "b": -0.5}])  # a last-generation package beats all
+    rising = hypervolume(late, objectives)
+    assert still_rising(rising) > STILL_RISING
+    flat = pd.DataFrame([{"generation": g, "a": 1.0, "b": 0.0} for g in range(8)])
+    assert still_rising(hypervolume(flat, objectives)) == pytest.approx(0.0)

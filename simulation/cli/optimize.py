@@ -124,6 +124,7 @@ def _worlds(s: dict[str, Any]):
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
+    from ..optimize import convergence
     from ..optimize import search as opt
     from ..reporting.optimize import sentences, write_report
 
@@ -156,13 +157,17 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         return len(holder["history"])
 
     run_session(args, job, backend, go)
+    progress = convergence.hypervolume(holder["history"], search.objectives)
+    holder["progress"] = {"table": progress, "rise": convergence.still_rising(progress),
+                          "threshold": convergence.STILL_RISING}
     _write(job.folder, search, holder, s)
     objectives = [(o.name, o.sense) for o in search.objectives]
-    write_report(job.folder, holder["history"], holder["table"], holder["robust"], objectives, job.manifest)
+    write_report(job.folder, holder["history"], holder["table"], holder["robust"], objectives, job.manifest,
+                 holder["progress"])
     job.complete()
     print(f"results: {job.folder}")
     if not args.quiet:
-        for line in sentences(holder["table"], holder["robust"], objectives):
+        for line in sentences(holder["table"], holder["robust"], objectives, holder["progress"]):
             print(f"  {line}")
     return 0
 
@@ -171,6 +176,7 @@ def _write(folder: Path, search: Any, holder: dict[str, Any], s: dict[str, Any])
     """The tables, and each front package as a scenario file every command reads."""
     holder["history"].to_csv(folder / "history.csv", index=False)
     holder["table"].to_csv(folder / "front.csv", index=False)
+    holder["progress"]["table"].to_csv(folder / "convergence.csv", index=False)
     if holder["robust"] is not None:
         holder["robust"].to_csv(folder / "robust.csv", index=False)
     if s["mode"] != "simulation":

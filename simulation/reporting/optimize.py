@@ -219,8 +219,29 @@ def _budget_sentence(front: pd.DataFrame) -> str | None:
     return None
 
 
+def _progress_sentence(progress: Mapping[str, Any] | None) -> str | None:
+    """Whether the search had settled, from the hypervolume of its front generation by generation."""
+    table = (progress or {}).get("table")
+    if table is None or len(table) < 2 or not np.isfinite(_column(table, "of_final")).all():
+        return None
+    share = _column(table, "of_final")
+    reached = int(table["generation"].iloc[int(np.argmax(share >= 0.9))])
+    rise, threshold = progress.get("rise"), float(progress.get("threshold", 0.02))
+    text = (f"Search progress: the hypervolume of the front (the share of objective space it dominates, with "
+            f"each objective scaled to what the search saw) reached 90% of its final value by generation "
+            f"{reached} of {len(table) - 1}")
+    if rise is None:
+        return text + "; too few generations to tell whether it had settled."
+    last = max(1, len(table) // 4)
+    if rise > threshold:
+        return (text + f", and still rose by {rise:.1%} over the last {last} generation{'s' if last > 1 else ''}: "
+                f"the search had not settled, and more --generations may find better packages.")
+    return (text + f"; over the last {last} generation{'s' if last > 1 else ''} it rose by {rise:.1%} "
+            f"(under {threshold:.0%}): the search had about settled.")
+
+
 def sentences(front: pd.DataFrame, robust: pd.DataFrame | None,
-              objectives: Sequence[tuple[str, str]]) -> list[str]:
+              objectives: Sequence[tuple[str, str]], progress: Mapping[str, Any] | None = None) -> list[str]:
     """What the search found, in plain words: the front and what stays on it, the best package on the first
     objective and its gain over the baseline, the trade-off between the first two objectives, the package most
     often better across worlds, and the budget every package spends."""
@@ -230,7 +251,7 @@ def sentences(front: pd.DataFrame, robust: pd.DataFrame | None,
     out = [_count_sentence(front), _first_sentence(front, objectives)]
     for line in (_gain_sentence(front, objectives), _tradeoff_sentence(front, objectives),
                  _robust_sentence(robust, objectives), _regulation_sentence(front, objectives),
-                 _budget_sentence(front)):
+                 _budget_sentence(front), _progress_sentence(progress)):
         if line:
             out.append(line)
     return out
@@ -293,8 +314,10 @@ def _decisions(table: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -> li
     return [c for c in table.columns if c not in taken]
 
 
-def _generations(history: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -> pd.DataFrame:
-    """Per generation: how many candidates, and the best mean of each objective (over the search seeds)."""
+def _generations(history: pd.DataFrame, objectives: Sequence[tuple[str, str]],
+                 progress: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Per generation: how many candidates, the best mean of each objective (over the search seeds) and,
+    when known, the front's hypervolume so far."""
     if history.empty or "generation" not in history:
         return pd.DataFrame()
     g = history.groupby("generation", sort=True)
@@ -302,11 +325,18 @@ def _generations(history: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -
     for name, sense in objectives:
         if name in history:
             out[f"best {name} ({sense})"] = g[name].max() if sense == "max" else g[name].min()
-    return out.reset_index()
+    out = out.reset_index()
+    table = (progress or {}).get("table")
+    if table is not None and len(table):
+        out = out.merge(table[["generation", "hypervolume", "of_final"]].rename(
+            columns={"hypervolume": "front hypervolume so far", "of_final": "share of final"}), on="generation",
+            how="left")
+    return out
 
 
 def write_report(folder: Path, history: pd.DataFrame, front: pd.DataFrame, robust: pd.DataFrame | None,
-                 objectives: Sequence[tuple[str, str]], manifest: Mapping[str, Any]) -> Path:
+                 objectives: Sequence[tuple[str, str]], manifest: Mapping[str, Any],
+                 progress: Mapping[str, Any] | None = None) -> Path:
     """Write the figures into ``folder/figures`` and ``report.html`` into ``folder``; returns the report's path."""
     folder = Path(folder)
     objectives = [(str(n), str(s)) for n, s in objectives]
@@ -324,8 +354,8 @@ def write_report(folder: Path, history: pd.DataFrame, front: pd.DataFrame, robus
     has_robust = robust is not None and not robust.empty
     written = "budget" in front or bool(_shares(front))
     return render("optimize.html", folder / "report.html", title=info["title"], manifest=info,
-                  sentences=sentences(front, robust, objectives), images=images,
+                  sentences=sentences(front, robust, objectives, progress), images=images,
                   first=_label(objectives[0][0]) if objectives else "", packages_table=_html(packages),
                   outcomes_table=_html(outcomes), robust_table=_html(robust) if has_robust else "",
-                  history_table=_html(_generations(history, objectives)), has_robust=has_robust,
+                  history_table=_html(_generations(history, objectives, progress)), has_robust=has_robust,
                   has_gain=any(f"{n}_gain" in front for n, _ in objectives), written=written)
