@@ -38,7 +38,9 @@ def test_the_business_climate_reform_is_a_cut_in_the_sunk_cost_and_nothing_else(
 
 
 def test_a_sunk_cost_cut_brings_churners():
-    """Impullitti et al. (2013): lower sunk costs lower persistence; entrants who stop within a year rise."""
-    r = magnitudes.reform_response(at_population(load("baseline"), 20_000), seeds=12)
-    assert r["early_stop_share"].low > 0, f"early-stop share {r['early_stop_share']}"
-    assert r["first_exporters"].mean > r["direct_exporters"].mean > 0
+    """Impullitti et al. (2013): lower sunk costs lower persistence. First-time exporters rise more than the
+    stock (paired over seeds), and the share of entries that stop within a year rises (resolved at 20,000 SMEs)."""
+    small = magnitudes.reform_response(load("baseline"), seeds=40)
+    assert small["first_minus_direct"].low > 0 and small["direct_exporters"].low > 0, small
+    large = magnitudes.reform_response(at_population(load("baseline"), 20_000), seeds=12)
+    assert large["early_stop_share"].low > 0, f"early-stop share {large['early_stop_share']}"

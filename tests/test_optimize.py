@@ -72,12 +72,14 @@ def test_regulations_are_paid_first_and_the_package_still_spends_the_budget(x, b
     package = space.package(np.array(x))
     assert package.total_budget == pytest.approx(budget, rel=1e-6)
     level, cost = space.levels(np.array(x))
-    assert np.all((level == 0) | ((level >= 0) & (level <= 1)))
+    assert np.all((level == 0) | ((level >= MIN_LEVEL) & (level <= 1)))
     wanted = np.where(np.array(x[-4:]) >= MIN_LEVEL, x[-4:], 0.0) * np.array(costs) * 40
     if wanted.sum() <= budget:  # affordable: each regulation at its own level, costing level x full x horizon
         assert cost == pytest.approx(wanted, rel=1e-9, abs=1e-9)
-    else:                       # not: every level cut by the same factor, the whole budget on regulations
+    elif level.any():           # not: the levels kept cut by one factor, the whole budget on regulations
         assert cost.sum() == pytest.approx(budget) and not any(e.spec.mode != "regulatory" for e in package.entries)
+        kept = level > 0
+        assert np.ptp(level[kept] / np.array(x[-4:])[kept]) == pytest.approx(0, abs=1e-9)
     described = space.describe(np.array(x))
     assert sum(v for k, v in described.items() if k.startswith("share_")) == pytest.approx(1.0, abs=1e-3)
 
@@ -100,12 +102,24 @@ def test_a_regulation_is_charged_as_the_classroom_lever_charges_it():
     assert [e.instrument for e in low.entries] == ["capacity_training", "export_promotion"]
 
 
+def test_a_regulation_cut_below_the_least_level_is_dropped_and_one_with_nothing_to_enforce_too():
+    space = Space(("capacity_training",), 100.0, regulations=("strategic_measures", "trade_liberalization"),
+                  enforcement_costs=(10.0, 0.01))
+    level, cost = space.levels(np.array([1.0, 1.0, 0.1]))  # 400 + 0.04 kUSD wanted of 100: both cut to 1/4...
+    assert level[1] == 0.0 and level[0] == pytest.approx(0.25)  # ...0.025 is under MIN_LEVEL: dropped
+    assert cost.sum() == pytest.approx(100.0)
+    no_les = Space(("capacity_training",), 100.0, regulations=("alliance_framework",), enforcement_costs=(0.0,))
+    assert no_les.describe(np.array([1.0, 0.8]))["enforce_alliance_framework"] == 0.0
+
+
 def test_programmes_and_regulations_are_not_mixed_up():
     with pytest.raises(ProblemError, match="--regulations"):
         Space(("capacity_training", "strategic_measures"), 100.0)
     with pytest.raises(ProblemError, match="not a regulation"):
         Space(("capacity_training", "export_promotion"), 100.0, regulations=("awareness_information",),
               enforcement_costs=(1.0,))
+    with pytest.raises(ProblemError, match="--regulations: 'strategic_measure' is not in the catalogue; regulations: "):
+        Space(("capacity_training",), 100.0, regulations=("strategic_measure",), enforcement_costs=(1.0,))
 
 
 def test_timing_and_delivery_are_decisions_too():

@@ -164,10 +164,13 @@ def test_the_report_says_how_fully_the_front_enforces_each_regulation(tmp_path):
         rows.append(row)
     front = pd.DataFrame(rows)
     line = next(s for s in sentences(front, None, TWO) if s.startswith("Regulations"))
-    assert "trade_liberalization is enforced at 0.00 to 1.00 (the more fully, the more new exporters" in line
+    assert ("trade_liberalization is enforced at 0.00 to 1.00; across the 6 packages, the more fully it is enforced, "
+            "the more new exporters (rank correlation +1.00), which describes the front, not the regulation's own "
+            "effect") in line
     assert "strategic_measures is enforced at 1.00 to 1.00;" in line and "GVC" not in line
     assert "alliance_framework is enacted by none" in line and "lost revenue" in line
     write_report(tmp_path, _history(TWO, ("export_promotion", "trade_liberalization")), front, None, TWO,
-                 {"title": "t"})
-    assert "enforce_trade_liberalization" in (tmp_path / "report.html").read_text()
+                 {"title": "t", "regulations": ["trade_liberalization", "strategic_measures"]})
+    html = (tmp_path / "report.html").read_text()
+    assert "enforce_trade_liberalization" in html and "the enforcement of 2 regulations" in html
     assert not any(s.startswith("Regulations") for s in sentences(_front(), None, THREE))

@@ -75,8 +75,8 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
         raise UsageError("--robust samples the simulation's worlds: not for --model")
     if model and args.regulations:
         raise UsageError("--regulations are the simulation's: not for --model")
-    regs = ([] if not args.regulations else regulations() if args.regulations.strip() == "all"
-            else [r.strip() for r in args.regulations.split(",")])
+    regs = [r.strip() for r in (args.regulations or "").split(",") if r.strip()]
+    regs = regulations() if "all" in regs else regs
     base = None if model else load(args.scenario)
     return {"scenario_ref": None if model else args.scenario, "baseline_ref": None if model else args.baseline,
             "model": model, "inputs": _inputs(args.inputs) if model else None,

@@ -105,11 +105,16 @@ class Space:
     enforcement_costs: tuple[float, ...] = ()   # kUSD a quarter of full enforcement, one per regulation
 
     def __post_init__(self) -> None:
-        unknown = [i for i in self.instruments + self.regulations if i not in CATALOGUE]
+        unknown = [i for i in self.instruments if i not in CATALOGUE]
         if unknown:
             raise ProblemError(f"instrument {unknown[0]!r} is not in the catalogue")
-        if len(set(self.instruments)) != len(self.instruments) or len(self.instruments) < 2:
-            raise ProblemError("give two or more distinct instruments")
+        if bad := [r for r in self.regulations if r not in CATALOGUE]:
+            raise ProblemError(f"--regulations: {bad[0]!r} is not in the catalogue; regulations: "
+                               f"{', '.join(regulations())} (or all)")
+        fewest = 1 if self.regulations else 2
+        if len(set(self.instruments)) != len(self.instruments) or len(self.instruments) < fewest:
+            raise ProblemError("give two or more distinct instruments" if fewest == 2
+                               else "give one or more distinct instruments")
         if any(CATALOGUE[i].mode == "regulatory" for i in self.instruments):
             raise ProblemError(f"{next(i for i in self.instruments if CATALOGUE[i].mode == 'regulatory')!r} is a "
                                f"regulation: give it with --regulations (enforced at a level, not funded by a share)")
@@ -141,18 +146,24 @@ class Space:
     def levels(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each regulation's enforcement level and its administration cost over the horizon (kUSD).
 
-        Levels below MIN_LEVEL are not enacted; if enforcing the rest would cost
-        more than the budget, every level is cut by the same factor to fit it.
+        Levels below MIN_LEVEL are not enacted, nor is a regulation with nothing
+        to enforce on (no LEs, say); if enforcing the rest would cost more than
+        the budget, every level is cut by the same factor to fit it, and one cut
+        below MIN_LEVEL is dropped in turn (its money going to the others).
         """
         r = len(self.regulations)
         if not r:
             return np.zeros(0), np.zeros(0)
-        level = np.clip(np.asarray(x[len(x) - r:], dtype=float), 0.0, 1.0)
-        level = np.where(level >= MIN_LEVEL, level, 0.0)
-        cost = level * np.asarray(self.enforcement_costs) * self.horizon
-        if cost.sum() > self.budget:
-            level, cost = level * self.budget / cost.sum(), cost * self.budget / cost.sum()
-        return level, cost
+        full = np.asarray(self.enforcement_costs, dtype=float) * self.horizon
+        wanted = np.clip(np.asarray(x[len(x) - r:], dtype=float), 0.0, 1.0)
+        wanted = np.where((wanted >= MIN_LEVEL) & (full > 0), wanted, 0.0)
+        while True:
+            total = float((wanted * full).sum())
+            level = wanted * min(1.0, self.budget / total) if total > 0 else wanted
+            low = (level > 0) & (level < MIN_LEVEL)
+            if not low.any():
+                return level, level * full
+            wanted = np.where(low, 0.0, wanted)
 
     def shares(self, x: np.ndarray) -> np.ndarray:
         """The shares of what the regulations leave that ``x`` gives each programme (those below MIN_SHARE

@@ -6,7 +6,8 @@ columns and each objective's mean over the search's common seeds), ``front`` (th
 new seeds: each objective's mean and 95% interval, the paired gain over the baseline when there is one, and
 whether the package is still on the front by the new means) and ``robust`` (with ``--robust``: each front
 package against the baseline over sampled worlds). Decision columns are ``share_<instrument>`` (the budget
-share), optionally ``start_<instrument>`` (start quarter) and ``local_<instrument>`` (delivered locally); for a
+share), optionally ``start_<instrument>`` (start quarter), ``local_<instrument>`` (delivered locally) and
+``enforce_<regulation>`` (enforcement level, its ``share_`` the administration's share of the budget); for a
 model of the custom-model hook they are its inputs. Every claim in the sentences is decided by an interval,
 never by a point estimate alone.
 """
@@ -192,9 +193,11 @@ def _regulation_sentence(front: pd.DataFrame, objectives: Sequence[tuple[str, st
             if len(stay) >= 5 and np.nanstd(level) > 0 and np.nanstd(values) > 0:
                 rho = pd.Series(level).corr(pd.Series(values), method="spearman")
                 if abs(rho) >= 0.7:
-                    with_.append(f"{'more' if rho > 0 else 'less'} {_label(obj)}")
+                    with_.append(f"{'more' if rho > 0 else 'less'} {_label(obj)} (rank correlation {rho:+.2f})")
         if with_:
-            text += f" (the more fully, the {' and '.join(with_)}: rank correlation at least 0.7)"
+            text += (f"; across the {len(stay)} packages, the more fully it is enforced, the {' and '.join(with_)}, "
+                     f"which describes the front, not the regulation's own effect (its money is another "
+                     f"programme's; run.py attribute on a front package splits the effects)")
         parts.append(text)
     tariff = (" (a tariff cut's lost revenue is not in the budget)"
               if "enforce_trade_liberalization" in cols else "")
@@ -291,6 +294,7 @@ def _filled(manifest: Mapping[str, Any], objectives: Sequence[tuple[str, str]], 
     return {"title": _text(manifest.get("title"), f"Packages on a front: {scenario or model}"),
             "scenario": scenario, "baseline": _text(manifest.get("baseline"), "the baseline"),
             "model": model, "budget": float(budget) if budget else None, "instruments": [str(i) for i in instruments],
+            "regulations": [str(r) for r in manifest.get("regulations") or [] if isinstance(r, str)],
             "objectives": [f"{_label(n)} ({s})" for n, s in objectives],
             "n_seeds": _count(manifest.get("seeds")), "n_reeval": _count(manifest.get("reeval_seeds")),
             "population": _count(manifest.get("population")), "generations": _count(manifest.get("generations")),
