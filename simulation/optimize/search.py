@@ -198,10 +198,14 @@ def robust(search: Search, front: np.ndarray, baseline: Scenario, worlds: pd.Dat
     names = [c for c in worlds.columns if c not in ("point", "kind")]
     points = worlds[names].to_dict("records")
     plan = {}
+    # A package's runs side by side: a batch then holds few packages (each costs its entries' slots over the
+    # whole batch every quarter), and differing worlds stack at no extra cost.
     for w, point in enumerate(points):
         for s in seeds:
             plan[("base", w, s)] = RunSpec.make(in_world(search, baseline), s, extra_params=point)
-            for k, x in enumerate(front):
+    for k, x in enumerate(front):
+        for w, point in enumerate(points):
+            for s in seeds:
                 plan[(k, w, s)] = search.spec(x, s, extra=point)
     results = run_all(search, list(plan.values()), folder, backend, quiet=quiet, label="front across worlds")
     rows = []
