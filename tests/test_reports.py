@@ -57,8 +57,9 @@ CONTEXTS = {
     "optimize.html": lambda: {
         "title": f"optimize: {EVIL}",
         "manifest": manifest(scenario=EVIL, baseline=EVIL, model="", budget=2400.0, instruments=[EVIL, "credit"],
-                             objectives=[f"{EVIL} (max)"], n_seeds=2, n_reeval=20, population=24, generations=12,
-                             robust_worlds=10, n_robust_seeds=3, git_commit=EVIL, finished=EVIL),
+                             regulations=[EVIL], objectives=[f"{EVIL} (max)"], n_seeds=2, n_reeval=20,
+                             population=24, generations=12, robust_worlds=10, n_robust_seeds=3, git_commit=EVIL,
+                             finished=EVIL),
         "sentences": [EVIL], "images": {"front": PNG, "shares": PNG, "robust": PNG}, "first": EVIL,
         "packages_table": pd.DataFrame({f"share_{EVIL}": [1.0]}).to_html(escape=True),
         "outcomes_table": "<table></table>", "robust_table": "<table></table>", "history_table": "<table></table>",
