@@ -22,6 +22,10 @@ from simulation.calibration.targets import at_population  # noqa: E402
 from simulation.scenario import load  # noqa: E402
 
 
+def pct(e: magnitudes.Estimate) -> str:
+    return f"{100 * e.mean:+.1f}% [{100 * e.low:+.1f}, {100 * e.high:+.1f}]"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=40)
@@ -35,10 +39,6 @@ def main() -> int:
     worlds.append(("baseline at 20,000 SMEs", at_population(load("baseline"), 20_000), args.large_seeds))
     for label, scenario, seeds in worlds:
         s = magnitudes.summary(scenario, seeds)
-
-        def pct(e: magnitudes.Estimate) -> str:
-            return f"{100 * e.mean:+.1f}% [{100 * e.low:+.1f}, {100 * e.high:+.1f}]"
-
         print(f"| {label} | {seeds} | {s['elasticity']} | {s['whole_elasticity']} | {100 * s['sunk_cost_cut']:.1f}% "
               f"| {pct(s['direct_exporters'])} | {pct(s['first_exporters'])} | {pct(s['first_minus_direct'])} "
               f"| {100 * s['early_stop_share'].mean:+.1f} points [{100 * s['early_stop_share'].low:+.1f}, "

@@ -117,6 +117,13 @@ class Toggle:
         return [*entries, _template(self.template, self.instrument)]
 
 
+def quarterly_enforcement_cost(instrument: str, params: Mapping[str, Any]) -> float:
+    """kUSD a quarter of full enforcement of ``instrument`` costs in the economy of ``params`` (overrides of the
+    registry defaults): what a regulation lever, or an optimized package, charges per unit of enforcement."""
+    p = resolve(params)
+    return CATALOGUE[instrument].enforcement_cost(p["n_smes"], le_count(p))
+
+
 @dataclass(frozen=True)
 class Regulation:
     """A regulation enforced at a level in [0, 1]; its administrative budget is the level times full cost.
@@ -140,9 +147,7 @@ class Regulation:
         return max(end - start, 0)
 
     def _quarterly_cost(self, params: Mapping[str, Any]) -> float:
-        """kUSD a quarter of full enforcement costs in the scenario's economy."""
-        p = resolve(params)
-        return CATALOGUE[self.instrument].enforcement_cost(p["n_smes"], le_count(p))
+        return quarterly_enforcement_cost(self.instrument, params)
 
     def read(self, scenario: Scenario) -> float:
         """The enforcement level the scenario's entries reach (intensity times the share that is funded)."""

@@ -34,14 +34,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..api import replicate_seeds, run_batch
 from ..engine import Batch, RunInput
+from ..experiments.shapley import t_interval
 from ..mechanisms import trade
 from ..params import resolve
 from ..policy import CATALOGUE, PackageEntry, PolicyPackage
 from ..scenario import Scenario
+from ..state import STRENGTHENING
+from .targets import without
 
 REFORM = "strategic_measures"
 WINDOW = (17, 40)     # the calibration's default window: years 5 to 10
@@ -59,9 +61,8 @@ class Estimate:
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Estimate:
-        x = np.asarray(values, dtype=float)
-        half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else np.nan
-        return cls(float(x.mean()), float(x.mean() - half), float(x.mean() + half), len(x))
+        iv = t_interval(np.asarray(values, dtype=float))
+        return cls(iv.mean, iv.low, iv.high, len(values))
 
     def __str__(self) -> str:
         return f"{self.mean:.3g} [{self.low:.3g}, {self.high:.3g}]"
@@ -87,6 +88,10 @@ def _arm(scenario: Scenario, seeds: Sequence[int], window: tuple[int, int],
 SUNK_COST = ("entry_cost", "knowledge_cost")  # the two parts of the sunk entry cost (trade.entry_cost)
 
 
+def _seeds(seeds: int | Sequence[int], root: int) -> list[int]:
+    return replicate_seeds(seeds, root) if isinstance(seeds, int) else list(seeds)
+
+
 def entry_cost_elasticity(scenario: Scenario, seeds: int | Sequence[int] = 40, step: float = 0.1,
                           window: tuple[int, int] = WINDOW, root: int = 11,
                           parts: Sequence[str] = ("entry_cost",)) -> Estimate:
@@ -96,7 +101,7 @@ def entry_cost_elasticity(scenario: Scenario, seeds: int | Sequence[int] = 40, s
     Reported as a positive number when exporters fall as the cost rises, as the
     literature's "10% lower costs, x% more exports" figures are.
     """
-    seeds = replicate_seeds(seeds, root) if isinstance(seeds, int) else list(seeds)
+    seeds = _seeds(seeds, root)
     p = resolve(scenario.params)
     low = _arm(scenario, seeds, window, **{k: p[k] * (1 - step) for k in parts})["direct_exporters"]
     high = _arm(scenario, seeds, window, **{k: p[k] * (1 + step) for k in parts})["direct_exporters"]
@@ -105,15 +110,14 @@ def entry_cost_elasticity(scenario: Scenario, seeds: int | Sequence[int] = 40, s
 
 def with_reform(scenario: Scenario, intensity: float = 1.0) -> PolicyPackage:
     """``scenario``'s package with the business-climate reform added at full enforcement (times ``intensity``)."""
-    kept = tuple(e for e in scenario.package.entries if e.instrument != REFORM)
+    kept = without_reform(scenario)
     reform = PackageEntry(REFORM, budget=FULL_ENFORCEMENT, intensity=intensity)
-    return dataclasses.replace(scenario.package, entries=kept + (reform,))
+    return dataclasses.replace(kept, entries=kept.entries + (reform,))
 
 
 def without_reform(scenario: Scenario) -> PolicyPackage:
     """``scenario``'s package without any business-climate entry."""
-    return dataclasses.replace(scenario.package,
-                               entries=tuple(e for e in scenario.package.entries if e.instrument != REFORM))
+    return without(scenario, REFORM).package
 
 
 def reform_response(scenario: Scenario, seeds: int | Sequence[int] = 40, window: tuple[int, int] = WINDOW,
@@ -125,7 +129,7 @@ def reform_response(scenario: Scenario, seeds: int | Sequence[int] = 40, window:
     is the change in the share of entries that stop within a year (percentage
     points as a fraction).
     """
-    seeds = replicate_seeds(seeds, root) if isinstance(seeds, int) else list(seeds)
+    seeds = _seeds(seeds, root)
     off = _arm(scenario, seeds, window, package=without_reform(scenario))
     on = _arm(scenario, seeds, window, package=with_reform(scenario))
     direct = on["direct_exporters"] / off["direct_exporters"] - 1
@@ -145,7 +149,7 @@ def sunk_cost_cut(scenario: Scenario, seed: int = 0) -> float:
     batch = Batch([RunInput(without_reform(scenario), resolve(scenario.params), seed)], scenario.steps)
     s, p = batch.sme, batch.p
     red_tape = CATALOGUE[REFORM].effects["red_tape"]
-    rows = np.flatnonzero(s.stage <= trade.STRENGTHENING)
+    rows = np.flatnonzero(s.stage <= STRENGTHENING)
     before = trade.entry_cost(s, p, 0.0, rows)
     after = trade.entry_cost(s, p, red_tape, rows)
     return float(np.mean(1.0 - after / before))

@@ -98,7 +98,6 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
 def _search(s: dict[str, Any]):
     from ..optimize.problem import ModelSpace, ProblemError, Space, enforcement_costs, parse_objectives
     from ..optimize.search import Search
-    from ..policy import CATALOGUE
 
     try:
         objectives = parse_objectives(s["objectives"], model=s["mode"] == "model")
@@ -109,7 +108,7 @@ def _search(s: dict[str, Any]):
         base = load(s["scenario_ref"])
         regs = tuple(s["regulations"])
         space = Space(tuple(s["instruments"]), s["budget"], base.steps, s["timing"], s["delivery"], regs,
-                      enforcement_costs(base, regs) if all(r in CATALOGUE for r in regs) else (0.0,) * len(regs))
+                      enforcement_costs(base, regs))
         return Search(space, objectives, s["seeds"], base=base, population=s["population"],
                       generations=s["generations"], seed=s["seed"])
     except ProblemError as err:
@@ -157,9 +156,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         return len(holder["history"])
 
     run_session(args, job, backend, go)
-    progress = convergence.hypervolume(holder["history"], search.objectives)
-    holder["progress"] = {"table": progress, "rise": convergence.still_rising(progress),
-                          "threshold": convergence.STILL_RISING}
+    holder["progress"] = convergence.progress(holder["history"], search.objectives)
     _write(job.folder, search, holder, s)
     objectives = [(o.name, o.sense) for o in search.objectives]
     write_report(job.folder, holder["history"], holder["table"], holder["robust"], objectives, job.manifest,

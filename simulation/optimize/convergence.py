@@ -13,6 +13,7 @@ improving: more generations may find better packages.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,10 +44,23 @@ def hypervolume(history: pd.DataFrame, objectives: Sequence[Objective]) -> pd.Da
                          "of_final": np.array(values) / final})
 
 
+def last_generations(table: pd.DataFrame) -> int:
+    """How many final generations :func:`still_rising` judges: the last quarter of them, at least one."""
+    return max(1, len(table) // 4)
+
+
 def still_rising(table: pd.DataFrame) -> float | None:
     """The hypervolume's relative rise over the last quarter of the generations (None: too few to tell)."""
     if len(table) < 4:
         return None
-    last = max(1, len(table) // 4)
+    last = last_generations(table)
     before, end = float(table["hypervolume"].iloc[-1 - last]), float(table["hypervolume"].iloc[-1])
     return (end - before) / before if before > 0 else None
+
+
+def progress(history: pd.DataFrame, objectives: Sequence[Objective]) -> dict[str, Any]:
+    """What the report reads: the hypervolume table, its rise over the last generations, how many they are,
+    and the rise above which the search had not settled."""
+    table = hypervolume(history, objectives)
+    return {"table": table, "rise": still_rising(table), "last": last_generations(table),
+            "threshold": STILL_RISING}

@@ -27,9 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..mechanisms.alliances import le_count
+from ..levers import quarterly_enforcement_cost
 from ..outcomes import OUTCOMES, SUMMARY
-from ..params import resolve
 from ..policy import CATALOGUE, PackageEntry, PolicyPackage
 from ..scenario import Scenario
 
@@ -85,10 +84,17 @@ def regulations() -> list[str]:
     return [name for name, inst in CATALOGUE.items() if inst.mode == "regulatory"]
 
 
+def _check_regulations(names: Sequence[str]) -> None:
+    if bad := [r for r in names if r not in CATALOGUE]:
+        raise ProblemError(f"--regulations: {bad[0]!r} is not in the catalogue; regulations: "
+                           f"{', '.join(regulations())} (or all)")
+
+
 def enforcement_costs(base: Scenario, names: Sequence[str]) -> tuple[float, ...]:
-    """kUSD a quarter of full enforcement of each regulation costs in ``base``'s economy."""
-    p = resolve(base.params)
-    return tuple(float(CATALOGUE[n].enforcement_cost(p["n_smes"], le_count(p))) for n in names)
+    """kUSD a quarter of full enforcement of each regulation costs in ``base``'s economy (as the classroom's
+    regulation levers charge it)."""
+    _check_regulations(names)
+    return tuple(float(quarterly_enforcement_cost(n, base.params)) for n in names)
 
 
 @dataclass(frozen=True)
@@ -108,9 +114,7 @@ class Space:
         unknown = [i for i in self.instruments if i not in CATALOGUE]
         if unknown:
             raise ProblemError(f"instrument {unknown[0]!r} is not in the catalogue")
-        if bad := [r for r in self.regulations if r not in CATALOGUE]:
-            raise ProblemError(f"--regulations: {bad[0]!r} is not in the catalogue; regulations: "
-                               f"{', '.join(regulations())} (or all)")
+        _check_regulations(self.regulations)
         fewest = 1 if self.regulations else 2
         if len(set(self.instruments)) != len(self.instruments) or len(self.instruments) < fewest:
             raise ProblemError("give two or more distinct instruments" if fewest == 2

@@ -177,7 +177,7 @@ def _regulation_sentence(front: pd.DataFrame, objectives: Sequence[tuple[str, st
     cols = [c for c in front.columns if str(c).startswith("enforce_")]
     if not cols:
         return None
-    stay = front[front["on_front_after_reevaluation"].astype(bool)] if "on_front_after_reevaluation" in front else front
+    stay = front[_stays(front)]
     parts = []
     for col in cols:
         level = _column(stay, col)
@@ -235,7 +235,7 @@ def _progress_sentence(progress: Mapping[str, Any] | None) -> str | None:
             f"{reached} of {len(table) - 1}")
     if rise is None:
         return text + "; too few generations to tell whether it had settled."
-    last = max(1, len(table) // 4)
+    last = int(progress.get("last", 1))
     if rise > threshold:
         return (text + f", and still rose by {rise:.1%} over the last {last} generation{'s' if last > 1 else ''}: "
                 f"the search had not settled, and more --generations may find better packages.")
