@@ -8,6 +8,7 @@ run in a batch equals the same run alone). The Mesa model
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,14 @@ from .state import EXPORTING, PRECONDITION, C, RegionBlocks
 STREAMS = ("mesa", "init", "dissolution", "matching", "trade", "exit", "entrants", "policy", "growth",
            "regions", "demand")
 _CENSUS_KEY = np.int64(1) << 40  # run * this + firm id: one key per firm of the batch
+
+
+def entry_stream(policy: np.random.SeedSequence, key: str) -> np.random.SeedSequence:
+    """The random stream of the package entry named ``key``: a child of the run's policy stream keyed by
+    the name's hash, not by the entry's place, so other entries' draws do not move when one is added or
+    removed."""
+    words = np.frombuffer(hashlib.sha256(key.encode()).digest()[:16], dtype=np.uint32)
+    return np.random.SeedSequence(policy.entropy, spawn_key=(*policy.spawn_key, *map(int, words)))
 
 
 def generator(seed: np.random.SeedSequence) -> np.random.Generator:
@@ -61,7 +70,9 @@ _REGIME = {"tariff_cut": "tariff_cut", "alliance_framework": "framework_level",
 # What each quarter counts per run (flows), besides the per-region arrays.
 FLOW_NAMES = ("became_aware", "alliances_dissolved", "alliances_formed", "export_entries", "new_exporters",
               "born_global", "export_stops", "early_export_stops", "exits", "exporter_exits", "exits_20plus",
-              "shrank_below_20", "census_base", "census_left", "export_sellers")
+              "shrank_below_20", "census_base", "census_left", "export_sellers", "lasting_entrants")
+# A first entry *lasts* when the firm exports in each of this many quarters after its entry quarter.
+LASTING_QUARTERS = QUARTERS_PER_YEAR
 
 
 class Batch:
@@ -124,6 +135,9 @@ class Batch:
         self.shock = zeros.copy()
         self.export_sales = np.zeros(stack.n)
         self.census_ids = np.empty(0, np.int64)  # firms of 20+ workers at the last year's start (run-keyed)
+        self.first_entries: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # recorded step -> (rows, firm ids)
+        # The lowest third of each run's regions by local capacity (the equity outcome counts their exporters).
+        self.low_capacity = demography.lowest_third(self.world.capacity, stack)
         # One standard normal per region, fixed for the run: how its government misreads its need (7.3).
         self.need_error = np.concatenate([g.standard_normal(int(r)) for g, r in
                                           zip(gens["regions"], stack.regions)])
@@ -132,7 +146,7 @@ class Batch:
         self.spent_total = np.zeros(shape)
         self._ctx: StepContext | None = None
         self.on_exit = None  # called with the rows about to be replaced (the Mesa face keeps their state)
-        policy_rngs = [[generator(c) for c in q["policy"].spawn(len(pkg.entries))]
+        policy_rngs = [[generator(entry_stream(q["policy"], key)) for key in pkg.entry_keys]
                        for q, pkg in zip(seqs, self.packages)]
         self.governments = Governments(self, self.packages, policy_rngs)
         while self.t < 0:  # warm-up: no policy, nothing recorded
@@ -230,6 +244,7 @@ class Batch:
         trade.learn_demand(self.streams["demand"], s, enter)
         trade.apply_export_moves(s, enter, leave)
         trade.update_experience(s)
+        flows["lasting_entrants"] = stack.runs_of(self._lasting_entrants(enter[never[enter]]))
         sales = trade.export_sales(s, cap, p, tariff)
         flows["export_sales"] = stack.per_run(sales)
         flows["export_sellers"] = stack.runs_of(np.flatnonzero(sales))
@@ -261,6 +276,20 @@ class Batch:
             flows["census_base"], flows["census_left"] = self._census_year()
         self._ctx = None
         return flows
+
+    def _lasting_entrants(self, first: np.ndarray) -> np.ndarray:
+        """Rows of the firms that first exported ``LASTING_QUARTERS`` quarters ago and have exported in every
+        quarter since (their spell began at that entry); remembers this quarter's first entrants.
+
+        Only entries of recorded quarters count (not the warm-up), so a run's sum is the lasting entrants
+        among its first entries up to ``LASTING_QUARTERS`` quarters before its end.
+        """
+        s, step = self.sme, self.t + 1
+        if self.t >= 0:
+            self.first_entries[step] = (first, s.firm_id[first].copy())
+        rows, ids = self.first_entries.pop(step - LASTING_QUARTERS, (first[:0], first[:0]))
+        same = s.firm_id[rows] == ids  # the firm still holds its row (an exit hands the row to an entrant)
+        return rows[same & (s.spell[rows] > LASTING_QUARTERS)]
 
     def _census_year(self) -> tuple[np.ndarray, np.ndarray]:
         """A year of the 20+ workers census, per run: of the firms in it a year ago, how many have left

@@ -41,6 +41,7 @@ class Slot:
     """One entry shape, held by some runs of the batch, with each run's budget left and random stream."""
 
     entry: PackageEntry
+    key: str                # the entry's name in its packages: keys its random stream
     held: np.ndarray        # (K,) bool: the runs whose package has this entry
     start: int
     end: int
@@ -64,9 +65,9 @@ def plan_slots(packages: list[PolicyPackage], rngs: list[list[np.random.Generato
         key = tuple(replace(e, budget=0.0) for e in package.entries)
         if key not in shapes:
             shapes[key] = []
-            for entry in key:
+            for entry, name in zip(key, package.entry_keys):
                 start, end = entry.window(horizon)
-                slots.append(Slot(entry, np.zeros(k, bool), start, end, np.zeros(k), [None] * k))
+                slots.append(Slot(entry, name, np.zeros(k, bool), start, end, np.zeros(k), [None] * k))
                 shapes[key].append(len(slots) - 1)
         for i, index in enumerate(shapes[key]):
             slot = slots[index]
@@ -83,6 +84,8 @@ class Governments:
         self.batch = batch
         self.packages = packages
         self.slots = plan_slots(packages, rngs, batch.horizon)
+        # Set to a list to log every delivery: (quarter, entry name, run of each recipient, its firm id).
+        self.log: list[tuple[int, str, np.ndarray, np.ndarray]] | None = None
 
     def enact(self) -> None:
         """Meta and macro measures first: regulations in force this quarter."""
@@ -180,6 +183,8 @@ class Governments:
         rows = support.draw_recipients(b.streams_for(slot.rngs), weights, b.blocks, quota, active)
         cost = unit / eff[s.region[rows]]
         rows, cost = self._within_budget(slot, rows, cost, amount)
+        if self.log is not None:
+            self.log.append((b.t, slot.key, stack.run_of_row[rows], s.firm_id[rows].copy()))
         if spec.eligibility == "unmapped":
             s.mapped[rows] = True
             ctx.forget_targeting()

@@ -27,6 +27,7 @@ class Outcome:
     unit: str
     column: str
     kind: str                 # "stock" (end of window), "change" (end minus start), "flow" (sum), "mean",
+    #                           "years" (a stock summed over the quarters, / 4),
     #                           "ratio" (sum / sum), "cost" (a ratio, undefined when nothing was spent),
     #                           "rate", "ratio2"
     per: str | None = None    # the denominator column of a ratio
@@ -45,6 +46,8 @@ class Outcome:
             return float(col[steps == last][0] - col[steps == first - 1][0])
         if self.kind == "flow":
             return float(col[window].sum())
+        if self.kind == "years":  # a stock summed over the window's quarters, in firm-years
+            return float(col[window].sum() / QUARTERS_PER_YEAR)
         if self.kind == "mean":
             return float(np.nanmean(col[window])) if window.any() else float("nan")
         if self.kind == "rate":  # per firm (of the ``per`` population, by default all SMEs) and per year
@@ -71,6 +74,13 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "share", "gvc_participation", "stock", bounded=True),
     Outcome("exits", "Firm exits over the window", "firms", "exits", "flow"),
     Outcome("exit_rate", "Yearly firm exit rate over the window", "1/year", "exits", "rate"),
+    Outcome("exporter_years", "Exporting SMEs (directly or within a GVC) summed over the window's quarters, in "
+            "years: exporting that lasts counts for as long as it lasts", "firm-years", "exporters", "years"),
+    Outcome("lasting_entrants", "First-time exporters that export in each of the four quarters after their entry "
+            "quarter (entries up to four quarters before the window's end; counted when confirmed)", "firms",
+            "lasting_entrants", "flow"),
+    Outcome("exporter_years_low_capacity", "Exporter-years in the lowest third of regions by local capacity "
+            "(the regional equity of a policy)", "firm-years", "exporters_low_capacity", "years"),
     Outcome("new_exporters", "First-time exporters over the window", "firms", "new_exporters", "flow"),
     Outcome("new_exporters_per_musd", "First-time exporters per million USD of policy budget spent",
             "firms/MUSD", "new_exporters", "ratio", per="budget_spent", scale=1e-3),
@@ -141,14 +151,14 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
 # What a run's summary holds (RunResult.summary, summaries.csv of run and compare): each outcome of
 # OUTCOMES over the whole horizon, so a summary and a sweep mean the same by the same name.
 SUMMARY: tuple[str, ...] = (
-    "new_exporters", "export_entries", "exits", "export_stops", "early_export_stops", "alliances_formed",
+    "exporter_years", "lasting_entrants", "exporter_years_low_capacity", "new_exporters", "export_entries", "exits", "export_stops", "early_export_stops", "alliances_formed",
     "born_global", "budget_spent", "home_sales", "exporters", "export_participation", "gvc_participation",
     "alliances", "mean_competitiveness", "mean_connectivity", "mean_capability", "exporters_gained",
     "new_exporters_per_musd", "cost_per_new_exporter", "sme_export_share", "export_sales",
     "export_sales_per_exporter", "mean_size")
 
-DEFAULT_SWEEP_OUTCOMES: tuple[str, ...] = ("export_participation", "gvc_participation", "exits",
-                                           "new_exporters_per_musd")
+DEFAULT_SWEEP_OUTCOMES: tuple[str, ...] = ("exporter_years", "lasting_entrants", "export_participation",
+                                           "gvc_participation", "exits", "new_exporters_per_musd")
 
 
 def check(names: Iterable[str]) -> list[str]:

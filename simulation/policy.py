@@ -172,8 +172,11 @@ class PackageEntry:
     end: int | None = None
     targeting: Targeting = field(default_factory=Targeting)
     delivered_by: str | None = None
+    name: str = ""  # the entry's own name (its [package.NAME] in a file); keys its random stream
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise PolicyError(f"{self.instrument}.name must be text, got {self.name!r}")
         if self.instrument not in CATALOGUE:
             raise PolicyError(
                 f"unknown instrument {self.instrument!r}{suggest(self.instrument, CATALOGUE)}"
@@ -224,6 +227,23 @@ class PolicyPackage:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", tuple(self.entries))
+        keys = self.entry_keys
+        if len(set(keys)) < len(keys):
+            twice = sorted({k for k in keys if keys.count(k) > 1})[0]
+            raise PolicyError(f"two entries of package {self.name!r} are both named {twice!r}: entry names "
+                              "must differ (each names its entry's random stream)")
+
+    @property
+    def entry_keys(self) -> tuple[str, ...]:
+        """A name per entry: its own ``name``, else its instrument (numbered when repeated).
+
+        Each entry's random stream is keyed by this name, not by its place in
+        the package, so adding or removing one entry leaves the draws of every
+        other entry unchanged (common random numbers across packages).
+        """
+        names = [e.instrument for e in self.entries]
+        return tuple(e.name or (n if names.count(n) == 1 else f"{n}#{names[:k + 1].count(n)}")
+                     for k, (e, n) in enumerate(zip(self.entries, names)))
 
     @property
     def total_budget(self) -> float:
@@ -250,7 +270,7 @@ class PolicyPackage:
             targeting = raw.pop("targeting", None) or {}
             if not isinstance(targeting, Mapping):
                 raise PolicyError("targeting must be a table")
-            unknown = set(raw) - ENTRY_FIELDS
+            unknown = set(raw) - ENTRY_FIELDS - {"name"}
             if unknown:
                 key = sorted(unknown)[0]
                 raise PolicyError(f"unknown entry key {key!r}{suggest(key, ENTRY_FIELDS)}")
@@ -273,8 +293,9 @@ class PolicyPackage:
                 "entries": [asdict(e) for e in self.entries]}
 
 
-# The keys of an entry and of its targeting as plain data: the dataclasses' own fields.
-ENTRY_FIELDS = frozenset(f.name for f in fields(PackageEntry)) - {"targeting"}
+# The keys of an entry table and of its targeting: the dataclasses' own fields (a file names an entry by its
+# table, ``[package.NAME]``; plain data may also carry ``name``).
+ENTRY_FIELDS = frozenset(f.name for f in fields(PackageEntry)) - {"targeting", "name"}
 _TARGETING_FIELDS = frozenset(f.name for f in fields(Targeting))
 
 NO_POLICY = PolicyPackage(name="no_policy")

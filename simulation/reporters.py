@@ -93,6 +93,7 @@ class Recorder:
         n_exp = _count(run[exporting], k)
         row["exporters"] = n_exp
         row["export_participation"] = n_exp / n
+        row["exporters_low_capacity"] = _count(run[exporting & b.low_capacity[s.region]], k)
         row["gvc_participation"] = stage_counts[:, GVC] / n
         cls = s.size_class.astype(_INT)
         cls_n = _by(run, cls, 3, k)
@@ -111,7 +112,7 @@ class Recorder:
         row["export_participation_unrationed"] = _share(cls_x[:, 0] - x_rat, n_oth)
         for key in ("exits", "exporter_exits", "exits_20plus", "shrank_below_20", "census_base", "census_left",
                     "export_entries", "new_exporters", "born_global", "export_stops", "early_export_stops",
-                    "became_aware", "alliances_formed", "alliances_dissolved"):
+                    "became_aware", "alliances_formed", "alliances_dissolved", "lasting_entrants"):
             row[key] = flows[key] if flows is not None else np.zeros(k, _INT)
         row["entries"] = row["exits"]  # every exit is replaced by an entrant
         row["alliances"] = _count(run[s.partner >= 0], k)

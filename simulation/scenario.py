@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,15 +60,11 @@ class Scenario:
     package: PolicyPackage
     steps: int = 40
     chain: tuple[str, ...] = field(default=())  # this scenario, then its ancestors
-    labels: tuple[str, ...] = field(default=(), compare=False)  # the package entries' table names in the file
 
     @property
     def entry_labels(self) -> tuple[str, ...]:
         """A name per package entry: its ``[package.NAME]`` in the file, else its instrument (numbered if repeated)."""
-        if len(self.labels) == len(self.package.entries):
-            return self.labels
-        names = [e.instrument for e in self.package.entries]
-        return tuple(n if names.count(n) == 1 else f"{n}#{names[:k + 1].count(n)}" for k, n in enumerate(names))
+        return self.package.entry_keys
 
     @property
     def resolved_params(self) -> dict[str, Any]:
@@ -79,6 +76,9 @@ class Scenario:
         return {"name": self.name, "title": self.title, "hypothesis": self.hypothesis,
                 "steps": self.steps, "params": dict(sorted(self.params.items())),
                 "package": self.package.to_dict()}
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _toml_value(value: Any) -> str:
@@ -101,7 +101,9 @@ def to_toml(scenario: Scenario, params: Mapping[str, Any] | None = None, title: 
     lines += [f"steps = {scenario.steps}", "", "[params]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in sorted({**scenario.params, **(params or {})}.items())]
     for k, e in enumerate(scenario.package.entries):
-        lines += ["", f"[package.entry_{k + 1}_{e.instrument}]", f"instrument = {_toml_value(e.instrument)}",
+        label = scenario.package.entry_keys[k]
+        table = label if _BARE_KEY.fullmatch(label) else _toml_value(label)
+        lines += ["", f"[package.{table}]", f"instrument = {_toml_value(e.instrument)}",
                   f"budget = {e.budget!r}", f"intensity = {e.intensity!r}", f"start = {e.start}"]
         if e.end is not None:
             lines.append(f"end = {e.end}")
@@ -294,7 +296,7 @@ def load(ref: str | Path, directory: Path = SCENARIO_DIR, confine: bool = False)
                           regions=tuple(targeting["regions"]) if "regions" in targeting else None,
                           sectors=tuple(targeting["sectors"]) if "sectors" in targeting else None)
             raw = {k: (float(v) if k in ("budget", "intensity") else v) for k, v in raw.items()}
-            entries.append(PackageEntry(targeting=t, **raw))
+            entries.append(PackageEntry(targeting=t, name=label, **raw))
             labels.append(label)
         except PolicyError as err:
             raise ScenarioError(path, key, str(err)) from None
@@ -309,7 +311,7 @@ def load(ref: str | Path, directory: Path = SCENARIO_DIR, confine: bool = False)
     package = PolicyPackage(name=name, entries=tuple(entries), description=data.get("description", ""))
     return Scenario(name=name, path=path, title=data.get("title", name), description=data.get("description", ""),
                     hypothesis=data.get("hypothesis", ""), params=params, package=package, steps=steps,
-                    chain=chain, labels=tuple(labels))
+                    chain=chain)
 
 
 def _check_regions(path: Path, params: dict[str, Any], entries: list[PackageEntry], labels: list[str]) -> None:

@@ -83,17 +83,20 @@ def test_known_games_through_the_custom_model_hook(tmp_path):
 
 def test_a_zero_budget_entry_gets_nothing_and_twins_get_the_same(tmp_path):
     base = _small("no_policy")
-    training = PackageEntry("capacity_training", budget=300.0)
-    entries = (training, dataclasses.replace(training), PackageEntry("export_promotion", budget=0.0))
-    scenario = dataclasses.replace(base, name="twins", package=PolicyPackage("twins", entries),
-                                   labels=("training_1", "training_2", "dummy"))
+    training = PackageEntry("capacity_training", budget=300.0, name="training_1")
+    entries = (training, dataclasses.replace(training, name="training_2"),
+               PackageEntry("export_promotion", budget=0.0, name="dummy"))
+    scenario = dataclasses.replace(base, name="twins", package=PolicyPackage("twins", entries))
     d, _, t = _attribute(scenario, tmp_path)
     assert d.sampled is None and d.names == ("training_1", "training_2", "dummy")
     for out in ("new_exporters", "exporters"):
         rows = t[(t["outcome"] == out)].set_index("player")
         assert rows.loc["dummy", "ci_low"] <= 0 <= rows.loc["dummy", "ci_high"]
         assert rows.loc["dummy", "shapley"] == pytest.approx(0.0, abs=1e-9)  # exactly: the same runs
-        assert rows.loc["training_1", "shapley"] == pytest.approx(rows.loc["training_2", "shapley"])
+        # Twins draw their recipients from streams of their own (keyed by name): equal up to seed noise.
+        one, two = rows.loc["training_1"], rows.loc["training_2"]
+        halves = (one["ci_high"] - one["ci_low"] + two["ci_high"] - two["ci_low"]) / 2
+        assert abs(one["shapley"] - two["shapley"]) <= halves, (out, one, two)
         players = rows[rows["kind"] == "player"]["shapley"].sum()
         assert players == pytest.approx(rows.loc["total", "shapley"])
         assert "settings" not in rows.index  # twins' settings are the baseline's

@@ -194,9 +194,9 @@ def test_front_packages_are_scenario_files_within_the_budget(tmp_path):
                                capture_output=True, text=True, timeout=120)
         assert shown.returncode == 0, shown.stderr
     robust = pd.read_csv(out / "robust.csv")
-    assert robust["new_exporters_share_better"].between(0, 1).all()
+    assert robust["exporter_years_share_better"].between(0, 1).all()
     front = pd.read_csv(out / "front.csv")
-    assert {"new_exporters_gain", "new_exporters_gain_low", "on_front_after_reevaluation"} <= set(front.columns)
+    assert {"exporter_years_gain", "exporter_years_gain_low", "on_front_after_reevaluation"} <= set(front.columns)
     bad = _cli("--objectives", "exits", "--quiet")
     assert bad.returncode == 2 and "NAME:max" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -184,7 +184,8 @@ def design(directions: Sequence[Direction], seeds: Sequence[int],
     return cells
 
 
-SUMMARY_OUTCOMES: tuple[str, ...] = ("new_exporters", "new_exporters_per_musd", "exporters", "export_sales",
+SUMMARY_OUTCOMES: tuple[str, ...] = ("exporter_years", "lasting_entrants", "exporter_years_low_capacity",
+                                     "new_exporters", "new_exporters_per_musd", "exporters", "export_sales",
                                      "gvc_participation", "exits", "budget_spent")
 
 

@@ -43,7 +43,7 @@ from .functions import FunctionSpec, evaluate_function
 from .runner import RunSpec, chunk_size, outcome_rows, run_specs
 from .store import RunStore
 
-PRIMARY: tuple[str, ...] = ("new_exporters", "exporters", "gvc_participation", "exits", "export_sales")
+PRIMARY: tuple[str, ...] = ("exporter_years", "lasting_entrants", "new_exporters", "exporters", "gvc_participation", "exits", "export_sales")
 BY: tuple[str, ...] = ("entry", "level", "stage", "determinant", "deliverer")
 EXACT_MAX = 6   # players up to which every coalition is run (2**6 = 64 coalitions)
 ORDERS = 16     # sampled orders beyond that
@@ -87,7 +87,9 @@ def coalition_scenario(scenario: Scenario, baseline: Scenario, team: Sequence[Pl
                        reallocate: bool = False) -> Scenario:
     """The baseline's package plus the coalition's entries, with the scenario's settings."""
     keep = sorted(k for i in coalition for k in team[i].entries)
-    entries = [scenario.package.entries[k] for k in keep]
+    # Each entry keeps the name it has in the whole package, so its random stream is the same in every coalition.
+    keys = scenario.package.entry_keys
+    entries = [dataclasses.replace(scenario.package.entries[k], name=keys[k]) for k in keep]
     if reallocate and entries and len(coalition) < len(team):
         have = sum(e.budget for e in entries)
         if have > 0:
@@ -95,9 +97,11 @@ def coalition_scenario(scenario: Scenario, baseline: Scenario, team: Sequence[Pl
             entries = [dataclasses.replace(e, budget=e.budget * factor) for e in entries]
     tag = "+".join(sorted(team[i].name for i in coalition)) or "none"
     name = f"{scenario.name}~{tag}" + ("~reallocated" if reallocate else "")
-    package = PolicyPackage(name=name, entries=(*baseline.package.entries, *entries),
+    held = [dataclasses.replace(e, name=f"baseline:{key}")
+            for e, key in zip(baseline.package.entries, baseline.package.entry_keys)]
+    package = PolicyPackage(name=name, entries=(*held, *entries),
                             description=scenario.package.description)
-    return dataclasses.replace(scenario, name=name, package=package, labels=())
+    return dataclasses.replace(scenario, name=name, package=package)
 
 
 @dataclass

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-PRIMARY: tuple[str, ...] = ("exporters", "new_exporters", "gvc_participation", "exits",
+PRIMARY: tuple[str, ...] = ("exporter_years", "lasting_entrants", "exporters", "new_exporters", "gvc_participation",
+                            "exits",
                             "new_exporters_per_musd", "export_sales", "export_sales_per_exporter")
 # Outcomes the --precision rule watches (per-budget ratios are undefined for a no-budget baseline).
-PRECISION_OUTCOMES: tuple[str, ...] = ("exporters", "new_exporters", "gvc_participation", "exits")
+PRECISION_OUTCOMES: tuple[str, ...] = ("exporter_years", "lasting_entrants", "exporters", "new_exporters",
+                                       "gvc_participation", "exits")
 
 
 def paired_ci(diff: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..stack import RunParams, Streams, at, grouped, normals, on, uniforms
+from ..stack import RunParams, Stack, Streams, at, grouped, normals, on, uniforms
 from ..state import (
     EXPORTING,
     FIRM_CONN,
@@ -115,6 +115,16 @@ def make_world(rng: np.random.Generator, p: Mapping) -> World:
     skill = h * _SKILL_SPREAD * _spread(rng, r)
     weight = np.exp(h * _POPULATION_SPREAD * _spread(rng, r))
     return World(infra, capacity, skill, weight / weight.sum(), p["n_sectors"])
+
+
+def lowest_third(capacity: np.ndarray, stack: Stack) -> np.ndarray:
+    """The lowest third of each run's regions by local capacity (at least one region; ties by region number):
+    the regions a policy that follows delivery capacity serves least, whose exporters the equity outcome counts."""
+    low = np.zeros(len(capacity), bool)
+    for a, b in zip(stack.region_bounds[:-1].tolist(), stack.region_bounds[1:].tolist()):
+        order = np.argsort(capacity[a:b], kind="stable")
+        low[a + order[:max(1, math.ceil((b - a) / 3))]] = True
+    return low
 
 
 def infrastructure_access(region_level: np.ndarray, factor: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from ..scenario import Scenario
 
 MIN_SHARE = 0.02        # an instrument with less of the budget is dropped
 MIN_LEVEL = 0.05        # a regulation enforced less is not enacted
-DEFAULT_OBJECTIVES = ("new_exporters:max", "gvc_participation:max", "exits:min")
+DEFAULT_OBJECTIVES = ("exporter_years:max", "gvc_participation:max", "exits:min")
 SENSES = ("max", "min")
 
 
@@ -205,8 +205,7 @@ class Space:
 
     def scenario(self, base: Scenario, x: np.ndarray, name: str = "optimized", title: str | None = None) -> Scenario:
         """``base``'s world and horizon with the package of ``x``."""
-        return dataclasses.replace(base, name=name, title=title or base.title, package=self.package(x, name),
-                                   labels=())
+        return dataclasses.replace(base, name=name, title=title or base.title, package=self.package(x, name))
 
     def describe(self, x: np.ndarray) -> dict[str, Any]:
         """The candidate as table columns: each instrument's share of the whole budget (and start, deliverer),

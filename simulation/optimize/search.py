@@ -132,8 +132,7 @@ def optimize(search: Search, folder: Path, backend: Backend, quiet: bool = False
 
 def in_world(search: Search, baseline: Scenario) -> Scenario:
     """The baseline's package in the search's world (its parameters and horizon), as every candidate runs."""
-    return dataclasses.replace(search.base, name=baseline.name, title=baseline.title, package=baseline.package,
-                               labels=())
+    return dataclasses.replace(search.base, name=baseline.name, title=baseline.title, package=baseline.package)
 
 
 def _unique(front: np.ndarray, search: Search) -> np.ndarray:
