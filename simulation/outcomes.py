@@ -151,7 +151,8 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
 # What a run's summary holds (RunResult.summary, summaries.csv of run and compare): each outcome of
 # OUTCOMES over the whole horizon, so a summary and a sweep mean the same by the same name.
 SUMMARY: tuple[str, ...] = (
-    "exporter_years", "lasting_entrants", "exporter_years_low_capacity", "new_exporters", "export_entries", "exits", "export_stops", "early_export_stops", "alliances_formed",
+    "exporter_years", "lasting_entrants", "exporter_years_low_capacity", "new_exporters",
+    "export_entries", "exits", "export_stops", "early_export_stops", "alliances_formed",
     "born_global", "budget_spent", "home_sales", "exporters", "export_participation", "gvc_participation",
     "alliances", "mean_competitiveness", "mean_connectivity", "mean_capability", "exporters_gained",
     "new_exporters_per_musd", "cost_per_new_exporter", "sme_export_share", "export_sales",

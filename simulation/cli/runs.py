@@ -111,7 +111,8 @@ def _finish(job: Job, quiet: bool, baseline: str | None, note: str = "") -> None
             print(f"  {r.scenario:28} {r.outcome:34} {r.difference:+11.4g}  [{r.ci_low:+.4g}, {r.ci_high:+.4g}]  "
                   f"{r.verdict}")
     else:
-        cols = ["exporter_years", "lasting_entrants", "exporters", "export_participation", "gvc_participation", "new_exporters", "exits", "budget_spent"]
+        cols = ["exporter_years", "lasting_entrants", "exporters", "export_participation",
+                "gvc_participation", "new_exporters", "exits", "budget_spent"]
         print("\nmeans over seeds at the horizon:")
         print(per_scenario[cols].to_string(float_format=lambda x: f"{x:,.3f}"))
     if note:

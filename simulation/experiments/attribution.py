@@ -43,7 +43,8 @@ from .functions import FunctionSpec, evaluate_function
 from .runner import RunSpec, chunk_size, outcome_rows, run_specs
 from .store import RunStore
 
-PRIMARY: tuple[str, ...] = ("exporter_years", "lasting_entrants", "new_exporters", "exporters", "gvc_participation", "exits", "export_sales")
+PRIMARY: tuple[str, ...] = ("exporter_years", "lasting_entrants", "new_exporters", "exporters",
+                            "gvc_participation", "exits", "export_sales")
 BY: tuple[str, ...] = ("entry", "level", "stage", "determinant", "deliverer")
 EXACT_MAX = 6   # players up to which every coalition is run (2**6 = 64 coalitions)
 ORDERS = 16     # sampled orders beyond that

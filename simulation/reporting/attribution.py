@@ -22,7 +22,8 @@ from ..outcomes import OUTCOMES
 from .figures import plt, sns
 from .render import render, save_and_embed
 
-LABELS = {"exporter_years": "exporter-years", "lasting_entrants": "lasting entrants", "new_exporters": "new exporters", "gvc_participation": "GVC participation", "exits": "exits",
+LABELS = {"exporter_years": "exporter-years", "lasting_entrants": "lasting entrants",
+          "new_exporters": "new exporters", "gvc_participation": "GVC participation", "exits": "exits",
           "exporters": "exporters", "export_sales": "export sales"}
 COUNTS = {"firms", "entries", "alliances"}  # units whose outcome name is the thing counted
 INTERACTION = "interaction (together minus alone)"

@@ -10,7 +10,8 @@ import pandas as pd
 from . import figures
 from .render import render, save_and_embed
 
-OUTCOME_COLUMNS = ["exporter_years", "lasting_entrants", "exporters", "export_participation", "gvc_participation", "new_exporters", "exits",
+OUTCOME_COLUMNS = ["exporter_years", "lasting_entrants", "exporters", "export_participation",
+                   "gvc_participation", "new_exporters", "exits",
                    "budget_spent", "new_exporters_per_musd", "cost_per_new_exporter"]
 FIGURES = (("stage_composition", "Stage composition"),
            ("key_outcomes", "Exporters, GVC participation, exits"),
