@@ -92,16 +92,16 @@ class StepContext:
     def overlap(self) -> np.ndarray | None:
         """Overlap weights, kept current as programmes serve SMEs during the quarter (None: no run coordinates)."""
         b = self.batch
-        if not np.any(b.p.run("coordination") > 0):
+        if not np.any(b.p.run("coordination") * b.p.run("overlap_screening") > 0):
             return None
         if "overlap" not in self._cache:
-            self._cache["overlap"] = support.overlap_weight(b.sme.support, b.p["coordination"])
+            self._cache["overlap"] = support.overlap_weight(b.sme.support, support.screening(b.p))
         return self._cache["overlap"]
 
     def served(self, rows: np.ndarray) -> None:
         if "overlap" in self._cache:
             self._cache["overlap"][rows] = support.overlap_weight(self.batch.sme.support[rows],
-                                                                  pick(self.batch.p["coordination"], rows))
+                                                                  pick(support.screening(self.batch.p), rows))
 
     def revealed(self, instrument_stage: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Regional sums of what mapping revealed, for programmes open to every SME (see support.estimated_need)."""

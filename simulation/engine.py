@@ -224,7 +224,8 @@ class Batch:
         shock_now = stack.spread(np.where(shock_step == self.t, self.shock, 0.0))
         flows["alliances_dissolved"] = stack.runs_of(alliances.dissolve(self.streams["dissolution"], s, self.le,
                                                                         ix.comp, p, shock_now))
-        allied = alliances.form_alliances(self.streams["matching"], s, self.le, ix.comp, ix.conn, p)
+        slots = alliances.open_slots(self.le, self.requirement_level[le_run], p)
+        allied = alliances.form_alliances(self.streams["matching"], s, self.le, ix.comp, ix.conn, p, slots)
         trade.learn_demand(self.streams["demand"], s, allied)  # a supplier sells abroad through its lead firm
         flows["alliances_formed"] = stack.runs_of(allied)
         ix.touch(alliances.transfer_technology(s, p, stack.spread(self.requirement_level)))

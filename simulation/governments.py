@@ -153,11 +153,12 @@ class Governments:
         eff = np.maximum(support.delivery_efficiency(b.world.capacity, entry.deliverer, b.p, b.stack), 1e-9)
         population = b.blocks.counts.astype(float) if eligible is None else b.blocks.sum(eligible)
         need = None
-        if support.follows_need(entry.deliverer, b.p).any():  # national budgets follow SME numbers
+        if support.follows_need(entry.deliverer, b.p).any():  # national ones: SME numbers, unless told otherwise
             ctx, stage = b.context(), entry.spec.stage
             revealed = (ctx.revealed(stage) if eligible is None else
                         support.revealed_by_region(b.blocks, eligible, b.sme.mapped, ctx.potential(stage), b.p))
-            need = support.need_from_revealed(*revealed, b.world.capacity, b.need_error, b.p, b.stack) * eff
+            reading = support.reading_capacity(b.world.capacity, entry.deliverer, b.stack)
+            need = support.need_from_revealed(*revealed, reading, b.need_error, b.p, b.stack) * eff
         return eff, support.regional_allocation(population, need, entry.deliverer, b.p, b.stack)
 
     def _deliver(self, slot: Slot, amount: np.ndarray, active: np.ndarray) -> np.ndarray:

@@ -255,6 +255,19 @@ _PARAMETERS: tuple[Parameter, ...] = (
        "to many).", sweep=(0.1, 1.5)),
     _p("targeting_strength", 3.0, 0.0, 10.0, "-", "policy",
        "How sharply mapped information concentrates support on high-potential SMEs.", sweep=(0.0, 6.0)),
+    _p("overlap_screening", 1.0, 0.0, 1.0, "0-1", "policy",
+       "How far agencies use their coordination to skip SMEs other programmes already serve (0: they do not "
+       "screen recipients for overlap; the allocation of budgets to regions is unchanged). Judgment: 1, all "
+       "coordination screens.", sweep=(0.0, 1.0)),
+    _p("central_need_allocation", 0, 0, 1, "0/1", "policy",
+       "1: the national government allocates the programmes it delivers itself by the rule a coordinated "
+       "local government uses, the need its own mapping reveals (read with the error of an apparatus of "
+       "average capacity) times each region's capacity to deliver, and funds delivery through the regional "
+       "apparatus; 0: by SME numbers, through national offices of average capacity.", int),
+    _p("requirement_deterrence", 0.25, 0.0, 1.0, "0-1", "policy",
+       "Share of lead firms' supplier slots lost under full performance requirements: investment deterred "
+       "or kept subscale (Moran 1998; UNCTAD 2003 find requirements deter some FDI but give no general "
+       "size). Judgment: plausible range 0 to 0.5.", sweep=(0.0, 0.5)),
     _p("framework_openness", 0.35, 0.0, 1.0, "0-1", "policy",
        "Rise in LE openness under a full alliance institutional framework.", sweep=(0.1, 0.6)),
     _p("requirement_openness", 0.35, 0.0, 1.0, "0-1", "policy",
@@ -274,6 +287,8 @@ _PARAMETERS: tuple[Parameter, ...] = (
             "coordinate (off: they follow SME numbers, as national ones do)."),
     _switch("alliance_policy", "the alliance framework and performance requirements raise LE openness "
             "(off: they leave it unchanged)."),
+    _switch("fdi_deterrence", "performance requirements deter investment: lead firms keep fewer supplier "
+            "slots as requirements rise (off: requirements cost no slots)."),
     _switch("import_competition", "a tariff cut raises the competitiveness needed to hold the home market "
             "(off: it does not)."),
     _switch("knowledge_barrier", "the knowledge barrier adds to the sunk cost of export entry (off: it does "

@@ -49,7 +49,7 @@ def _again(directions: list[Any], seeds: list[int], base_seed: int | None) -> st
 def cmd_ablate(args: argparse.Namespace) -> int:
     from ..experiments import ablation
     from ..experiments.backends import make_backend
-    from ..reporting.hypotheses import direction_verdict, markdown
+    from ..reporting.hypotheses import direction_verdict, markdown, verdicts
 
     job, directions, seeds = _plan(args)
     if job is not None and job.is_complete:
@@ -75,9 +75,12 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     (job.folder / "hypotheses.md").write_text(text, encoding="utf-8")
     job.complete()
     print(f"results: {job.folder}")
+    verdicts(table, directions).to_csv(job.folder / "verdicts.csv", index=False)
     if args.markdown is not None:
         Path(args.markdown).write_text(text, encoding="utf-8")
-        print(f"wrote {args.markdown} (asked for with --markdown)")
+        beside = Path(args.markdown).with_suffix(".csv")
+        verdicts(table, directions).to_csv(beside, index=False)
+        print(f"wrote {args.markdown} and {beside} (asked for with --markdown)")
     if not args.quiet:
         for d in directions:
             holds, carried = direction_verdict(table, d)

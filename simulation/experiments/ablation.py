@@ -53,18 +53,23 @@ class Direction:
     expect: int = 1                            # the sign the claim predicts (0: no difference)
     also: tuple[str, ...] = ()                 # mechanisms the chain also uses, switched off with the named ones
     claims: tuple[tuple[str, int], ...] = ()   # further outcomes the claim predicts a sign for, judged apart
+    part_of: str = ""                          # the paper's hypothesis this question is one part of
 
     @property
     def scenarios(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.arms)
 
 
+# What every question is judged on first: exporting that lasts (half of first entrants stop within a year).
+LASTING: tuple[str, ...] = ("exporter_years", "lasting_entrants", "new_exporters", "exporters")
+_H1_CHAIN = "trade.export_decisions: capability and barriers decide entry; trade.update_experience: spells last"
+
 DIRECTIONS: tuple[Direction, ...] = (
     Direction(
         "H1", "Integrated beats fragmented: the same instruments and budget, organised with coordination, "
-              "sequencing and targeting, bring more new exporters (and more per million USD).",
+              "sequencing and targeting, bring more exporting that lasts (and more new exporters).",
         (("integrated", 1), ("fragmented", -1)),
-        ("new_exporters", "new_exporters_per_musd", "exporters", "export_sales"),
+        (*LASTING, "new_exporters_per_musd", "export_sales"),
         ("absorptive_capacity", "targeting", "overlap", "need_allocation"),
         ("scenarios/fragmented.toml: same entries as integrated; coordination 0.1, all programmes from "
          "quarter 0, recipients at random",
@@ -74,38 +79,112 @@ DIRECTIONS: tuple[Direction, ...] = (
          "support.support_response: concave in support held (overlap)",
          "support.regional_allocation: locally delivered budgets follow estimated need as far as "
          "levels coordinate",
-         "trade.export_decisions: capability and barriers decide entry")),
+         _H1_CHAIN),
+        claims=(("new_exporters", 1),)),
+    Direction(
+        "H1 allocation by need", "One part of integration: local budgets that follow estimated need beat the "
+                                 "same package with budgets by SME numbers.",
+        (("integrated", 1), ("integrated_by_numbers", -1)),
+        (*LASTING, "exporter_years_low_capacity"),
+        ("need_allocation", "local_capacity"),
+        ("scenarios/integrated_by_numbers.toml: need_allocation = 0, all else as integrated",
+         "support.estimated_need, support.regional_allocation: budgets follow need x delivery efficiency",
+         "support.delivery_efficiency: money sent to capable regions reaches more firms",
+         _H1_CHAIN),
+        part_of="H1", claims=(("new_exporters", 1),)),
+    Direction(
+        "H1 complementarity", "One part of integration: strengthening on both determinants beats the same "
+                              "money on competitiveness alone.",
+        (("integrated", 1), ("integrated_competitiveness_only", -1)),
+        LASTING,
+        ("complementarity",),
+        ("scenarios/integrated_competitiveness_only.toml: connectivity programmes' 700 kUSD moved to "
+         "training, technology and credit",
+         "trade.capability: CES of competitiveness and connectivity (complements when ces_rho < 0)",
+         "support.support_response: each programme saturates in the support an SME holds",
+         _H1_CHAIN),
+        part_of="H1", claims=(("new_exporters", 1),)),
+    Direction(
+        "H1 avoided overlap", "One part of integration: agencies that screen out SMEs already served beat "
+                              "agencies that do not.",
+        (("integrated", 1), ("integrated_overlapping", -1)),
+        LASTING,
+        ("overlap",),
+        ("scenarios/integrated_overlapping.toml: overlap_screening = 0 (budgets still coordinated)",
+         "support.overlap_weight: served SMEs weigh 1 - coordination x overlap_screening in selection",
+         "support.support_response: a second programme adds less to an SME already served",
+         _H1_CHAIN),
+        part_of="H1", claims=(("new_exporters", 1),)),
+    Direction(
+        "H1 targeting", "One part of integration: programmes that pick recipients by mapped potential beat "
+                        "the same programmes picking at random.",
+        (("integrated", 1), ("integrated_untargeted", -1)),
+        LASTING,
+        ("targeting",),
+        ("scenarios/integrated_untargeted.toml: every programme selects at random",
+         "support.targeting_score: mapped potential to the power targeting_strength",
+         _H1_CHAIN),
+        part_of="H1", claims=(("new_exporters", 1),)),
+    Direction(
+        "sequencing", "Precondition entries first, then strengthening, beats the same instruments and money "
+                      "all from quarter 0 (H4's process claim, and one part of integration in H1).",
+        (("integrated", 1), ("integrated_simultaneous", -1)),
+        LASTING,
+        ("absorptive_capacity", "targeting"),
+        ("scenarios/integrated_simultaneous.toml: every entry starts in quarter 0",
+         "support.absorptive_capacity: strengthening programmes reaching precondition SMEs are absorbed "
+         "in part",
+         "support.selection_weights: strengthening picks by potential only once mapping has revealed it",
+         _H1_CHAIN),
+        part_of="H4", claims=(("new_exporters", 1),)),
     Direction(
         "H2", "Coordinated decentralized delivery beats centralized delivery when regions differ.",
         (("decentralized_coordinated", 1), ("centralized", -1)),
-        ("new_exporters", "exporters", "export_sales"),
+        (*LASTING, "exporter_years_low_capacity"),
         ("need_allocation", "local_capacity"),
         ("agents.NationalGovernment._allocation -> support.estimated_need: need read off mapped SMEs, "
          "with an error that falls with local capacity",
          "support.regional_allocation: local budgets follow need x delivery efficiency, national ones "
          "SME numbers",
          "support.delivery_efficiency: local delivery as good as local capacity, national at the mean",
-         "trade.export_decisions")),
+         "trade.export_decisions"),
+        claims=(("new_exporters", 1),)),
+    Direction(
+        "H2 same rules", "Decentralized delivery beats a centre that allocates by the same rule (revealed "
+                         "need times regional capacity, delivered through the regions): local knowledge alone.",
+        (("decentralized_coordinated", 1), ("centralized_by_capacity", -1)),
+        (*LASTING, "exporter_years_low_capacity"),
+        ("local_capacity",),
+        ("scenarios/centralized_by_capacity.toml: central_need_allocation = 1",
+         "support.reading_capacity: the centre reads every region's need with the error of average capacity, "
+         "a local government with its own",
+         "support.regional_allocation: both arms follow need x delivery efficiency",
+         "trade.export_decisions"),
+        claims=(("new_exporters", 1),)),
     Direction(
         "H2 control", "With identical regions, decentralized and centralized delivery do about equally well.",
         (("decentralized_coordinated", 1), ("centralized", -1)),
-        ("exporters", "new_exporters"),
+        (*LASTING,),
         ("need_allocation", "local_capacity"),
         ("as H2, with region_heterogeneity = 0: every region has the same capacity and need",),
         params={"region_heterogeneity": 0.0}, expect=0),
     Direction(
-        "H3", "Alliances on beat alliances off in GVC participation (also reported: exporters, export sales).",
+        "H3", "Alliances on beat alliances off: the alliance framework and performance requirements bring more "
+              "exporting that lasts and more GVC participation, net of the investment requirements deter.",
         (("alliances_on", 1), ("alliances_off", -1)),
-        ("gvc_participation", "exporters", "export_sales"),
+        (*LASTING, "gvc_participation", "export_sales"),
         ("alliance_policy",),
         ("agents.NationalGovernment._enforce -> model.enforce: framework and requirement levels",
          "alliances.openness_target, alliances.adjust_openness: LE openness rises",
+         "alliances.open_slots: requirements deter investment, lead firms keep fewer supplier slots",
          "alliances.form_alliances: more free slots searched; SMEs above the LE's bar and connected enough",
-         "alliances.transfer_technology: allies learn; requirements deepen it")),
+         "alliances.transfer_technology: allies learn; requirements deepen it"),
+        claims=(("gvc_participation", 1),)),
     Direction(
-        "H4", "Precondition then strengthening beats strengthening only, at the same budget.",
+        "H4", "Precondition then strengthening beats strengthening only, at the same budget (sequencing and "
+              "the awareness instrument together; each is its own question below).",
         (("integrated", 1), ("strengthening_only", -1)),
-        ("new_exporters", "exporters", "export_sales"),
+        (*LASTING, "export_sales"),
         ("absorptive_capacity", "targeting"),
         ("mapping_study marks SMEs; awareness_information lowers the knowledge barrier "
          "(learning.become_aware: precondition -> strengthening)",
@@ -113,11 +192,22 @@ DIRECTIONS: tuple[Direction, ...] = (
          "in part",
          "support.selection_weights: mapped potential steers strengthening programmes",
          "trade.entry_cost: the knowledge barrier adds to the sunk entry cost"),
-        also=("knowledge_barrier",)),
+        also=("knowledge_barrier",), claims=(("new_exporters", 1),)),
+    Direction(
+        "H4 awareness", "The awareness instrument by itself: strengthening with an awareness campaign beats "
+                        "strengthening only, at the same money and with no sequencing.",
+        (("strengthening_with_awareness", 1), ("strengthening_only", -1)),
+        LASTING,
+        ("knowledge_barrier",),
+        ("scenarios/strengthening_with_awareness.toml: awareness from quarter 0, its money from strengthening",
+         "support.apply_programme: awareness lowers the knowledge barrier (strength 0.55 a dose)",
+         "trade.entry_cost: the knowledge barrier adds knowledge_cost to the sunk entry cost",
+         _H1_CHAIN),
+        part_of="H4", claims=(("new_exporters", 1),)),
     Direction(
         "liberalization alone", "A tariff cut without support raises exits.",
         (("liberalization_only", 1), ("no_policy", -1)),
-        ("exits", "exporters", "export_sales"),
+        ("exits", "exporter_years", "lasting_entrants", "exporters"),
         ("import_competition",),
         ("model.enforce: the tariff cut in force",
          "demography.survival_requirement: the competitiveness needed to hold the home market rises",
@@ -125,10 +215,10 @@ DIRECTIONS: tuple[Direction, ...] = (
          "demography.grow_firms: every firm sheds workers as imports take part of the home market")),
     Direction(
         "liberalization", "Support changes what a tariff cut does: interaction (lib+support - support) - "
-                          "(lib - none) on exits (claim: negative) and exporters (claim: positive).",
+                          "(lib - none) on exits (claim: negative) and exporter-years (claim: positive).",
         (("liberalization_with_support", 1), ("integrated", -1), ("liberalization_only", -1),
          ("no_policy", 1)),
-        ("exits", "exporters", "export_sales"),
+        ("exits", "exporter_years", "lasting_entrants", "exporters"),
         ("import_competition",),
         ("model.enforce: the tariff cut in force",
          "demography.survival_requirement: the competitiveness needed to hold the home market rises",
@@ -137,7 +227,7 @@ DIRECTIONS: tuple[Direction, ...] = (
          "trade.foreign_profit: margins abroad rise; learning.exogenous_barrier: foreign barriers fall",
          "trade.entry_cost, trade.capability: SMEs that support made aware and capable take the higher "
          "margins abroad (the interaction on exporters)"),
-        expect=-1, also=("complementarity", "knowledge_barrier"), claims=(("exporters", 1),)),
+        expect=-1, also=("complementarity", "knowledge_barrier"), claims=(("exporter_years", 1),)),
 )
 
 

@@ -79,6 +79,22 @@ def openness_target(le: LEArrays, framework: float | np.ndarray, requirements: f
     return np.clip(le.base_openness + lift - shock, 0.0, 1.0)
 
 
+def open_slots(le: LEArrays, requirements: float | np.ndarray, p: Mapping) -> np.ndarray:
+    """Supplier slots each lead firm keeps: performance requirements deter part of the investment.
+
+    Local-content and joint-venture requirements make some investors go
+    elsewhere or keep plants subscale (Moran 1998; UNCTAD 2003), so under
+    requirements enforced at level ``r`` a lead firm keeps ``slots (1 -
+    requirement_deterrence r)``, rounded to whole slots. Alliances already
+    formed run on. In a batch ``requirements`` is per LE (its run's).
+    """
+    runs = le.run if le.run is not None else np.zeros(le.n, np.int64)
+    cut = on(p, "requirement_deterrence", runs) * requirements
+    switch = on(p, "fdi_deterrence", runs)
+    cut = np.where(np.asarray(switch) != 0, cut, 0.0)
+    return np.floor(le.slots * (1.0 - cut) + 0.5).astype(np.int64)
+
+
 def adjust_openness(le: LEArrays, target: np.ndarray) -> None:
     """LEs change their sourcing policy gradually."""
     le.openness += OPENNESS_ADJUSTMENT * (target - le.openness)
@@ -121,7 +137,7 @@ def choose_suppliers(rng: np.random.Generator, pool: np.ndarray, comp_index: np.
 
 
 def form_alliances(rng: np.random.Generator | Streams, s: SMEArrays, le: LEArrays, comp_index: np.ndarray,
-                   conn_index: np.ndarray, p: Mapping) -> np.ndarray:
+                   conn_index: np.ndarray, p: Mapping, slots: np.ndarray | None = None) -> np.ndarray:
     """Each LE, in random order, fills part of its free slots from its sector's pool.
 
     An LE draws suppliers one at a time, with weights ``conn^2``, among SMEs
@@ -130,7 +146,8 @@ def form_alliances(rng: np.random.Generator | Streams, s: SMEArrays, le: LEArray
     the running sum of the sector's weights, and a draw that lands below the
     LE's bar or on an SME already taken is drawn again, which is the same
     law as drawing among the eligible rest. The cost is O(n) a quarter plus
-    O(log n) a draw, never SMEs x SMEs.
+    O(log n) a draw, never SMEs x SMEs. ``slots``: the slots each LE keeps
+    (:func:`open_slots`; default all).
 
     In a batch (``rng`` a :class:`Streams`) the pools of all runs are built
     in one pass; each run's LEs draw, in the run's own random order, from
@@ -143,7 +160,7 @@ def form_alliances(rng: np.random.Generator | Streams, s: SMEArrays, le: LEArray
         return np.empty(0, np.int64)
     le_run = stack.run_of_le
     used = np.bincount(s.partner[s.partner >= 0], minlength=le.n)
-    free = np.maximum(le.slots - used, 0)
+    free = np.maximum((le.slots if slots is None else slots) - used, 0)
     chance = np.clip(le.openness * SEARCH_RATE, 0.0, 1.0)
     lb = stack.le_bounds
     searching = [k for k in range(stack.k) if lb[k + 1] > lb[k]]

@@ -92,9 +92,15 @@ def targeting_score(potential: np.ndarray, kappa: float | np.ndarray, stack: Sta
     return score / stack.spread(stack.per_run(score) / stack.rows)
 
 
-def overlap_weight(stock: np.ndarray, coordination: float) -> np.ndarray:
-    """Agencies that coordinate skip SMEs other programmes already serve (weight ``1 - coordination``)."""
-    return np.where(stock > SERVED, 1.0 - coordination, 1.0)
+def screening(p: Mapping) -> float | np.ndarray:
+    """How strongly agencies skip SMEs already served: their coordination, as far as they screen for overlap."""
+    return p["coordination"] * p["overlap_screening"]
+
+
+def overlap_weight(stock: np.ndarray, screening: float | np.ndarray) -> np.ndarray:
+    """Agencies that coordinate skip SMEs other programmes already serve (weight ``1 - screening``, see
+    :func:`screening`)."""
+    return np.where(stock > SERVED, 1.0 - screening, 1.0)
 
 
 def selection_weights(n: int, targeting: np.ndarray | None, eligible: np.ndarray | None,
@@ -128,10 +134,19 @@ def delivery_efficiency(capacity: np.ndarray, deliverer: str, p: Mapping, stack:
     """
     stack = stack or Stack.single(0, len(capacity))
     mean = stack.spread(stack.per_run(capacity, "region") / stack.regions, "region")
-    if deliverer == "national":
-        return mean
-    local = stack.spread(per_run_values(p, "local_capacity"), "region") != 0
-    return np.where(local, capacity, mean)
+    local = per_run_values(p, "local_capacity") != 0
+    if deliverer == "national":  # through regional offices only where the centre funds through the regions
+        local = local & (per_run_values(p, "central_need_allocation") != 0)
+    return np.where(stack.spread(local, "region"), capacity, mean)
+
+
+def reading_capacity(capacity: np.ndarray, deliverer: str, stack: Stack | None = None) -> np.ndarray:
+    """The capacity with which each region's need is read: its own apparatus's for local delivery; the
+    national average everywhere for the centre's estimate (it has no regional apparatus of its own)."""
+    if deliverer != "national":
+        return capacity
+    stack = stack or Stack.single(0, len(capacity))
+    return stack.spread(stack.per_run(capacity, "region") / stack.regions, "region")
 
 
 def estimated_need(blocks: RegionBlocks, eligible: np.ndarray | None, mapped: np.ndarray, potential: np.ndarray,
@@ -174,10 +189,13 @@ def need_from_revealed(firms: np.ndarray, n_seen: np.ndarray, revealed: np.ndarr
 
 
 def follows_need(deliverer: str, p: Mapping) -> np.ndarray:
-    """Whether an entry's regional allocation reads estimated need at all, for each run."""
-    if deliverer != "local":
-        return np.zeros(len(per_run_values(p, "coordination")), bool)
-    return (per_run_values(p, "need_allocation") != 0) & (per_run_values(p, "coordination") > 0)
+    """Whether an entry's regional allocation reads estimated need at all, for each run: local budgets as far
+    as levels coordinate (and need allocation is on); national ones only where the centre allocates by the
+    same rule (``central_need_allocation``)."""
+    follows = (per_run_values(p, "need_allocation") != 0) & (per_run_values(p, "coordination") > 0)
+    if deliverer == "national":
+        return follows & (per_run_values(p, "central_need_allocation") != 0)
+    return follows
 
 
 def regional_allocation(population: np.ndarray, need: np.ndarray | None, deliverer: str, p: Mapping,
@@ -185,7 +203,8 @@ def regional_allocation(population: np.ndarray, need: np.ndarray | None, deliver
     """Share of a programme's budget each region gets.
 
     Central allocation follows the number of eligible SMEs and ignores
-    regional need (one rule for the whole country). Local allocation follows
+    regional need (one rule for the whole country), unless the centre
+    allocates by the local rule (``central_need_allocation``). Local allocation follows
     estimated need, weighted by how much of it delivery turns into support
     (``need`` arrives so weighted), to the extent that national and local
     levels coordinate; the rest follows the transfer formula, by SME numbers. (Shares are per run.)
