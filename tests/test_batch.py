@@ -83,7 +83,8 @@ def test_every_shipped_scenario_in_one_batch_equals_each_run_alone():
 # --- 2. random batches -------------------------------------------------------------------------------
 
 # Integer parameters whose range the test narrows (to keep runs small and shocks within the horizon).
-_INT_RANGES = {"n_smes": (50, 300), "n_regions": (1, 12), "n_sectors": (1, 6), "gvc_shock_step": (-1, 12)}
+_INT_RANGES = {"n_smes": (50, 300), "n_regions": (1, 12), "n_sectors": (1, 6), "gvc_shock_step": (-1, 12),
+               "central_need_allocation": (0, 1)}
 _SHARED = {"warmup_steps"}  # must be the same in every run of a batch: drawn once per batch
 
 

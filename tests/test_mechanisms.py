@@ -452,10 +452,44 @@ def test_lead_firms_are_a_ratio_of_smes_with_at_least_one(p):
     assert alliances.le_count({**p, "les_per_1000_smes": 0.0}) == 0
 
 
+# The scenario a switch acts in, where the liberalization package does not use its mechanism.
+ACTS_IN = {"fdi_deterrence": "alliances_on"}
+
+
+def test_performance_requirements_cost_lead_firms_slots(p):
+    le = alliances.LEArrays(np.zeros(5, np.int64), np.arange(1, 6), np.zeros(5), np.zeros(5), np.zeros(5))
+    q = {**p, "requirement_deterrence": 0.25}
+    np.testing.assert_array_equal(alliances.open_slots(le, 1.0, q), [1, 2, 2, 3, 4])  # 0.75 of 1..5, rounded
+    np.testing.assert_array_equal(alliances.open_slots(le, 0.0, q), le.slots)
+    np.testing.assert_array_equal(alliances.open_slots(le, 1.0, {**q, "fdi_deterrence": 0}), le.slots)
+    np.testing.assert_array_equal(alliances.open_slots(le, 1.0, {**q, "requirement_deterrence": 1.0}), 0)
+
+
+def test_overlap_screening_scales_how_far_coordination_skips_served_smes(p):
+    stock = np.array([0.0, 5.0])
+    for screen, weight in ((1.0, 1 - 0.8), (0.5, 1 - 0.4), (0.0, 1.0)):
+        q = {**p, "coordination": 0.8, "overlap_screening": screen}
+        np.testing.assert_allclose(support.overlap_weight(stock, support.screening(q)), [1.0, weight])
+
+
+def test_a_centre_allocating_by_the_local_rule_reads_need_at_average_capacity(p):
+    capacity = np.array([0.3, 0.6, 0.9])
+    national = {**p, "central_need_allocation": 0}
+    by_rule = {**p, "central_need_allocation": 1}
+    assert not support.follows_need("national", national).any() and support.follows_need("national", by_rule).all()
+    np.testing.assert_allclose(support.delivery_efficiency(capacity, "national", national), 0.6)
+    np.testing.assert_allclose(support.delivery_efficiency(capacity, "national", by_rule), capacity)
+    np.testing.assert_allclose(support.delivery_efficiency(capacity, "local", national), capacity)
+    np.testing.assert_allclose(support.reading_capacity(capacity, "national"), 0.6)
+    np.testing.assert_allclose(support.reading_capacity(capacity, "local"), capacity)
+    # With local capacity switched off, nobody delivers better than average, whatever allocates.
+    np.testing.assert_allclose(support.delivery_efficiency(capacity, "national", {**by_rule, "local_capacity": 0}), 0.6)
+
+
 @pytest.mark.parametrize("switch", [p.name for p in sim.REGISTRY.values() if p.group == "mechanisms"])
 def test_every_mechanism_switch_changes_the_run_it_acts_in(switch):
     """A switch that changed nothing would make its ablation line meaningless."""
-    pkg, params = arm("liberalization_with_support")
+    pkg, params = arm(ACTS_IN.get(switch, "liberalization_with_support"))
     a = sim.run(pkg, seed=1, steps=16, regions=False, **{**params, "n_smes": 800})
     b = sim.run(pkg, seed=1, steps=16, regions=False, **{**params, "n_smes": 800, switch: 0})
     assert not a.timeseries.equals(b.timeseries), f"switching {switch} off changed nothing"
