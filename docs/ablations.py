@@ -3,9 +3,10 @@
 
     python docs/ablations.py [--seeds 50] [--workers 2]
 
-A thin wrapper over ``python run.py ablate --markdown docs/hypotheses.md``
-(the results folder with effects.csv lands in outputs/ as usual). About
-About 7,900 runs of 2,000 SMEs; six to ten minutes on two cores.
+A thin wrapper over ``python run.py ablate --markdown docs/hypotheses.md``,
+which also writes docs/hypotheses.csv, the verdicts tests/test_directions.py
+holds the model to (the results folder with effects.csv lands in outputs/
+as usual). About 14,000 runs of 2,000 SMEs.
 """
 
 from __future__ import annotations

@@ -1,11 +1,16 @@
 """What a class reads off its runs: monitors, the end-of-run sentence, the runs so far, and the gap over seeds.
 
 Everything here is plain Python over a :class:`~simulation.classroom.ClassroomModel`,
-so the tests read the same numbers the browser shows. "Exporters" are the
-SMEs exporting directly or within a global value chain (the time series'
-``exporters``); "the gap" is live minus reference at the same quarter, both
-in the same world and on the same seed, so it is the policy's doing, plus
-the luck of that seed, which :func:`seed_gaps` measures.
+so the tests read the same numbers the browser shows. The class is judged
+first on exporting that lasts (:data:`LEAD`): *exporter-years*, the exporting
+SMEs (directly or within a global value chain) summed over the quarters run
+so far and divided by four, and *lasting entrants*, first-time exporters that
+export in each of the four quarters after their entry (counted in the quarter
+that confirms them). New exporters, which count every first entry however
+short, stand beside them as the churn-inclusive count. "The gap" is live
+minus reference over the same quarters, both in the same world and on the
+same seed, so it is the policy's doing, plus the luck of that seed, which
+:func:`seed_gaps` measures.
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import levers
+from . import levers, outcomes
 from .api import run_batch
 from .classroom import ClassroomModel
 from .engine import RunInput
 from .params import REGISTRY
 
 SEEDS = 20  # "Run 20 seeds": enough to see whether a gap is luck, a few seconds with the batched engine
+LEAD = ("exporter_years", "lasting_entrants")  # exporting that lasts: what the class is judged on first
+VERDICT = (*LEAD, "new_exporters", "exporters")  # what "Run 20 seeds" measures on every seed
+NAMES = {"exporter_years": "exporter-years", "lasting_entrants": "lasting entrants",
+         "new_exporters": "new exporters", "exporters": "exporters"}
 
 
 def describe(value: Any) -> str:
@@ -49,22 +58,45 @@ def _at(ts: pd.DataFrame, quarter: int, column: str) -> float:
     return float(row[column].iloc[-1]) if len(row) else float("nan")
 
 
+def so_far(ts: pd.DataFrame, quarter: int, outcome: str) -> float:
+    """An outcome over quarters 1..``quarter`` (0 at the start: no quarter has run yet).
+
+    Outcomes are read as :mod:`simulation.outcomes` reads them over a window,
+    so at the horizon they equal the run's summary.
+    """
+    if quarter < 1:
+        return 0.0
+    return outcomes.OUTCOMES[outcome].value(ts[ts["step"] <= quarter], 1, quarter)
+
+
 @dataclass(frozen=True)
 class Monitors:
-    """The numbers beside the charts (NetLogo's monitors), at the live run's current quarter."""
+    """The numbers beside the charts (NetLogo's monitors), at the live run's current quarter.
+
+    Exporter-years and lasting entrants are counted over the quarters run so
+    far, the reference's over the same quarters.
+    """
 
     quarter: int
     horizon: int
-    exporters: int
+    exporters: int                # exporting SMEs now
     exporters_share: float
     gvc_share: float
     budget_spent: float
     budget_planned: float
-    reference_exporters: int
+    exporter_years: float
+    lasting_entrants: int
+    reference_exporter_years: float
+    reference_lasting_entrants: int
 
     @property
-    def gap(self) -> int:
-        return self.exporters - self.reference_exporters
+    def gap(self) -> float:
+        """Exporter-years, live minus reference."""
+        return self.exporter_years - self.reference_exporter_years
+
+    @property
+    def lasting_gap(self) -> int:
+        return self.lasting_entrants - self.reference_lasting_entrants
 
     @property
     def finished(self) -> bool:
@@ -80,18 +112,32 @@ def monitors(model: ClassroomModel) -> Monitors:
                     gvc_share=_at(ts, now, "gvc_participation"),
                     budget_spent=float(ts["budget_spent"].sum()),
                     budget_planned=model.live.package.total_budget,
-                    reference_exporters=int(_at(ref, now, "exporters")))
+                    exporter_years=so_far(ts, now, "exporter_years"),
+                    lasting_entrants=int(so_far(ts, now, "lasting_entrants")),
+                    reference_exporter_years=so_far(ref, now, "exporter_years"),
+                    reference_lasting_entrants=int(so_far(ref, now, "lasting_entrants")))
+
+
+def count(value: float) -> str:
+    """A count as a class reads it: whole, with thousands separated (exporter-years come in quarters)."""
+    return f"{value:,.0f}"
+
+
+def against(live: float, reference: float) -> str:
+    """'12 more (+3%) than', '4 fewer (-2%) than' or 'as many as': live beside the reference, whole numbers."""
+    gap = round(live) - round(reference)
+    if gap == 0:
+        return "as many as"
+    pct = f" ({100 * (live - reference) / reference:+.0f}%)" if reference else ""
+    return f"{count(abs(gap))} {'more' if gap > 0 else 'fewer'}{pct} than"
 
 
 def gap_sentence(m: Monitors) -> str:
     """Live against reference in one sentence (the end-of-run message and the runs table say it this way)."""
-    if m.gap == 0:
-        how = "exactly as many as"
-    else:
-        pct = f" ({100 * m.gap / m.reference_exporters:+.0f}%)" if m.reference_exporters else ""
-        how = f"{abs(m.gap)} {'more' if m.gap > 0 else 'fewer'}{pct} than"
-    return (f"the live run has {m.exporters} exporters at quarter {m.quarter}, {how} "
-            f"the reference's {m.reference_exporters}")
+    return (f"by quarter {m.quarter} the live run has {count(m.exporter_years)} exporter-years, "
+            f"{against(m.exporter_years, m.reference_exporter_years)} the reference's "
+            f"{count(m.reference_exporter_years)}, and {m.lasting_entrants} lasting entrants against its "
+            f"{m.reference_lasting_entrants}")
 
 
 def end_message(model: ClassroomModel) -> str:
@@ -100,12 +146,12 @@ def end_message(model: ClassroomModel) -> str:
     if not m.finished:
         return ""
     return (f"The run has finished (quarter {m.quarter} of {m.horizon}): {gap_sentence(m)}. "
-            "Press Reset to play again, or Run 20 seeds to see whether the gap is luck.")
+            f"Press Reset to play again, or Run {SEEDS} seeds to see whether the gap is luck.")
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run since the page was opened: what was moved and where it got to."""
+    """One run since the page was opened: what was moved and where it got to (outcomes so far)."""
 
     number: int
     scenario: str
@@ -113,89 +159,120 @@ class RunRecord:
     moved: str
     seed: int
     quarter: int
-    exporters: int
-    reference_exporters: int
+    exporter_years: float
+    reference_exporter_years: float
+    lasting_entrants: int
+    reference_lasting_entrants: int
     timeseries: pd.DataFrame = field(repr=False, compare=False)
 
     @property
-    def gap(self) -> int:
-        return self.exporters - self.reference_exporters
+    def gap(self) -> float:
+        """Exporter-years, live minus reference."""
+        return self.exporter_years - self.reference_exporter_years
 
 
 def record(model: ClassroomModel, number: int) -> RunRecord:
     """``model`` as a line of the runs table (and a ghost line on the key chart)."""
     m = monitors(model)
     return RunRecord(number, model.source.title, model.reference_scenario.title, moved_text(model.changes),
-                     model.seed, m.quarter, m.exporters, m.reference_exporters, model.timeseries())
+                     model.seed, m.quarter, m.exporter_years, m.reference_exporter_years, m.lasting_entrants,
+                     m.reference_lasting_entrants, model.timeseries())
 
 
 TABLE_COLUMNS = {"number": "run", "scenario": "live scenario", "moved": "moved", "seed": "seed",
-                 "quarter": "quarter", "exporters": "exporters", "reference_exporters": "reference",
-                 "gap": "gap", "reference": "reference scenario"}
+                 "quarter": "quarter", "exporter_years": "exporter-years",
+                 "reference_exporter_years": "reference exporter-years", "gap": "gap",
+                 "lasting_entrants": "lasting entrants", "reference_lasting_entrants": "reference lasting entrants",
+                 "reference": "reference scenario"}
+_ROUNDED = ("exporter_years", "reference_exporter_years", "gap")  # quarters of a year: one decimal is exact enough
 
 
 def table(records: Sequence[RunRecord]) -> pd.DataFrame:
     """The runs so far, one row each, in the order they were run."""
-    rows = [{label: getattr(r, attr) for attr, label in TABLE_COLUMNS.items()} for r in records]
+    rows = [{label: round(getattr(r, attr), 1) if attr in _ROUNDED else getattr(r, attr)
+             for attr, label in TABLE_COLUMNS.items()} for r in records]
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS.values()))
 
 
 @dataclass(frozen=True)
 class SeedGaps:
-    """The gap in exporters at the horizon, live minus reference, on several seeds."""
+    """Outcomes over the whole run, live and reference, on several seeds (one value per seed each).
+
+    ``live`` and ``reference`` map an outcome of :mod:`simulation.outcomes`
+    to its value on each seed, in the order of ``seeds``.
+    """
 
     seeds: tuple[int, ...]
-    live: tuple[int, ...]
-    reference: tuple[int, ...]
+    live: dict[str, tuple[float, ...]]
+    reference: dict[str, tuple[float, ...]]
     horizon: int
 
-    @property
-    def gaps(self) -> np.ndarray:
-        return np.asarray(self.live, float) - np.asarray(self.reference, float)
+    def gaps(self, outcome: str = LEAD[0]) -> np.ndarray:
+        """Live minus reference, seed by seed."""
+        return np.asarray(self.live[outcome], float) - np.asarray(self.reference[outcome], float)
 
-    @property
-    def mean(self) -> float:
-        return float(self.gaps.mean())
+    def mean(self, outcome: str = LEAD[0]) -> float:
+        return float(self.gaps(outcome).mean())
 
-    @property
-    def interval(self) -> tuple[float, float]:
+    def interval(self, outcome: str = LEAD[0]) -> tuple[float, float]:
         """95% t-interval of the mean gap (seeds are independent draws of the world's luck)."""
-        g = self.gaps
+        g = self.gaps(outcome)
         if len(g) < 2:
             return (float("nan"), float("nan"))
         half = stats.t.ppf(0.975, len(g) - 1) * g.std(ddof=1) / math.sqrt(len(g))
-        return (self.mean - half, self.mean + half)
+        return (self.mean(outcome) - half, self.mean(outcome) + half)
 
-    @property
-    def positive(self) -> int:
-        return int((self.gaps > 0).sum())
+    def ahead(self, outcome: str = LEAD[0]) -> int:
+        """Seeds on which the live run ends above the reference."""
+        return int((self.gaps(outcome) > 0).sum())
+
+    def behind(self, outcome: str = LEAD[0]) -> int:
+        """Seeds on which the live run ends below the reference."""
+        return int((self.gaps(outcome) < 0).sum())
+
+    def luck(self, outcome: str = LEAD[0]) -> bool:
+        """Whether the interval includes zero: these seeds cannot tell the gap from luck."""
+        low, high = self.interval(outcome)
+        return not (low > 0 or high < 0)
+
+    def _part(self, outcome: str) -> str:
+        low, high = self.interval(outcome)
+        return (f"{self.mean(outcome):+.1f} {NAMES[outcome]} against the reference on average (95% interval "
+                f"{low:+.1f} to {high:+.1f}), ahead on {self.ahead(outcome)} of {len(self.seeds)} seeds")
 
     def sentence(self) -> str:
-        low, high = self.interval
-        if low > 0 or high < 0:
-            verdict = "is not luck: the interval leaves out zero"
-        else:
-            verdict = "could be luck: the interval includes zero"
-        return (f"Over {len(self.seeds)} seeds the live run ends with {self.mean:+.1f} exporters against the "
-                f"reference on average (95% interval {low:+.1f} to {high:+.1f}); it is ahead on "
-                f"{self.positive} of {len(self.seeds)} seeds. The gap {verdict}.")
+        """The verdict "Run 20 seeds" shows: exporting that lasts first, new exporters (churn included) after."""
+        verdicts = [f"the {NAMES[o]} gap {'could be luck' if self.luck(o) else 'is not luck'}" for o in LEAD]
+        churn = "new_exporters"
+        return (f"Over {len(self.seeds)} seeds the live run ends with {self._part(LEAD[0])}, and "
+                f"{self._part(LEAD[1])}: {' and '.join(verdicts)} (luck when the interval includes zero). "
+                f"New exporters, every first entry however short: {self.mean(churn):+.1f} on average, ahead on "
+                f"{self.ahead(churn)} seeds.")
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"seed": self.seeds, "live": self.live, "reference": self.reference,
-                             "gap": self.gaps.astype(int)})
+        """One row per seed: each outcome's live value, reference value and gap."""
+        columns: dict[str, Any] = {"seed": self.seeds}
+        for o in self.live:
+            columns |= {f"{o}_live": self.live[o], f"{o}_reference": self.reference[o], f"{o}_gap": self.gaps(o)}
+        return pd.DataFrame(columns)
 
 
-def seed_gaps(model: ClassroomModel, n: int = SEEDS) -> SeedGaps:
+def seed_gaps(model: ClassroomModel, n: int = SEEDS, measured: Sequence[str] = VERDICT) -> SeedGaps:
     """The live set-up and its reference run to the horizon on ``n`` seeds (this one and the next).
 
     Both arms of a seed share the world (every non-policy parameter follows
     the live run) as in the app's own reference line; one batch runs all.
+    ``measured`` names the outcomes (of :mod:`simulation.outcomes`, over the
+    whole run) kept for each seed.
     """
+    names = outcomes.check(measured)
     seeds = tuple(model.seed + k for k in range(n))
     world = {k: v for k, v in model.p.items() if REGISTRY[k].group != "policy"}
     ref = model.reference_scenario
     runs = [RunInput(model.live.package, dict(model.p), s) for s in seeds]
     runs += [RunInput(ref.package, {**ref.params, **world}, s) for s in seeds]
     results = run_batch(runs, steps=model.horizon, regions=False)
-    ends = [int(r.timeseries["exporters"].iloc[-1]) for r in results]
-    return SeedGaps(seeds, tuple(ends[:n]), tuple(ends[n:]), model.horizon)
+    values = [outcomes.evaluate(r.timeseries, names) for r in results]
+    live = {o: tuple(v[o] for v in values[:n]) for o in names}
+    reference = {o: tuple(v[o] for v in values[n:]) for o in names}
+    return SeedGaps(seeds, live, reference, model.horizon)

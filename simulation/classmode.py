@@ -5,11 +5,14 @@ one scenario, one seed, one budget for the whole class. Each student's browser
 moves only the policy levers (:data:`STUDENT_LEVERS`; the world levers stay as
 the scenario sets them, so every package faces the same world) and submits a
 package under a nickname. A submission runs on :data:`SEEDS` seeds (the class
-seed and the next ones) in one batch; its gain is its new exporters minus the
-class baseline's (the scenario with no lever moved) seed by seed, so the luck
-of a seed cancels out. The teacher's page ranks the submissions by new
-exporters, with 95% t-intervals over the seeds, and can replay any one
-(:meth:`ClassSession.replay`).
+seed and the next ones) in one batch. It is judged on exporting that lasts:
+its exporter-years (exporting SMEs summed over the quarters, divided by four),
+and its gain is its exporter-years minus the class baseline's (the scenario
+with no lever moved) seed by seed, so the luck of a seed cancels out. The
+teacher's page ranks the submissions by exporter-years, with 95% t-intervals
+over the seeds, shows their lasting entrants (first-time exporters still
+exporting in each of the next four quarters) beside them, and can replay any
+one (:meth:`ClassSession.replay`).
 
 Every refusal is a :class:`ClassModeError` whose message a student can read.
 Nothing here imports Solara.
@@ -37,6 +40,7 @@ from .api import run_batch
 from .class_runs import moved_text
 from .engine import RunInput
 from .inputs import show
+from .outcomes import evaluate
 from .scenario import Scenario, load
 
 MAX_STUDENTS = 60        # distinct nicknames (case-insensitive) in one session
@@ -44,6 +48,8 @@ MAX_PER_STUDENT = 5      # submissions per nickname
 MAX_NICKNAME = 24        # characters, after normalizing and stripping
 SEEDS = 10               # seeds each submission runs on
 BUDGET_TOLERANCE = 1e-6  # relative: a package rebuilt from scaled budgets may miss the total by rounding
+RANKED_BY = "exporter_years"   # exporting that lasts: a package that buys short export spells ranks low
+MEASURED = (RANKED_BY, "lasting_entrants")
 
 STUDENT_LEVERS: tuple[str, ...] = tuple(lv.name for lv in levers.POLICY_LEVERS)
 _WORLD_LEVERS = frozenset(lv.name for lv in levers.WORLD_LEVERS)
@@ -62,14 +68,16 @@ class Submission:
     levers: dict[str, Any]               # every lever's value; only student levers differ from the scenario
     moved: dict[str, tuple[Any, Any]]    # lever -> (scenario's value, student's value)
     budget: float                        # kUSD the package plans to spend, programmes and regulations
-    new_exporters: tuple[float, ...]     # per seed: first-time exporters over the horizon
-    gain: tuple[float, ...]              # per seed: new exporters minus the class baseline's
-    mean: float
+    exporter_years: tuple[float, ...]    # per seed: exporting SMEs summed over the quarters, / 4
+    lasting_entrants: tuple[float, ...]  # per seed: first-time exporters that kept exporting a year
+    gain: tuple[float, ...]              # per seed: exporter-years minus the class baseline's
+    mean: float                          # exporter-years, mean over the seeds and its 95% interval
     low: float
     high: float
     gain_mean: float
     gain_low: float
     gain_high: float
+    lasting_mean: float                  # lasting entrants, mean over the seeds
     submitted: float                     # time.time() when the evaluation finished
 
 
@@ -110,8 +118,8 @@ def _estimate(mean: float, low: float, high: float, sign: str = "") -> str:
     return f"{mean:{sign}.1f} [{low:{sign}.1f}, {high:{sign}.1f}]"
 
 
-TABLE_COLUMNS = ("rank", "id", "nickname", "moved", "budget (kUSD)", "new exporters [95% interval]",
-                 "gain over the class baseline [95% interval]")
+TABLE_COLUMNS = ("rank", "id", "nickname", "moved", "budget (kUSD)", "exporter-years [95% interval]",
+                 "gain in exporter-years over the class baseline [95% interval]", "lasting entrants")
 
 
 class ClassSession:
@@ -137,7 +145,7 @@ class ClassSession:
         self._run_lock = threading.Lock()  # one batch at a time: a class of 60 must not run 60 batches at once
         self._count: dict[str, int] = {}   # casefolded nickname -> submissions sent or being evaluated
         self._done: list[Submission] = []
-        self._baseline: tuple[float, ...] | None = None
+        self._baseline: dict[str, tuple[float, ...]] | None = None
 
     # --- the teacher's side ----------------------------------------------------------
     def check_token(self, given: str | None) -> bool:
@@ -148,12 +156,12 @@ class ClassSession:
 
     @property
     def baseline(self) -> tuple[float, ...]:
-        """New exporters of the untouched scenario on each seed (run once, on first use)."""
+        """Exporter-years of the untouched scenario on each seed (run once, on first use)."""
         with self._run_lock:
-            return self._baseline_locked()
+            return self._baseline_locked()[RANKED_BY]
 
     def submissions(self) -> list[Submission]:
-        """Every evaluated submission, most new exporters first (ties: first sent first)."""
+        """Every evaluated submission, most exporter-years first (ties: first sent first)."""
         with self._lock:
             done = list(self._done)
         return sorted(done, key=lambda s: (-s.mean, s.id))
@@ -179,7 +187,7 @@ class ClassSession:
             rows.append(dict(zip(TABLE_COLUMNS, (
                 rank, sub.id, sub.nickname, moved_text(sub.moved), round(sub.budget, 1),
                 _estimate(sub.mean, sub.low, sub.high),
-                _estimate(sub.gain_mean, sub.gain_low, sub.gain_high, "+")))))
+                _estimate(sub.gain_mean, sub.gain_low, sub.gain_high, "+"), round(sub.lasting_mean, 1)))))
         return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
     # --- the student's side ----------------------------------------------------------
@@ -202,20 +210,21 @@ class ClassSession:
             self._reserve(key, name)
         try:
             with self._run_lock:
-                base = self._baseline_locked()
-                ends = self._new_exporters(live)
+                base = self._baseline_locked()[RANKED_BY]
+                ends = self._evaluate(live)
         except BaseException:
             with self._lock:
                 self._release(key)
             raise
-        gain = tuple(a - b for a, b in zip(ends, base))
-        mean, low, high = interval(ends)
+        years, lasting = ends[RANKED_BY], ends["lasting_entrants"]
+        gain = tuple(a - b for a, b in zip(years, base))
+        mean, low, high = interval(years)
         gain_mean, gain_low, gain_high = interval(gain)
         values = {**levers.read(self.scenario), **checked}
         moved = levers.moved(self.scenario, checked)
         with self._lock:
-            sub = Submission(len(self._done) + 1, name, values, moved, budget, ends, gain, mean, low, high,
-                             gain_mean, gain_low, gain_high, time.time())
+            sub = Submission(len(self._done) + 1, name, values, moved, budget, years, lasting, gain, mean, low,
+                             high, gain_mean, gain_low, gain_high, float(np.mean(lasting)), time.time())
             self._done.append(sub)
         return sub
 
@@ -277,17 +286,18 @@ class ClassSession:
             return lever.low, lever.high
         return None
 
-    def _baseline_locked(self) -> tuple[float, ...]:
+    def _baseline_locked(self) -> dict[str, tuple[float, ...]]:
         if self._baseline is None:
-            self._baseline = self._new_exporters(self.scenario)
+            self._baseline = self._evaluate(self.scenario)
         return self._baseline
 
-    def _new_exporters(self, scenario: Scenario) -> tuple[float, ...]:
-        """First-time exporters over the horizon on each class seed, all seeds in one batch.
+    def _evaluate(self, scenario: Scenario) -> dict[str, tuple[float, ...]]:
+        """Exporter-years and lasting entrants over the horizon on each class seed, all seeds in one batch.
 
-        The summary's ``new_exporters`` sums the quarterly flow over quarters
-        1..horizon, which is also ``cumulative_new_exporters`` at the last quarter.
+        Read from each run's time series as :mod:`simulation.outcomes` reads
+        them over the whole horizon, so they equal the run's summary.
         """
         runs = [RunInput(scenario.package, dict(scenario.params), s) for s in self.seeds]
         results = run_batch(runs, steps=scenario.steps, regions=False)
-        return tuple(float(r.summary["new_exporters"]) for r in results)
+        values = [evaluate(r.timeseries, MEASURED) for r in results]
+        return {o: tuple(float(v[o]) for v in values) for o in MEASURED}

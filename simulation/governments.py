@@ -157,7 +157,7 @@ class Governments:
             ctx, stage = b.context(), entry.spec.stage
             revealed = (ctx.revealed(stage) if eligible is None else
                         support.revealed_by_region(b.blocks, eligible, b.sme.mapped, ctx.potential(stage), b.p))
-            reading = support.reading_capacity(b.world.capacity, entry.deliverer, b.stack)
+            reading = support.reading_capacity(b.world.capacity, entry.deliverer, b.p, b.stack)
             need = support.need_from_revealed(*revealed, reading, b.need_error, b.p, b.stack) * eff
         return eff, support.regional_allocation(population, need, entry.deliverer, b.p, b.stack)
 

@@ -243,8 +243,9 @@ _PARAMETERS: tuple[Parameter, ...] = (
     _p("coordination", 0.3, 0.0, 1.0, "0-1", "policy",
        "Coordination among agencies and between national and local government.", sweep=(0.0, 1.0)),
     _p("need_noise", 0.5, 0.0, 3.0, "-", "policy",
-       "Log-sd of a local government's error in estimating its region's need from mapped SMEs, at zero "
-       "capacity (none at full capacity).", sweep=(0.0, 1.0)),
+       "Log-sd of a government's error in estimating a region's need from mapped SMEs, at zero reading "
+       "capacity (none at full capacity); a local government reads at its own capacity, the centre at the "
+       "average.", sweep=(0.0, 1.0)),
     _p("support_saturation", 1.0, 0.05, 10.0, "programmes", "policy",
        "Dose scale of an SME's concave response to support (overlap saturates it).", sweep=(0.5, 3.0)),
     _p("support_decay", 0.5, 0.0, 1.0, "1/quarter", "policy",
@@ -281,14 +282,19 @@ _PARAMETERS: tuple[Parameter, ...] = (
             "need estimates (off: mapped SMEs look like any other)."),
     _switch("overlap", "an SME's response to support is concave in the support it already holds (off: "
             "each programme's gain ignores earlier ones)."),
-    _switch("local_capacity", "local delivery efficiency is the region's capacity (off: every region "
-            "delivers at the national average)."),
-    _switch("need_allocation", "locally delivered budgets follow estimated regional need as far as levels "
-            "coordinate (off: they follow SME numbers, as national ones do)."),
+    _switch("local_capacity", "delivery through a region's apparatus (local, or national under "
+            "central_need_allocation) is as efficient as the region's capacity (off: every region delivers at "
+            "the national average)."),
+    _switch("need_allocation", "budgets that may follow need (local ones; national ones under "
+            "central_need_allocation) follow estimated regional need as far as levels coordinate (off: they "
+            "follow SME numbers)."),
     _switch("alliance_policy", "the alliance framework and performance requirements raise LE openness "
             "(off: they leave it unchanged)."),
     _switch("fdi_deterrence", "performance requirements deter investment: lead firms keep fewer supplier "
             "slots as requirements rise (off: requirements cost no slots)."),
+    _switch("local_knowledge", "a local government reads its region's need with an error that falls with its "
+            "own capacity (off: every government reads need with the error of average capacity, as the centre "
+            "does)."),
     _switch("import_competition", "a tariff cut raises the competitiveness needed to hold the home market "
             "(off: it does not)."),
     _switch("knowledge_barrier", "the knowledge barrier adds to the sunk cost of export entry (off: it does "

@@ -21,6 +21,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from .class_runs import SeedGaps
 from .classroom import ClassroomModel
 from .policy import LEVELS, POLICY_STAGES
 from .state import LIVE_STAGES
@@ -258,16 +259,19 @@ def datasets(model: ClassroomModel, ghosts: Sequence[pd.DataFrame] = (),
 
 
 def seeds_spec(size: tuple[int, int] = SMALL_SIZE) -> dict[str, Any]:
-    """'Run 20 seeds': the gap in exporters at the horizon, one bar per seed, and its mean."""
+    """'Run 20 seeds': the gap in exporter-years over the run, one bar per seed, and its mean."""
     bars = alt.Chart(alt.Data(name="gaps")).mark_bar().encode(
-        x=alt.X("seed:O", title="seed"), y=alt.Y("gap:Q", title="exporters, live minus reference"),
+        x=alt.X("seed:O", title="seed"), y=alt.Y("gap:Q", title="exporter-years, live minus reference"),
         color=alt.condition("datum.gap >= 0", alt.value("#3182bd"), alt.value("#cb181d")))
     mean = alt.Chart(alt.Data(name="mean")).mark_rule(strokeDash=DASH, strokeWidth=2, color="black").encode(
         y="mean:Q")
     return _config(alt.layer(bars, mean).properties(
         width=size[0], height=size[1] - 40,
-        title=alt.Title("The gap at the last quarter, seed by seed", subtitle="dashed: the mean over seeds")))
+        title=alt.Title("The gap in exporter-years over the run, seed by seed",
+                        subtitle="dashed: the mean over seeds")))
 
 
-def seeds_data(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    return {"gaps": _records(frame[["seed", "gap"]]), "mean": [{"mean": float(frame["gap"].mean())}]}
+def seeds_data(result: SeedGaps, outcome: str = "exporter_years") -> dict[str, list[dict[str, Any]]]:
+    """The seeds chart's data: ``outcome``'s gap on each seed of ``result``, and its mean."""
+    gaps = [{"seed": int(s), "gap": float(g)} for s, g in zip(result.seeds, result.gaps(outcome))]
+    return {"gaps": _records(pd.DataFrame(gaps, columns=["seed", "gap"])), "mean": [{"mean": result.mean(outcome)}]}

@@ -94,5 +94,6 @@ def test_lowest_third_is_per_run_and_never_empty():
     stack = Stack([10, 10, 10], [3, 1, 7], [1, 1, 1])
     capacity = np.array([0.9, 0.2, 0.5, 0.4, 0.3, 0.8, 0.1, 0.7, 0.6, 0.5, 0.2])
     low = lowest_third(capacity, stack)
-    assert low[:3].tolist() == [False, True, False] and low[3] and low[4:].sum() == 3  # ceil(7 / 3) of the third run's regions
+    assert low[:3].tolist() == [False, True, False] and low[3]
+    assert low[4:].sum() == 3  # ceil(7 / 3) of the third run's regions
     assert set(np.flatnonzero(low[4:]) + 4) == {4, 6, 10}

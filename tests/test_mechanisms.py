@@ -457,9 +457,14 @@ ACTS_IN = {"fdi_deterrence": "alliances_on"}
 
 
 def test_performance_requirements_cost_lead_firms_slots(p):
-    le = alliances.LEArrays(np.zeros(5, np.int64), np.arange(1, 6), np.zeros(5), np.zeros(5), np.zeros(5))
+    n = 1000
+    le = alliances.LEArrays(np.zeros(n, np.int64), np.arange(n) % 5 + 1, np.zeros(n), np.zeros(n), np.zeros(n))
     q = {**p, "requirement_deterrence": 0.25}
-    np.testing.assert_array_equal(alliances.open_slots(le, 1.0, q), [1, 2, 2, 3, 4])  # 0.75 of 1..5, rounded
+    for level in (1.0, 0.5, 0.2):
+        kept = alliances.open_slots(le, level, q)
+        assert np.all((kept >= np.floor(le.slots * (1 - 0.25 * level))) & (kept <= le.slots))
+        # Whole slots, yet over the lead firms the share kept is what the parameter says.
+        assert kept.sum() / le.slots.sum() == pytest.approx(1 - 0.25 * level, abs=0.005)
     np.testing.assert_array_equal(alliances.open_slots(le, 0.0, q), le.slots)
     np.testing.assert_array_equal(alliances.open_slots(le, 1.0, {**q, "fdi_deterrence": 0}), le.slots)
     np.testing.assert_array_equal(alliances.open_slots(le, 1.0, {**q, "requirement_deterrence": 1.0}), 0)
@@ -480,8 +485,9 @@ def test_a_centre_allocating_by_the_local_rule_reads_need_at_average_capacity(p)
     np.testing.assert_allclose(support.delivery_efficiency(capacity, "national", national), 0.6)
     np.testing.assert_allclose(support.delivery_efficiency(capacity, "national", by_rule), capacity)
     np.testing.assert_allclose(support.delivery_efficiency(capacity, "local", national), capacity)
-    np.testing.assert_allclose(support.reading_capacity(capacity, "national"), 0.6)
-    np.testing.assert_allclose(support.reading_capacity(capacity, "local"), capacity)
+    np.testing.assert_allclose(support.reading_capacity(capacity, "national", p), 0.6)
+    np.testing.assert_allclose(support.reading_capacity(capacity, "local", p), capacity)
+    np.testing.assert_allclose(support.reading_capacity(capacity, "local", {**p, "local_knowledge": 0}), 0.6)
     # With local capacity switched off, nobody delivers better than average, whatever allocates.
     np.testing.assert_allclose(support.delivery_efficiency(capacity, "national", {**by_rule, "local_capacity": 0}), 0.6)
 

@@ -84,9 +84,10 @@ def SubmitCard() -> None:
         except classmode.ClassModeError as err:
             set_message(("error", str(err)))
         else:
-            set_message(("ok", f"Submitted as {sub.nickname}: {sub.mean:.1f} new exporters over "
-                               f"{len(sub.new_exporters)} seeds (95% interval {sub.low:.1f} to {sub.high:.1f}), "
-                               f"{sub.gain_mean:+.1f} against the class's starting package."))
+            set_message(("ok", f"Submitted as {sub.nickname}: {sub.mean:,.1f} exporter-years over "
+                               f"{len(sub.exporter_years)} seeds (95% interval {sub.low:,.1f} to {sub.high:,.1f}), "
+                               f"{sub.gain_mean:+.1f} against the class's starting package; "
+                               f"{sub.lasting_mean:.1f} lasting entrants."))
         set_request(None)
 
     solara.use_thread(evaluate, dependencies=[request], intrusive_cancel=False)
@@ -111,7 +112,7 @@ def SubmitCard() -> None:
 
 @solara.component
 def Teacher() -> None:
-    """The class's submissions ranked by new exporters, each replayable; needs the token."""
+    """The class's submissions ranked by exporter-years, each replayable; needs the token."""
     router = solara.use_router()
     run = session()
     token = (parse_qs(router.search or "").get("token") or [""])[0]
@@ -139,8 +140,10 @@ def Teacher() -> None:
     solara.HTML(tag="h2", unsafe_innerHTML=html.escape(f"Class: {title}, seed {run.seed}"))
     solara.HTML(tag="p", unsafe_innerHTML=html.escape(
         f"{len(subs)} submissions from {len({s.nickname.lower() for s in subs})} students (at most "
-        f"{classmode.MAX_STUDENTS} students, {classmode.MAX_PER_STUDENT} submissions each). Ranked by new "
-        f"exporters over {run.classroom.seeds and len(run.classroom.seeds)} seeds, with 95% intervals."))
+        f"{classmode.MAX_STUDENTS} students, {classmode.MAX_PER_STUDENT} submissions each). Ranked by "
+        f"exporter-years (exporting SMEs summed over the quarters, in years: exporting that lasts counts for as "
+        f"long as it lasts) over {len(run.classroom.seeds)} seeds, with 95% intervals; lasting entrants are "
+        "first-time exporters still exporting in each of the next four quarters."))
     if subs:
         solara.HTML(tag="div", unsafe_innerHTML=table_html(run.classroom.table()))
         with solara.Row(style={"flex-wrap": "wrap"}, gap="4px"):

@@ -23,6 +23,7 @@ from .chart import VegaChart
 
 TITLE = "SME internationalization: a classroom model"
 SAME_AS_LIVE = "(the live scenario, levers untouched)"
+SEEDS_BUTTON = f"Run {class_runs.SEEDS} seeds"  # lessons write "Run {seeds} seeds": the same number
 # Extra scenario files given on the command line (run.py demo --scenario FILE), separated by os.pathsep.
 EXTRA_ENV = "SME_DEMO_SCENARIOS"
 INFO = Path(__file__).with_name("info.md")
@@ -34,7 +35,11 @@ CSS = """
 .sme-left { display: flex; flex-direction: column; gap: 8px; }
 .sme-monitors { display: grid; grid-template-columns: repeat(6, 1fr); gap: 6px; }
 .sme-monitors > :nth-child(-n+3) { grid-column: span 2; }
-.sme-monitors > :nth-child(n+4) { grid-column: span 3; }
+.sme-monitors > :nth-child(n+4) { grid-column: span 6; }
+.sme-score table { border-collapse: collapse; width: 100%; }
+.sme-score th { font-size: 14px; font-weight: normal; color: #555; text-align: right; padding: 0 4px; }
+.sme-score td { font-size: 17px; font-weight: 600; text-align: right; padding: 0 4px; }
+.sme-score td:first-child, .sme-score th:first-child { text-align: left; font-size: 14px; font-weight: normal; }
 .sme-card .v-card__title { word-break: normal; font-size: 18px; line-height: 1.3; padding: 8px 12px; }
 .sme-card .v-card__text { padding: 4px 12px; }
 .sme-page .v-tab { font-size: 15px; }
@@ -76,6 +81,19 @@ def Monitor(label: str, value: str) -> None:
                                  f'<div class="value">{html.escape(value)}</div>')
 
 
+SCORE_TITLE = "Exporting that lasts, so far: live vs reference"
+
+
+def score_html(m: class_runs.Monitors) -> str:
+    """The scoreboard monitor: exporter-years and lasting entrants so far, live, reference and gap."""
+    rows = [("exporter-years", m.exporter_years, m.reference_exporter_years),
+            ("lasting entrants", m.lasting_entrants, m.reference_lasting_entrants)]
+    cells = "".join(f"<tr><td>{name}</td><td>{class_runs.count(a)}</td><td>{class_runs.count(b)}</td>"
+                    f"<td>{round(a) - round(b):+,d}</td></tr>" for name, a, b in rows)
+    return (f'<div class="label">{html.escape(SCORE_TITLE)}</div><table><tr><th></th><th>live</th>'
+            f"<th>reference</th><th>gap</th></tr>{cells}</table>")
+
+
 @solara.component
 def Monitors() -> None:
     state.tick.use_value()
@@ -85,8 +103,8 @@ def Monitors() -> None:
         Monitor("Quarter", f"{m.quarter}/{m.horizon}")
         Monitor("Exporters", f"{m.exporters} ({100 * m.exporters_share:.1f}%)")
         Monitor("In a GVC", f"{100 * m.gvc_share:.1f}%")
+        solara.HTML(tag="div", classes=["sme-monitor", "sme-score"], unsafe_innerHTML=score_html(m))
         Monitor("Budget spent", f"{m.budget_spent:,.0f} of {m.budget_planned:,.0f} kUSD")
-        Monitor("Live vs reference", f"{m.exporters} vs {m.reference_exporters} ({m.gap:+d})")
 
 
 @solara.component
@@ -101,7 +119,7 @@ def Controls() -> None:
             solara.Button("Play", on_click=lambda: state.playing.set(True), color="primary", disabled=finished)
         solara.Button("Step", on_click=state.step, disabled=playing or finished, outlined=True)
         solara.Button("Reset", on_click=lambda: state.start(), outlined=True)
-        solara.Button("Run 20 seeds" if not state.seeds_busy.value else "Running 40 runs...",
+        solara.Button(SEEDS_BUTTON if not state.seeds_busy.value else f"Running {2 * class_runs.SEEDS} runs...",
                       on_click=lambda: seeds_request.set(seeds_request.value + 1),
                       disabled=state.seeds_busy.value, outlined=True)
     message = class_runs.end_message(live)
@@ -275,9 +293,9 @@ def SeedsView() -> None:
     if result is None:
         return
     frame = result.frame()
-    with solara.Card("Run 20 seeds"):
+    with solara.Card(SEEDS_BUTTON):
         _p("", result.sentence())
-        VegaChart(name="seeds", spec=spec, datasets=views.seeds_data(frame), stamp=str(result.seeds[0]))
+        VegaChart(name="seeds", spec=spec, datasets=views.seeds_data(result), stamp=str(result.seeds[0]))
         solara.FileDownload(lambda: frame.to_csv(index=False).encode(), filename="classroom_seeds.csv",
                             label="Download the seeds (CSV)")
 

@@ -73,9 +73,9 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     n_smes = int(load(directions[0].scenarios[0]).resolved_params["n_smes"])
     text = markdown(table, directions, len(seeds), n_smes, _again(directions, seeds, job.manifest.get("base_seed")))
     (job.folder / "hypotheses.md").write_text(text, encoding="utf-8")
+    verdicts(table, directions).to_csv(job.folder / "verdicts.csv", index=False)
     job.complete()
     print(f"results: {job.folder}")
-    verdicts(table, directions).to_csv(job.folder / "verdicts.csv", index=False)
     if args.markdown is not None:
         Path(args.markdown).write_text(text, encoding="utf-8")
         beside = Path(args.markdown).with_suffix(".csv")

@@ -149,16 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "ablate", help="each hypothesis's paired effect with each mechanism switched off (ablation tables)",
         formatter_class=raw,
-        description="Run every direction of the domain brief (H1-H4, the H2 control, the liberalization "
+        description="Run every question of the paper (H1-H4 and their parts, the H2 control, the liberalization "
                     "interaction) on common seeds at the defaults, with each mechanism switch off in turn, and "
-                    "with all the mechanisms the brief names for it off; write effects.csv and hypotheses.md.",
+                    "with all the mechanisms the brief names for it off; write effects.csv, verdicts.csv (each "
+                    "question's effect and verdict at the defaults) and hypotheses.md.",
         epilog="examples:\n  python run.py ablate --seeds 30\n  python run.py ablate --directions H1,H4 --seeds 20\n"
                "  python run.py ablate --seeds 30 --markdown docs/hypotheses.md\n\n"
                f"directions: {', '.join(d.name for d in DIRECTIONS)}")
     p.add_argument("--directions", default=None, help="comma-separated (default: all)")
     p.add_argument("--seeds", type=positive, default=30, help="common seeds per arm and variant (default 30)")
     p.add_argument("--markdown", default=None, metavar="FILE",
-                   help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced)")
+                   help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced) and its "
+                        "verdict table beside it (FILE with .csv)")
     add_job_flags(p, "ablation")
     p.set_defaults(func=cmd_ablate)
 

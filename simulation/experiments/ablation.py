@@ -154,7 +154,7 @@ DIRECTIONS: tuple[Direction, ...] = (
                          "need times regional capacity, delivered through the regions): local knowledge alone.",
         (("decentralized_coordinated", 1), ("centralized_by_capacity", -1)),
         (*LASTING, "exporter_years_low_capacity"),
-        ("local_capacity",),
+        ("local_knowledge",),
         ("scenarios/centralized_by_capacity.toml: central_need_allocation = 1",
          "support.reading_capacity: the centre reads every region's need with the error of average capacity, "
          "a local government with its own",

@@ -85,14 +85,23 @@ def open_slots(le: LEArrays, requirements: float | np.ndarray, p: Mapping) -> np
     Local-content and joint-venture requirements make some investors go
     elsewhere or keep plants subscale (Moran 1998; UNCTAD 2003), so under
     requirements enforced at level ``r`` a lead firm keeps ``slots (1 -
-    requirement_deterrence r)``, rounded to whole slots. Alliances already
-    formed run on. In a batch ``requirements`` is per LE (its run's).
+    requirement_deterrence r)``. Slots are whole: each lead firm rounds with
+    its own fixed offset (:func:`rounding_offsets`), so over the lead firms
+    the slots kept average exactly that share, with no random draw. Alliances
+    already formed run on. In a batch ``requirements`` is per LE (its run's).
     """
     runs = le.run if le.run is not None else np.zeros(le.n, np.int64)
     cut = on(p, "requirement_deterrence", runs) * requirements
     switch = on(p, "fdi_deterrence", runs)
     cut = np.where(np.asarray(switch) != 0, cut, 0.0)
-    return np.floor(le.slots * (1.0 - cut) + 0.5).astype(np.int64)
+    return np.floor(le.slots * (1.0 - cut) + rounding_offsets(runs)).astype(np.int64)
+
+
+def rounding_offsets(runs: np.ndarray) -> np.ndarray:
+    """A fixed offset in [0, 1) per lead firm, spread evenly over each run's lead firms (the golden-ratio
+    sequence of its number in the run): ``floor(x + offset)`` is x on average over the lead firms."""
+    number = np.arange(len(runs)) - np.searchsorted(runs, runs)  # runs are contiguous blocks
+    return ((number + 1) * 0.6180339887498949) % 1.0
 
 
 def adjust_openness(le: LEArrays, target: np.ndarray) -> None:

@@ -140,13 +140,15 @@ def delivery_efficiency(capacity: np.ndarray, deliverer: str, p: Mapping, stack:
     return np.where(stack.spread(local, "region"), capacity, mean)
 
 
-def reading_capacity(capacity: np.ndarray, deliverer: str, stack: Stack | None = None) -> np.ndarray:
-    """The capacity with which each region's need is read: its own apparatus's for local delivery; the
-    national average everywhere for the centre's estimate (it has no regional apparatus of its own)."""
-    if deliverer != "national":
-        return capacity
+def reading_capacity(capacity: np.ndarray, deliverer: str, p: Mapping, stack: Stack | None = None) -> np.ndarray:
+    """The capacity with which each region's need is read: its own apparatus's for local delivery (local
+    knowledge); the national average everywhere for the centre's estimate, which has no regional apparatus
+    of its own (and for local ones too with ``local_knowledge`` off)."""
     stack = stack or Stack.single(0, len(capacity))
-    return stack.spread(stack.per_run(capacity, "region") / stack.regions, "region")
+    mean = stack.spread(stack.per_run(capacity, "region") / stack.regions, "region")
+    if deliverer == "national":
+        return mean
+    return np.where(stack.spread(per_run_values(p, "local_knowledge") != 0, "region"), capacity, mean)
 
 
 def estimated_need(blocks: RegionBlocks, eligible: np.ndarray | None, mapped: np.ndarray, potential: np.ndarray,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ..inputs import show
+from ..outcomes import OUTCOMES
 from ..params import REGISTRY, ParameterError, suggest, unknown_message
 from ..policy import CATALOGUE, DELIVERERS, ENTRY_FIELDS, MAX_BUDGET, MAX_INTENSITY, MAX_QUARTER, SELECTIONS
 from .core import Number, Quarter, Strict, Text, Whole, fail, in_range, one_of
@@ -75,8 +76,51 @@ assert ENTRY_KEYS == ENTRY_FIELDS | {"targeting", "enabled"}, "the entry table a
 
 # --- lessons ----------------------------------------------------------------------------------------------
 
+# What a lesson's quoted number is, over the seeds of "Run 20 seeds": the mean of one arm, the mean gap
+# either way round (so a text can say "more" or "fewer" of a positive number), or a count of seeds.
+QUOTE_MEASURES = ("live", "reference", "live_minus_reference", "reference_minus_live", "seeds_ahead",
+                  "seeds_behind")
+_QUOTE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
+
+
+def _quote_names(table: dict[str, Any]) -> dict[str, Any]:
+    for name in table:
+        if not _QUOTE_NAME.fullmatch(name):
+            raise fail(f"a quote's name is lower-case letters, digits and _ (at most 40), not starting with a "
+                       f"digit, as texts write it {{name}}; got {show(name)}", name)
+    return table
+
+
+class QuoteTable(Strict):
+    """``[quotes.<name>]``: a number a lesson's texts state as ``{name}``, and what it is.
+
+    Either measured (``outcome``, ``measure``, ``within``, optional
+    ``levers`` moved for this number only), which a slow test compares with
+    the runs, or a lever setting the text asks for (``lever``), checked when
+    the lesson loads. The loader checks the levers and that ``within`` keeps a stated sign.
+    """
+
+    value: Number                     # what students read
+    outcome: Annotated[str, one_of(tuple(OUTCOMES), "outcome")] | None = None  # over the whole run
+    measure: Annotated[str, one_of(QUOTE_MEASURES)] | None = None
+    within: Annotated[Number, in_range(0, None)] | None = None  # what "about" means: |measured - value| <= within
+    levers: dict[str, Any] = {}       # moved on top of the lesson's levers, for this number only
+    lever: Text | None = None         # a lever setting the text asks for: value is that lever's value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> QuoteTable:
+        measured = (self.outcome, self.measure, self.within)
+        if self.lever is not None:
+            if any(x is not None for x in measured) or self.levers:
+                raise fail("a lever setting (lever) takes only value; a measured number takes outcome, measure, "
+                           "within and levers")
+        elif None in measured:
+            raise fail("name outcome, measure and within (a measured number) or lever (a lever setting)")
+        return self
+
+
 class LessonFile(Strict):
-    """A classroom lesson (``scenarios/lessons/*.toml``); its levers are checked by the lesson loader."""
+    """A classroom lesson (``scenarios/lessons/*.toml``); its levers and quotes are checked by the lesson loader."""
 
     title: Text
     hypothesis: Text
@@ -87,6 +131,7 @@ class LessonFile(Strict):
     reference: Text | None = None
     order: Whole = 0
     levers: dict[str, Any] = {}
+    quotes: Annotated[dict[str, QuoteTable], AfterValidator(_quote_names)] = {}
 
 
 # --- sweep configs --------------------------------------------------------------------------------------
