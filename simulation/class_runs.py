@@ -133,8 +133,8 @@ def against(live: float, reference: float) -> str:
 
 
 def gap_sentence(m: Monitors) -> str:
-    """Live against reference in one sentence (the end-of-run message and the runs table say it this way)."""
-    return (f"by quarter {m.quarter} the live run has {count(m.exporter_years)} exporter-years, "
+    """Live against reference so far, in one sentence (the end-of-run message says it this way)."""
+    return (f"the live run has {count(m.exporter_years)} exporter-years, "
             f"{against(m.exporter_years, m.reference_exporter_years)} the reference's "
             f"{count(m.reference_exporter_years)}, and {m.lasting_entrants} lasting entrants against its "
             f"{m.reference_lasting_entrants}")
@@ -235,19 +235,28 @@ class SeedGaps:
         low, high = self.interval(outcome)
         return not (low > 0 or high < 0)
 
-    def _part(self, outcome: str) -> str:
+    def _part(self, outcome: str, against: str = "") -> str:
         low, high = self.interval(outcome)
-        return (f"{self.mean(outcome):+.1f} {NAMES[outcome]} against the reference on average (95% interval "
-                f"{low:+.1f} to {high:+.1f}), ahead on {self.ahead(outcome)} of {len(self.seeds)} seeds")
+        return (f"{self.mean(outcome):+.1f} {NAMES[outcome]}{against} (95% interval {low:+.1f} to {high:+.1f}), "
+                f"ahead on {self.ahead(outcome)} of {len(self.seeds)} seeds")
+
+    def verdict(self) -> str:
+        """Whether the gaps in exporting that lasts could be luck (their 95% intervals include zero)."""
+        luck = [self.luck(o) for o in LEAD]
+        if all(luck):
+            return "Both gaps could be luck: their intervals include zero."
+        if not any(luck):
+            return "Neither gap is luck: both intervals leave out zero."
+        sure, unsure = LEAD if not luck[0] else LEAD[::-1]
+        return f"The {NAMES[sure]} gap is not luck (its interval leaves out zero); the {NAMES[unsure]} gap could be."
 
     def sentence(self) -> str:
         """The verdict "Run 20 seeds" shows: exporting that lasts first, new exporters (churn included) after."""
-        verdicts = [f"the {NAMES[o]} gap {'could be luck' if self.luck(o) else 'is not luck'}" for o in LEAD]
         churn = "new_exporters"
-        return (f"Over {len(self.seeds)} seeds the live run ends with {self._part(LEAD[0])}, and "
-                f"{self._part(LEAD[1])}: {' and '.join(verdicts)} (luck when the interval includes zero). "
-                f"New exporters, every first entry however short: {self.mean(churn):+.1f} on average, ahead on "
-                f"{self.ahead(churn)} seeds.")
+        return (f"Over {len(self.seeds)} seeds the live run ends with "
+                f"{self._part(LEAD[0], ' against the reference on average')}, and {self._part(LEAD[1])}. "
+                f"{self.verdict()} New exporters, every first entry however short: {self.mean(churn):+.1f} on "
+                f"average, ahead on {self.ahead(churn)} seeds.")
 
     def frame(self) -> pd.DataFrame:
         """One row per seed: each outcome's live value, reference value and gap."""

@@ -220,6 +220,9 @@ def test_reset_keeps_the_lesson_reference_and_moved_levers(chromium, classroom):
     page = chromium.page("?lesson=h1")
     _ready(page)
     expect(page.get_by_text(h1.title)).to_be_visible()
+    score = page.locator(".sme-monitor.sme-score")  # exporting that lasts leads the monitors
+    expect(score).to_contain_text("exporter-years")
+    expect(score).to_contain_text("lasting entrants")
     live, ref = load(h1.scenario), load(h1.reference)
     expect(page.get_by_text(f"Live: {live.title}, seed 1. Dashed line: {ref.title}.")).to_be_visible()
     _slide(page, "coordination", 4)  # before the first quarter: the run is rebuilt at once
@@ -248,7 +251,8 @@ def test_reset_keeps_the_lesson_reference_and_moved_levers(chromium, classroom):
     with page.expect_download() as download:
         page.get_by_text("Download the runs (CSV)").click()
     csv = Path(download.value.path()).read_text().splitlines()
-    assert csv[0].startswith("run,live scenario,moved,seed,quarter,exporters,reference,gap") and len(csv) == 3
+    assert csv[0].startswith("run,live scenario,moved,seed,quarter,exporter-years,reference exporter-years,gap,"
+                             "lasting entrants,reference lasting entrants") and len(csv) == 3
     assert [line.split(",")[0] for line in csv[1:]] == ["1", "2"]
     page.screenshot(path=classroom["artifacts"] / "reset.png", full_page=True)
 
@@ -310,12 +314,14 @@ def test_the_end_of_a_run_and_twenty_seeds(chromium, classroom):
     page = chromium.page("?lesson=liberalization")
     _ready(page)
     page.get_by_role("button", name="Play").click()
-    done = page.get_by_text(re.compile(r"The run has finished \(quarter 40 of 40\): the live run has \d+ exporters"))
+    done = page.get_by_text(re.compile(r"The run has finished \(quarter 40 of 40\): the live run has [\d,]+ "
+                                       r"exporter-years"))
     expect(done).to_be_visible(timeout=120_000)
     expect(page.get_by_role("button", name="Play")).to_be_disabled()
     expect(page.get_by_role("button", name="Step")).to_be_disabled()
     page.get_by_role("button", name="Run 20 seeds").click()
-    expect(page.get_by_text(re.compile(r"Over 20 seeds the live run ends with"))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"Over 20 seeds the live run ends with .* exporter-years .* lasting "
+                                       r"entrants"))).to_be_visible(timeout=120_000)
     page.wait_for_function("() => { const c = document.querySelector('.sme-chart[data-chart=seeds]');"
                            " return c && c.dataset.drawn; }", timeout=30_000)
     page.screenshot(path=classroom["artifacts"] / "finished.png", full_page=True)
@@ -396,6 +402,7 @@ def test_class_mode_three_students_and_the_teacher(tmp_path):
                 table = teacher.locator("table.sme-table")
                 expect(table).to_contain_text("ana", timeout=30_000)
                 expect(table.locator("tbody tr")).to_have_count(3)
+                assert "exporter-years [95% interval]" in table.inner_text()  # ranked by exporting that lasts
                 assert all(n in table.inner_text() for n in ("ana", "ben", "chloe"))
                 # over the class budget: refused, with both numbers
                 _slide(students[0], "budget_meso", 6)

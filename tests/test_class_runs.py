@@ -22,49 +22,108 @@ def test_seed_gaps_are_the_runs_the_screen_would_show():
     h1 = _lesson("H1")
     m = ClassroomModel(h1.scenario, reference=h1.reference, seed="4", coordination=0.9, **SMALL)
     gaps = class_runs.seed_gaps(m, n=3)
-    assert gaps.seeds == (4, 5, 6)
+    assert gaps.seeds == (4, 5, 6) and set(gaps.live) == set(gaps.reference) == set(class_runs.VERDICT)
     while m.t < m.horizon:
         m.step()
-    # seed 4 is the run on screen: the same exporters at the horizon, live and dashed
-    assert gaps.live[0] == int(m.timeseries()["exporters"].iloc[-1])
-    assert gaps.reference[0] == int(m.reference_ts["exporters"].iloc[-1])
-    alone = run(m.live.package, seed=5, steps=m.horizon, **m.p).timeseries
-    assert gaps.live[1] == int(alone["exporters"].iloc[-1])
-    low, high = gaps.interval
-    assert low <= gaps.mean <= high and gaps.positive == int((gaps.gaps > 0).sum())
-    assert str(gaps.positive) in gaps.sentence() and list(gaps.frame().columns) == ["seed", "live", "reference",
-                                                                                     "gap"]
+    # seed 4 is the run on screen: the same outcomes over the run, live and dashed, as the monitors at the end
+    last = class_runs.monitors(m)
+    assert gaps.live["exporter_years"][0] == last.exporter_years
+    assert gaps.reference["exporter_years"][0] == last.reference_exporter_years
+    assert gaps.live["lasting_entrants"][0] == last.lasting_entrants
+    assert gaps.reference["lasting_entrants"][0] == last.reference_lasting_entrants
+    assert gaps.live["exporters"][0] == int(m.timeseries()["exporters"].iloc[-1])
+    alone = run(m.live.package, seed=5, steps=m.horizon, **m.p)
+    for outcome in class_runs.VERDICT:  # what the batch gives is each run's own summary
+        assert gaps.live[outcome][1] == alone.summary[outcome], outcome
+    for outcome in class_runs.LEAD:
+        low, high = gaps.interval(outcome)
+        assert low <= gaps.mean(outcome) <= high
+        assert gaps.ahead(outcome) + gaps.behind(outcome) == int((gaps.gaps(outcome) != 0).sum())
+    sentence = gaps.sentence()
+    assert sentence.startswith("Over 3 seeds the live run ends with")
+    assert f"{gaps.mean():+.1f} exporter-years" in sentence and f"ahead on {gaps.ahead()} of 3 seeds" in sentence
+    assert f"{gaps.mean('lasting_entrants'):+.1f} lasting entrants" in sentence
+    assert sentence.index("exporter-years") < sentence.index("lasting entrants") < sentence.index("New exporters")
+    frame = gaps.frame()
+    assert list(frame["seed"]) == [4, 5, 6]
+    assert list(frame["exporter_years_gap"]) == list(gaps.gaps("exporter_years"))
+    assert {"lasting_entrants_live", "lasting_entrants_reference", "new_exporters_gap"} <= set(frame.columns)
+
+
+def test_seed_gaps_measure_any_outcome_asked_for():
+    m = ClassroomModel("liberalization_only", reference="no_policy", seed="2", **SMALL)
+    gaps = class_runs.seed_gaps(m, n=2, measured=["exits"])
+    assert set(gaps.live) == {"exits"} and gaps.mean("exits") == gaps.gaps("exits").mean()
+    with pytest.raises(ValueError, match="unknown outcome 'exit'"):
+        class_runs.seed_gaps(m, n=2, measured=["exit"])
 
 
 def test_same_setup_on_both_arms_has_no_gap_on_any_seed():
     m = ClassroomModel("integrated", seed="2", **SMALL)  # reference = the live scenario, levers untouched
     gaps = class_runs.seed_gaps(m, n=4)
-    assert np.all(gaps.gaps == 0) and "could be luck" in gaps.sentence()
+    for outcome in class_runs.VERDICT:
+        assert np.all(gaps.gaps(outcome) == 0) and gaps.luck(outcome)
+    assert gaps.ahead() == gaps.behind() == 0
+    assert "Both gaps could be luck: their intervals include zero." in gaps.sentence()
+
+
+def test_a_clear_gap_is_not_luck():
+    gaps = class_runs.SeedGaps((1, 2, 3), {"exporter_years": (110.0, 112.0, 111.0), "lasting_entrants": (5, 6, 5),
+                                           "new_exporters": (9, 9, 9)},
+                               {"exporter_years": (100.0, 101.0, 100.5), "lasting_entrants": (5, 4, 6),
+                                "new_exporters": (9, 9, 9)}, 40)
+    assert not gaps.luck() and gaps.luck("lasting_entrants") and gaps.ahead() == 3
+    assert ("The exporter-years gap is not luck (its interval leaves out zero); the lasting entrants gap could "
+            "be.") in gaps.sentence()
+    both = class_runs.SeedGaps((1, 2), {o: (5.0, 6.0) for o in class_runs.VERDICT},
+                               {o: (1.0, 1.5) for o in class_runs.VERDICT}, 40)
+    assert both.verdict() == "Neither gap is luck: both intervals leave out zero."
+    assert gaps.ahead("lasting_entrants") == gaps.behind("lasting_entrants") == 1
 
 
 def test_monitors_and_the_end_of_a_run():
     m = ClassroomModel("integrated", reference="fragmented", seed="1", **SMALL)
     first = class_runs.monitors(m)
     assert (first.quarter, first.horizon, first.budget_spent) == (0, 40, 0.0)
+    assert (first.exporter_years, first.lasting_entrants, first.gap) == (0.0, 0, 0.0)  # no quarter has run yet
     assert first.budget_planned == pytest.approx(load("integrated").package.total_budget)
     assert class_runs.end_message(m) == ""
+    for _ in range(3):
+        m.step()
+    ts = m.timeseries()
+    early = class_runs.monitors(m)  # exporter-years so far: the quarters' exporters, in years
+    assert early.exporter_years == ts.loc[ts["step"].between(1, 3), "exporters"].sum() / 4
+    assert early.reference_exporter_years == m.reference_ts.loc[m.reference_ts["step"].between(1, 3),
+                                                                "exporters"].sum() / 4
     while m.t < m.horizon:
         m.step()
     last = class_runs.monitors(m)
+    summary = run(m.live.package, seed=1, steps=m.horizon, **m.p).summary
     assert last.finished and last.exporters == int(m.timeseries()["exporters"].iloc[-1])
-    assert last.gap == last.exporters - int(m.reference_ts["exporters"].iloc[-1])
+    assert last.exporter_years == summary["exporter_years"] and last.lasting_entrants == summary["lasting_entrants"]
+    assert last.gap == last.exporter_years - last.reference_exporter_years
+    assert last.lasting_gap == last.lasting_entrants - last.reference_lasting_entrants
     message = class_runs.end_message(m)
-    assert "finished" in message and "quarter 40 of 40" in message
-    assert f"{last.exporters} exporters" in message and f"reference's {last.reference_exporters}" in message
+    assert "finished" in message and "quarter 40 of 40" in message and "Run 20 seeds" in message
+    assert f"has {class_runs.count(last.exporter_years)} exporter-years" in message
+    assert f"the reference's {class_runs.count(last.reference_exporter_years)}" in message
+    assert f"{last.lasting_entrants} lasting entrants against its {last.reference_lasting_entrants}" in message
+
+
+def _monitors(years: float, reference_years: float) -> class_runs.Monitors:
+    return class_runs.Monitors(quarter=12, horizon=40, exporters=110, exporters_share=0.05, gvc_share=0.02,
+                               budget_spent=10.0, budget_planned=100.0, exporter_years=years, lasting_entrants=4,
+                               reference_exporter_years=reference_years, reference_lasting_entrants=6)
 
 
 def test_gap_sentence_says_more_fewer_or_as_many():
-    base = class_runs.Monitors(12, 40, 110, 0.05, 0.02, 10.0, 100.0, 100)
-    assert "10 more (+10%) than" in class_runs.gap_sentence(base)
-    fewer = class_runs.Monitors(12, 40, 90, 0.05, 0.02, 10.0, 100.0, 100)
-    assert "10 fewer (-10%) than" in class_runs.gap_sentence(fewer)
-    same = class_runs.Monitors(12, 40, 100, 0.05, 0.02, 10.0, 100.0, 100)
-    assert "exactly as many as" in class_runs.gap_sentence(same)
+    assert class_runs.gap_sentence(_monitors(1100.0, 1000.0)) == (
+        "the live run has 1,100 exporter-years, 100 more (+10%) than the reference's 1,000, and 4 lasting "
+        "entrants against its 6")
+    assert "900 exporter-years, 100 fewer (-10%) than" in class_runs.gap_sentence(_monitors(900.0, 1000.0))
+    assert "as many as the reference's 1,000" in class_runs.gap_sentence(_monitors(1000.25, 1000.0))
+    assert "4 lasting entrants against its 6" in class_runs.gap_sentence(_monitors(1.0, 1.0))
+    assert _monitors(12.5, 10.0).gap == 2.5 and _monitors(1.0, 1.0).lasting_gap == -2
 
 
 def test_runs_table_lists_what_was_moved():
@@ -73,11 +132,25 @@ def test_runs_table_lists_what_was_moved():
     for _ in range(5):
         m.step()
     rec = class_runs.record(m, 1)
+    m_now = class_runs.monitors(m)
     assert (rec.number, rec.seed, rec.quarter) == (1, 3, 5)
+    assert (rec.exporter_years, rec.lasting_entrants) == (m_now.exporter_years, m_now.lasting_entrants)
     assert "National-local coordination" in rec.moved and "to 0.9" in rec.moved
     frame = class_runs.table([rec, rec])
-    assert list(frame["run"]) == [1, 1] and frame["gap"].iloc[0] == rec.exporters - rec.reference_exporters
+    assert list(frame.columns) == list(class_runs.TABLE_COLUMNS.values())
+    assert list(frame.columns)[5:10] == ["exporter-years", "reference exporter-years", "gap", "lasting entrants",
+                                         "reference lasting entrants"]
+    assert list(frame["run"]) == [1, 1] and frame["gap"].iloc[0] == round(rec.gap, 1)
+    assert frame["exporter-years"].iloc[0] == round(rec.exporter_years, 1)
     assert class_runs.moved_text({}) == "nothing moved"
+
+
+def test_the_scoreboard_monitor_shows_exporting_that_lasts():
+    page = pytest.importorskip("simulation.app.page")  # skipped only where the 'demo' extra is missing
+    cells = page.score_html(_monitors(1234.75, 1000.0))
+    assert "<td>exporter-years</td><td>1,235</td><td>1,000</td><td>+235</td>" in cells
+    assert "<td>lasting entrants</td><td>4</td><td>6</td><td>-2</td>" in cells
+    assert cells.index("exporter-years") < cells.index("lasting entrants")
 
 
 # --- the tab's state (Solara reactives, used here outside a browser) ------------------------

@@ -43,22 +43,27 @@ def test_a_package_with_nothing_moved_gains_exactly_nothing():
     untouched = s.submit("Ana", {})
     at_scenario = s.submit("Ben", {k: v for k, v in levers.read(SMALL).items() if k in classmode.STUDENT_LEVERS})
     for sub in (untouched, at_scenario):
-        assert sub.moved == {} and sub.gain == (0.0, 0.0, 0.0) and sub.new_exporters == s.baseline
+        assert sub.moved == {} and sub.gain == (0.0, 0.0, 0.0) and sub.exporter_years == s.baseline
         assert sub.gain_mean == sub.gain_low == sub.gain_high == 0.0
         assert sub.budget == s.budget and sub.levers == levers.read(SMALL)
-    # New exporters are the summary's flow: the cumulative column at the horizon, and the flow summed.
-    ts = run_batch([RunInput(SMALL.package, SMALL.params, s.seeds[0])], steps=SMALL.steps, regions=False)[0].timeseries
-    assert ts["cumulative_new_exporters"].iloc[-1] == ts.loc[ts["step"] >= 1, "new_exporters"].sum()
-    assert untouched.new_exporters[0] == ts["cumulative_new_exporters"].iloc[-1]
+    # Exporter-years are the exporters of quarters 1..40 summed, in years; both outcomes are the summary's.
+    one = run_batch([RunInput(SMALL.package, SMALL.params, s.seeds[0])], steps=SMALL.steps, regions=False)[0]
+    ts = one.timeseries
+    assert untouched.exporter_years[0] == ts.loc[ts["step"] >= 1, "exporters"].sum() / 4
+    assert untouched.exporter_years[0] == one.summary["exporter_years"]
+    assert untouched.lasting_entrants[0] == one.summary["lasting_entrants"] == ts["lasting_entrants"].sum()
+    assert untouched.lasting_mean == pytest.approx(sum(untouched.lasting_entrants) / 3)
 
 
-def test_submissions_rank_by_new_exporters_then_by_id(ranked):
+def test_submissions_rank_by_exporter_years_then_by_id(ranked):
     subs = ranked.submissions()
     assert len(subs) == len(PACKAGES)
     assert [x.id for x in subs] == [x.id for x in sorted(subs, key=lambda x: (-x.mean, x.id))]
     assert sorted(x.id for x in subs) == list(range(1, len(PACKAGES) + 1))
+    assert [x.mean for x in subs] == sorted((x.mean for x in subs), reverse=True)
+    assert all(x.mean == sum(x.exporter_years) / len(x.exporter_years) for x in subs)
     first, last = ranked.get(1), ranked.get(5)  # the same untouched package twice: a tie, first sent first
-    assert first.new_exporters == last.new_exporters
+    assert first.exporter_years == last.exporter_years
     assert [x.id for x in subs].index(1) + 1 == [x.id for x in subs].index(5)
     table = ranked.table()
     assert list(table.columns) == list(classmode.TABLE_COLUMNS)
@@ -67,6 +72,10 @@ def test_submissions_rank_by_new_exporters_then_by_id(ranked):
     assert ties[1] == ties[5] and list(table["rank"]) == sorted(table["rank"])
     row = table.set_index("id").loc[2]
     assert row["moved"] == "Strengthening stage budget (x scenario): 1 to 0" and row["budget (kUSD)"] == 0.0
+    sub = ranked.get(2)
+    assert row["exporter-years [95% interval]"] == f"{sub.mean:.1f} [{sub.low:.1f}, {sub.high:.1f}]"
+    assert row["gain in exporter-years over the class baseline [95% interval]"].startswith(f"{sub.gain_mean:+.1f} [")
+    assert row["lasting entrants"] == round(sub.lasting_mean, 1)
     assert table.set_index("id").loc[1, "moved"] == "nothing moved"
     with pytest.raises(ClassModeError, match="no submission number 99"):
         ranked.get(99)
@@ -75,8 +84,8 @@ def test_submissions_rank_by_new_exporters_then_by_id(ranked):
 def test_intervals_hold_the_mean(ranked):
     for sub in ranked.submissions():
         assert sub.low <= sub.mean <= sub.high and sub.gain_low <= sub.gain_mean <= sub.gain_high
-        assert len(sub.new_exporters) == len(sub.gain) == 4
-        assert sub.gain == tuple(a - b for a, b in zip(sub.new_exporters, ranked.baseline))
+        assert len(sub.exporter_years) == len(sub.lasting_entrants) == len(sub.gain) == 4
+        assert sub.gain == tuple(a - b for a, b in zip(sub.exporter_years, ranked.baseline))
     values = [3.0, 5.0, 4.0, 9.0]
     mean, low, high = interval(values)
     expected = stats.t.interval(0.95, 3, loc=5.25, scale=stats.sem(values))
@@ -90,7 +99,8 @@ def test_a_replay_runs_the_submitted_package(ranked):
     assert replay.package.total_budget == sub.budget and replay.params["coordination"] == 1.0
     assert replay == levers.apply(SMALL, {"coordination": 1.0, "mapping_study": True, "budget_micro": 0.5})
     again = run_batch([RunInput(replay.package, replay.params, ranked.seed)], steps=replay.steps, regions=False)
-    assert again[0].summary["new_exporters"] == sub.new_exporters[0]
+    assert again[0].summary["exporter_years"] == sub.exporter_years[0]
+    assert again[0].summary["lasting_entrants"] == sub.lasting_entrants[0]
 
 
 def test_same_inputs_same_results():
@@ -98,7 +108,8 @@ def test_same_inputs_same_results():
     one, two = session(), session()
     a, b = one.submit("Ana", package), two.submit("Ana", package)
     c = one.submit("Ben", package)
-    assert a.new_exporters == b.new_exporters == c.new_exporters and a.gain == b.gain == c.gain
+    assert a.exporter_years == b.exporter_years == c.exporter_years and a.gain == b.gain == c.gain
+    assert a.lasting_entrants == b.lasting_entrants
     assert (a.mean, a.low, a.high, a.budget, a.moved) == (b.mean, b.low, b.high, b.budget, b.moved)
     assert one.seeds == [1, 2, 3] and session(seed=7).seeds == [7, 8, 9]
 
@@ -216,7 +227,7 @@ def test_a_failed_evaluation_gives_the_reservation_back(monkeypatch):
     def broken(scenario):
         raise RuntimeError("the run broke")
 
-    monkeypatch.setattr(s, "_new_exporters", broken)
+    monkeypatch.setattr(s, "_evaluate", broken)
     with pytest.raises(RuntimeError):
         s.submit("Ana", {})
     assert s._count == {} and s.submissions() == []

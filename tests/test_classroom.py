@@ -133,7 +133,7 @@ def test_bad_lesson_files_are_named(tmp_path):
         "scenario": (good.replace('scenario = "fragmented"', 'scenario = "fragmentd"'), "scenario"),
         "lever": (good + '\n[levers]\ncoordinaton = 0.5\n', "levers.coordinaton"),
         "value": (good + '\n[levers]\ncoordination = 5.0\n', "levers.coordination"),
-        "key": (good + '\nexercise = "x"\n', "exercise"),
+        "key": (good.replace("order = 1\n", 'order = 1\nexercise = "x"\n'), "exercise"),
         "missing": (good.replace('hypothesis = "H1"', ''), "hypothesis"),
     }
     for label, (text, key) in cases.items():
@@ -267,6 +267,19 @@ def test_charts_have_data_for_every_lesson():
             assert named == set(data[name]), name  # each data set a chart reads is sent, and nothing else
             assert all(data[name][k] for k in named if k != "ghosts"), name
 
+
+def test_the_seeds_chart_draws_the_exporter_years_gap():
+    from simulation import class_runs, views
+
+    m = ClassroomModel("integrated", reference="fragmented", seed="1", n_smes=100)
+    gaps = class_runs.seed_gaps(m, n=3)
+    data = views.seeds_data(gaps)
+    assert {d["name"] for d in _named_data(views.seeds_spec())} == set(data)
+    assert [r["seed"] for r in data["gaps"]] == [1, 2, 3]
+    assert [r["gap"] for r in data["gaps"]] == list(gaps.gaps("exporter_years"))
+    assert data["mean"] == [{"mean": gaps.mean("exporter_years")}]
+    assert "exporter-years" in json.dumps(views.seeds_spec())
+    json.dumps(data, allow_nan=False)
 
 
 def test_demo_command_rejects_bad_input_with_one_line(tmp_path):
