@@ -38,6 +38,16 @@ def test_a_further_claim_is_judged_apart_from_the_first_outcome():
     assert "- Also claimed, exporters higher: not shown (the 95% interval includes zero); 1.7 [-1.4, 4.8]." in text
 
 
+def test_a_reversal_with_the_named_mechanisms_off_is_carried_and_more():
+    table = _table(exits=(-10.0, -12.0, -8.0), exporters=(3.0, 1.0, 5.0), off=7.0)
+    assert direction_verdict(table, D)[1].startswith("yes, and more") and "-70%" in direction_verdict(table, D)[1]
+
+
+def test_carried_is_not_judged_where_the_claim_does_not_hold():
+    table = _table(exits=(-2.0, -5.0, 1.0), exporters=(3.0, 1.0, 5.0), off=-2.0)
+    assert direction_verdict(table, D)[1].startswith("not applicable (the claim is not shown")
+
+
 def test_not_carried_when_the_named_mechanisms_leave_most_of_the_effect():
     table = _table(exits=(-10.0, -12.0, -8.0), exporters=(3.0, 1.0, 5.0), off=-7.0)
     holds, carried = direction_verdict(table, D)

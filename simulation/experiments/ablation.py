@@ -324,10 +324,3 @@ def _ordered(names: Sequence[str]) -> list[str]:
     rank = {DEFAULTS: -1, ALL_NAMED: len(SWITCHES), NAMED_AND_ALSO: len(SWITCHES) + 1}
     rank.update({f"-{m}": i for i, m in enumerate(SWITCHES)})
     return sorted(names, key=lambda v: rank.get(v, len(SWITCHES) + 2))
-
-
-def carried(table: pd.DataFrame, d: Direction) -> bool:
-    """True when switching off all named mechanisms removes at least half of the effect on the first outcome."""
-    rows = table[(table["direction"] == d.name) & (table["outcome"] == d.outcomes[0])].set_index("variant")
-    default, off = rows.loc[DEFAULTS, "effect"], rows.loc[ALL_NAMED, "effect"]
-    return bool(abs(off) <= 0.5 * abs(default)) and bool(np.sign(default) != 0)

@@ -57,10 +57,18 @@ def direction_verdict(table: pd.DataFrame, d: Direction) -> tuple[str, str]:
         carried = "not applicable (a control: no effect is claimed)"
     elif abs(base["effect"]) == 0 or not np.isfinite(base["effect"]):
         carried = "not applicable (no effect at the defaults)"
+    elif not holds.startswith("holds"):
+        remaining = off["effect"] / base["effect"]
+        carried = (f"not applicable (the claim is not shown at the defaults; with all named mechanisms off, "
+                   f"{remaining:.0%} of the point estimate remains)")
     else:
         remaining = off["effect"] / base["effect"]
-        carried = (f"{'yes' if abs(remaining) <= 0.5 else 'NO'}: with all named mechanisms off, "
-                   f"{remaining:.0%} of the effect remains")
+        if remaining < -0.1:  # a reversal beyond noise-sized remainders
+            carried = (f"yes, and more: with all named mechanisms off the effect reverses ({remaining:.0%} of it "
+                       "remains), so something else works against the claim")
+        else:
+            carried = (f"{'yes' if remaining <= 0.5 else 'NO'}: with all named mechanisms off, "
+                       f"{remaining:.0%} of the effect remains")
     return holds, carried
 
 
