@@ -10,8 +10,10 @@ schedule (``SMEModel._quarter``) and the same equations (docs/ODD.md), firm
 by firm: learning; regulations setting the regime channels (tariff cut,
 alliance framework, performance requirements, red tape) and programmes
 allocated to regions by estimated need and delivered to firms; awareness;
-alliances; judgement errors and foreign demand drifting, then sunk-cost
-export entry and exit; export sales; firm growth; exits and entrants. So the
+alliances (lead firms keeping fewer supplier slots under performance
+requirements); judgement errors and foreign demand drifting, then sunk-cost
+export entry and exit, with first entries followed for a year to see whether
+they last; export sales; firm growth; exits and entrants. So the
 two are the same model drawn with different random numbers:
 ``tests/test_reference.py`` checks that their outcomes agree in
 distribution, and ``benchmarks/run.py`` times both.
@@ -32,6 +34,7 @@ from simulation.mechanisms import demography
 from simulation.mechanisms.alliances import OPENNESS_ADJUSTMENT, SEARCH_RATE
 from simulation.mechanisms.demography import VOLATILITY_SIZE_SLOPE
 from simulation.mechanisms.support import SERVED
+from simulation.outcomes import QUARTERS_PER_YEAR
 from simulation.params import resolve
 from simulation.policy import NO_POLICY, PolicyPackage
 from simulation.state import (
@@ -44,7 +47,10 @@ from simulation.state import (
 )
 
 SIZE_HAZARD = (1.2, 0.7, 0.45)
+# A first entry lasts when the firm exports in each of this many quarters after its entry quarter.
+LASTING_QUARTERS = QUARTERS_PER_YEAR
 MIN_POTENTIAL = 0.02
+GOLDEN_RATIO_FRACTION = (math.sqrt(5.0) - 1.0) / 2.0
 TOP_LOG_SIZE = math.log(MAX_SME_SIZE + 1.0)
 LOG_SMALL, LOG_MEDIUM = (math.log(b) for b in SIZE_BOUNDS)
 C = {n: j for j, n in enumerate(COMPETITIVENESS)}
@@ -199,6 +205,8 @@ class SMEAgent(mesa.Agent):
             if judged * expected > self.entry_cost():
                 m.flows["export_entries"] += 1
                 m.flows["new_exporters"] += not self.ever_exported
+                if not self.ever_exported:
+                    m.first_entrants.append(self)
                 m.flows["born_global"] += self.stage == PRE
                 self.learn_demand()
                 self.stage, self.ever_exported, self.spell = EXP, True, 0
@@ -254,11 +262,15 @@ class SMEAgent(mesa.Agent):
 class LEAgent(mesa.Agent):
     """A lead firm choosing suppliers."""
 
-    def __init__(self, model: ReferenceModel, sector: int, slots: int, threshold: float, base: float) -> None:
+    def __init__(self, model: ReferenceModel, number: int, sector: int, slots: int, threshold: float,
+                 base: float) -> None:
         super().__init__(model)
         self.sector, self.slots, self.threshold, self.base_openness = sector, slots, threshold, base
         self.openness = base
         self.suppliers: list[SMEAgent] = []
+        # Where this lead firm rounds a fractional number of slots: a fixed offset in [0, 1), the golden-ratio
+        # sequence of its number, so the offsets spread evenly over the lead firms.
+        self.rounding_offset = ((number + 1) * GOLDEN_RATIO_FRACTION) % 1.0
 
     def adjust(self) -> None:
         m, p = self.model, self.model.p
@@ -268,9 +280,23 @@ class LEAgent(mesa.Agent):
         target = min(max(self.base_openness + lift - m.shock, 0.0), 1.0)
         self.openness += OPENNESS_ADJUSTMENT * (target - self.openness)
 
+    def kept_slots(self) -> int:
+        """Supplier slots the lead firm keeps this quarter: performance requirements deter part of the investment.
+
+        Under requirements enforced at level ``r`` an investor goes elsewhere or
+        keeps its plant subscale, so it keeps ``slots (1 - requirement_deterrence r)``
+        slots (with ``fdi_deterrence`` off, all of them). Slots are whole: the firm
+        rounds down or up by where the fraction falls against its own fixed offset,
+        so over the lead firms the slots kept average that share, with no draw.
+        It only takes fewer new suppliers: alliances already formed run on.
+        """
+        m, p = self.model, self.model.p
+        cut = p["requirement_deterrence"] * m.requirement_level if p["fdi_deterrence"] else 0.0
+        return math.floor(self.slots * (1.0 - cut) + self.rounding_offset)
+
     def search(self) -> None:
         m = self.model
-        free = max(self.slots - len(self.suppliers), 0)
+        free = max(self.kept_slots() - len(self.suppliers), 0)
         wanted = int(m.nrng.binomial(free, min(max(self.openness * SEARCH_RATE, 0.0), 1.0)))
         if wanted == 0:
             return
@@ -307,11 +333,13 @@ class ReferenceModel(mesa.Model):
             SMEAgent(self, firm)
         le = eng_alliances.make_les(self.nrng, p)
         for j in range(le.n):
-            LEAgent(self, int(le.sector[j]), int(le.slots[j]), float(le.threshold[j]), float(le.base_openness[j]))
+            LEAgent(self, j, int(le.sector[j]), int(le.slots[j]), float(le.threshold[j]),
+                    float(le.base_openness[j]))
         self.entries = []
         for e in self.package.entries:
             start, end = e.window(steps)
             self.entries.append({"entry": e, "start": start, "end": end, "remaining": e.budget})
+        self.first_entries: dict[int, list[SMEAgent]] = {}  # recorded step -> that quarter's first entrants
         self.t = -p["warmup_steps"]
         self.rows: list[dict] = []
         while self.t < 0:
@@ -404,15 +432,41 @@ class ReferenceModel(mesa.Model):
             return a.comp[C["finance"]] >= 0.45 or a.size >= 5
         return True
 
+    def _mean_capacity(self) -> float:
+        return sum(self.capacity) / len(self.capacity)
+
+    def _through_regions(self, e) -> bool:
+        """Whether the entry is delivered through each region's own apparatus: local delivery, and national
+        delivery where the centre funds it through the regions (``central_need_allocation``); otherwise
+        national offices of the country's average competence."""
+        return e.deliverer != "national" or bool(self.p["central_need_allocation"])
+
     def _efficiency(self, e) -> list[float]:
-        """Share of each region's budget that reaches firms: local capacity, or the national mean."""
-        if e.deliverer == "national" or not self.p["local_capacity"]:
-            mean = sum(self.capacity) / len(self.capacity)
-            return [max(mean, 1e-9)] * len(self.capacity)
-        return [max(c, 1e-9) for c in self.capacity]
+        """Share of each region's budget that reaches firms: the capacity of the apparatus that delivers it
+        (the region's own, or the national mean when it goes through national offices or local capacity is
+        switched off)."""
+        if self._through_regions(e) and self.p["local_capacity"]:
+            return [max(c, 1e-9) for c in self.capacity]
+        return [max(self._mean_capacity(), 1e-9)] * len(self.capacity)
+
+    def _reading_capacity(self, e, r: int) -> float:
+        """The capacity with which region ``r``'s need is read: its own government's for local delivery (local
+        knowledge); for the centre's own estimate, the national average (it has no regional apparatus of its
+        own), and for local ones too with ``local_knowledge`` off."""
+        if e.deliverer != "national" and self.p["local_knowledge"]:
+            return self.capacity[r]
+        return self._mean_capacity()
+
+    def _follows_need(self, e) -> bool:
+        """Whether the entry's regional budgets read estimated need at all: local ones when need allocation
+        is on and levels coordinate; national ones only if the centre allocates by that same rule."""
+        p = self.p
+        follows = bool(p["need_allocation"]) and p["coordination"] > 0
+        return follows and (e.deliverer != "national" or bool(p["central_need_allocation"]))
 
     def _estimated_need(self, e, eligible: list[SMEAgent]) -> list[float]:
-        """Each region's need as its government reads it off the mapped SMEs, with a log-normal error."""
+        """Each region's need as the allocating government reads it off the mapped SMEs, with a log-normal
+        error that falls with the reading apparatus's capacity."""
         R, p = self.world.n_regions, self.p
         potential = self._potential(e.spec.stage)
         firms, seen, seen_potential = [0] * R, [0] * R, [0.0] * R
@@ -428,12 +482,13 @@ class ReferenceModel(mesa.Model):
             mean = [1.0] * R
         need = []
         for r in range(R):
-            sd = p["need_noise"] * (1.0 - self.capacity[r])
+            sd = p["need_noise"] * (1.0 - self._reading_capacity(e, r))
             need.append(firms[r] * mean[r] * math.exp(sd * self.need_error[r] - 0.5 * sd * sd))
         return need
 
     def _shares(self, e, eligible: list[SMEAgent], eff: list[float]) -> list[float]:
-        """Budget share of each region: by eligible SMEs, or (local delivery) partly by estimated need."""
+        """Budget share of each region: by eligible SMEs, or, where allocation follows need, partly by estimated
+        need times delivery efficiency (as far as levels coordinate)."""
         R = self.world.n_regions
         pop = [0] * R
         for a in eligible:
@@ -441,10 +496,16 @@ class ReferenceModel(mesa.Model):
         total = sum(pop)
         share = [x / total if total else 0.0 for x in pop]
         need = [n * f for n, f in zip(self._estimated_need(e, eligible), eff)]
-        if e.deliverer == "national" or not self.p["need_allocation"] or sum(need) <= 0:
+        if not self._follows_need(e) or sum(need) <= 0:
             return share
         c = self.p["coordination"]
         return [c * need[r] / sum(need) + (1 - c) * share[r] for r in range(R)]
+
+    def _overlap_weight(self, a: SMEAgent) -> float:
+        """Agencies that coordinate, as far as they screen for overlap, skip SMEs other programmes already
+        serve: weight ``1 - coordination * overlap_screening`` for an SME already served, 1 otherwise."""
+        screening = self.p["coordination"] * self.p["overlap_screening"]
+        return 1.0 - screening if screening > 0 and a.support > SERVED else 1.0
 
     def _programme(self, es, amount: float) -> None:
         """A per-firm programme: regional quotas, recipients drawn by weight, applied until the money runs out."""
@@ -458,7 +519,7 @@ class ReferenceModel(mesa.Model):
             return
         unit = spec.unit_cost * dose
         quota = [amount * share[r] * eff[r] / unit for r in range(R)]
-        kappa, coord = p["targeting_strength"], p["coordination"]
+        kappa = p["targeting_strength"]
         targeted = (e.targeting.select == "potential" and kappa > 0 and p["targeting"]
                     and any(a.mapped for a in self.smes))
         if targeted:
@@ -467,9 +528,7 @@ class ReferenceModel(mesa.Model):
             mean = sum(score.values()) / len(score)
         weights, total = {}, [0.0] * R
         for a in eligible:
-            w = score[a] / mean if targeted and a.mapped else 1.0
-            if coord > 0 and a.support > SERVED:
-                w *= 1.0 - coord
+            w = (score[a] / mean if targeted and a.mapped else 1.0) * self._overlap_weight(a)
             weights[a] = w
             total[a.region] += w
         chosen = [a for a in eligible
@@ -556,9 +615,23 @@ class ReferenceModel(mesa.Model):
             a.remove()
             SMEAgent(self, firm)
 
+    def _lasting_entrants(self) -> int:
+        """First entries that lasted: of the firms that first exported ``LASTING_QUARTERS`` quarters ago, those
+        still in business that have exported in every quarter since (their spell began at that entry).
+
+        Remembers this quarter's first entrants, from recorded quarters only (not the warm-up); read after
+        the spells of this quarter are counted.
+        """
+        step = self.t + 1
+        if self.t >= 0:
+            self.first_entries[step] = self.first_entrants
+        cohort = self.first_entries.pop(step - LASTING_QUARTERS, [])
+        return sum(a in self.smes and a.spell > LASTING_QUARTERS for a in cohort)
+
     def _quarter(self, policy: bool) -> None:
         self.flows = dict.fromkeys(("became_aware", "export_entries", "new_exporters", "born_global", "export_stops",
-                                    "alliances_formed", "alliances_dissolved", "exits"), 0)
+                                    "alliances_formed", "alliances_dissolved", "exits", "lasting_entrants"), 0)
+        self.first_entrants: list[SMEAgent] = []
         self.spent = 0.0
         # 1. Learning.
         self._cluster_shares()
@@ -574,6 +647,7 @@ class ReferenceModel(mesa.Model):
         self.smes.shuffle_do("update_beliefs")
         self.smes.shuffle_do("trade")
         self.smes.do("gain_experience")
+        self.flows["lasting_entrants"] = self._lasting_entrants()
         self.smes.do("sell_abroad")
         self.flows["export_sales"] = sum(a.sales for a in self.smes)
         # 5. Demography.
@@ -611,6 +685,8 @@ class ReferenceModel(mesa.Model):
         rows = self.rows[1:]
         last = self.rows[-1]
         return {"exporters": last["exporters"], "gvc_participation": last["gvc_participation"],
+                "exporter_years": sum(r["exporters"] for r in rows) / QUARTERS_PER_YEAR,
+                "lasting_entrants": sum(r["lasting_entrants"] for r in rows),
                 "exits": sum(r["exits"] for r in rows), "new_exporters": sum(r["new_exporters"] for r in rows),
                 "export_participation": last["export_participation"],
                 "export_sales": sum(r["export_sales"] for r in rows),

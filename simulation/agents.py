@@ -184,8 +184,9 @@ class LocalGovernment(mesa.Agent):
 class NationalGovernment(mesa.Agent):
     """The national government: enacts meta and macro measures and allocates programme budgets.
 
-    Programmes it delivers itself are allocated centrally (by SME numbers);
-    programmes delivered by local governments are allocated by local need as
+    Programmes it delivers itself are allocated centrally (by SME numbers, or
+    with ``central_need_allocation`` by the local rule from its own reading of
+    need); programmes delivered by local governments are allocated by local need as
     far as national and local levels coordinate. What it does lives in
     :mod:`simulation.governments` (for every run of a batch at once); this
     agent is the run's face of it.

@@ -2,8 +2,10 @@
 
 The national government enacts meta and macro measures (regulations) and
 allocates programme budgets to regions; programmes it delivers itself are
-allocated by SME numbers, those delivered by local governments by local need
-as far as the levels coordinate (:mod:`simulation.mechanisms.support`).
+allocated by SME numbers (or, with ``central_need_allocation``, by the local
+rule from its own reading of need, delivered through the regions), those
+delivered by local governments by local need as far as the levels coordinate
+(:mod:`simulation.mechanisms.support`).
 
 In a batch each run has its own package. Entries of the same shape (the same
 instrument, dose, timing, targeting and deliverer; budgets may differ) are

@@ -73,7 +73,7 @@ DIRECTIONS: tuple[Direction, ...] = (
         ("absorptive_capacity", "targeting", "overlap", "need_allocation"),
         ("scenarios/fragmented.toml: same entries as integrated; coordination 0.1, all programmes from "
          "quarter 0, recipients at random",
-         "agents.NationalGovernment._deliver -> support.selection_weights: mapped potential "
+         "governments.Governments._deliver -> support.selection_weights: mapped potential "
          "(targeting) and coordination's overlap weight pick recipients",
          "support.absorptive_capacity: strengthening absorbed in part by precondition SMEs (sequencing)",
          "support.support_response: concave in support held (overlap)",
@@ -142,7 +142,7 @@ DIRECTIONS: tuple[Direction, ...] = (
         (("decentralized_coordinated", 1), ("centralized", -1)),
         (*LASTING, "exporter_years_low_capacity"),
         ("need_allocation", "local_capacity"),
-        ("agents.NationalGovernment._allocation -> support.estimated_need: need read off mapped SMEs, "
+        ("governments.Governments._allocation -> support.estimated_need: need read off mapped SMEs, "
          "with an error that falls with local capacity",
          "support.regional_allocation: local budgets follow need x delivery efficiency, national ones "
          "SME numbers",
@@ -174,7 +174,7 @@ DIRECTIONS: tuple[Direction, ...] = (
         (("alliances_on", 1), ("alliances_off", -1)),
         (*LASTING, "gvc_participation", "export_sales"),
         ("alliance_policy",),
-        ("agents.NationalGovernment._enforce -> model.enforce: framework and requirement levels",
+        ("governments.Governments._enforce -> engine.Batch.enforce: framework and requirement levels",
          "alliances.openness_target, alliances.adjust_openness: LE openness rises",
          "alliances.open_slots: requirements deter investment, lead firms keep fewer supplier slots",
          "alliances.form_alliances: more free slots searched; SMEs above the LE's bar and connected enough",

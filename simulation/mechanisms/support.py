@@ -4,7 +4,8 @@ Five mechanisms sit here, each a small function:
 
 - delivery: how much of a region's budget reaches firms depends on who
   delivers it and, for local delivery, on local capacity;
-- allocation: central allocation follows SME numbers; local allocation
+- allocation: central allocation follows SME numbers (unless the centre
+  applies the local rule, ``central_need_allocation``); local allocation
   follows the region's need as its government estimates it from what
   mapping revealed (less precisely the lower its capacity), as far as
   national and local levels coordinate;
@@ -129,8 +130,10 @@ def delivery_efficiency(capacity: np.ndarray, deliverer: str, p: Mapping, stack:
     Local delivery is as good as the local apparatus: a low-capacity region
     loses more to leakage, capture and poor administration (Bardhan &
     Mookherjee 2000). National delivery works through deconcentrated offices
-    of the country's average competence. Both lose the same on average; what
-    differs is how the loss is spread over regions. (In a batch, per region of each run.)
+    of the country's average competence, unless the centre funds delivery
+    through the regional apparatus (``central_need_allocation``), which is as
+    good as the region's capacity. Both lose the same on average; what differs
+    is how the loss is spread over regions. (In a batch, per region of each run.)
     """
     stack = stack or Stack.single(0, len(capacity))
     mean = stack.spread(stack.per_run(capacity, "region") / stack.regions, "region")
