@@ -16,7 +16,7 @@ same seed, so it is the policy's doing, plus the luck of that seed, which
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +28,9 @@ from . import levers, outcomes
 from .api import run_batch
 from .classroom import ClassroomModel
 from .engine import RunInput
+from .lessons import FIRST_SEED, SEEDS, Lesson, Quote, load_lessons, number
 from .params import REGISTRY
 
-SEEDS = 20  # "Run 20 seeds": enough to see whether a gap is luck, a few seconds with the batched engine
 LEAD = ("exporter_years", "lasting_entrants")  # exporting that lasts: what the class is judged on first
 VERDICT = (*LEAD, "new_exporters", "exporters")  # what "Run 20 seeds" measures on every seed
 NAMES = {"exporter_years": "exporter-years", "lasting_entrants": "lasting entrants",
@@ -285,3 +285,57 @@ def seed_gaps(model: ClassroomModel, n: int = SEEDS, measured: Sequence[str] = V
     live = {o: tuple(v[o] for v in values[:n]) for o in names}
     reference = {o: tuple(v[o] for v in values[n:]) for o in names}
     return SeedGaps(seeds, live, reference, model.horizon)
+
+
+# --- measuring the quotes ------------------------------------------------------------------
+
+def _value(gaps: SeedGaps, quote: Quote) -> float:
+    """A quote's measure read off the seeds of one set-up."""
+    o = quote.outcome
+    return {"live": lambda: sum(gaps.live[o]) / len(gaps.seeds),
+            "reference": lambda: sum(gaps.reference[o]) / len(gaps.seeds),
+            "live_minus_reference": lambda: gaps.mean(o),
+            "reference_minus_live": lambda: -gaps.mean(o),
+            "seeds_ahead": lambda: float(gaps.ahead(o)),
+            "seeds_behind": lambda: float(gaps.behind(o))}[quote.measure]()
+
+
+def measure(lesson: Lesson, seed: int = FIRST_SEED, n: int = SEEDS,
+            names: Iterable[str] | None = None) -> dict[str, float]:
+    """What the runs give for each measured quote (or those in ``names``): "Run 20 seeds" on the lesson.
+
+    Each set of moved levers (the lesson's, plus a quote's own) is one
+    classroom set-up run on seeds ``seed``.. ``seed + n - 1``, live and
+    reference, exactly as the app's "Run 20 seeds" runs it from that seed.
+    """
+    wanted = [q for q in lesson.quotes.values() if q.measured and (names is None or q.name in set(names))]
+    groups: dict[tuple, list[Quote]] = {}
+    for q in wanted:
+        moved = {**lesson.levers, **q.levers}
+        groups.setdefault(tuple(sorted(moved.items(), key=lambda kv: kv[0])), []).append(q)
+    out: dict[str, float] = {}
+    for moved, quotes in groups.items():
+        model = ClassroomModel(lesson.scenario, reference=lesson.reference, seed=str(seed), **dict(moved))
+        gaps = seed_gaps(model, n, sorted({q.outcome for q in quotes}))
+        out |= {q.name: _value(gaps, q) for q in quotes}
+    return out
+
+
+def report(lesson: Lesson, measured: dict[str, float]) -> str:
+    """Stated against measured, one quote a line (what the slow test prints when a quote has gone stale)."""
+    lines = []
+    for name, value in measured.items():
+        q = lesson.quotes[name]
+        mark = "ok " if q.holds(value) else "OFF"
+        moved = f" with {q.levers}" if q.levers else ""
+        lines.append(f"{mark} {lesson.name}: {{{name}}} states {q.text} (within {number(q.within)}), runs give "
+                     f"{value:.2f}: {q.outcome} {q.measure}{moved}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m simulation.class_runs [NAME...]: measure the shipped lessons' quotes
+    import sys
+
+    for one in load_lessons():
+        if len(sys.argv) < 2 or one.name in sys.argv[1:] or one.hypothesis.lower() in sys.argv[1:]:
+            print(report(one, measure(one)), flush=True)

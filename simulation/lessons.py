@@ -21,13 +21,11 @@ the number of seeds "Run 20 seeds" runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import levers, schema
-from .class_runs import SEEDS
 from .inputs import show
 from .scenario import SCENARIO_DIR, ScenarioError, load, read_toml, reference
 
@@ -35,6 +33,7 @@ LESSON_DIR = SCENARIO_DIR / "lessons"
 TEXTS = ("claim", "change", "look_for")
 KEYS = frozenset(schema.LessonFile.model_fields)
 REQUIRED = tuple(k for k, f in schema.LessonFile.model_fields.items() if f.is_required())
+SEEDS = 20  # "Run 20 seeds" (class_runs): enough to see whether a gap is luck, a few seconds on the batched engine
 FIRST_SEED = 1  # the seed a lesson opens with in the app: quotes are what "Run 20 seeds" shows there
 BUILT_IN = {"seeds": SEEDS}  # placeholders every text may use, filled from the app itself
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -191,60 +190,3 @@ def load_lesson(path: str | Path) -> Lesson:
 def load_lessons(directory: Path = LESSON_DIR) -> list[Lesson]:
     """Every lesson in ``directory``, in their ``order``."""
     return sorted((load_lesson(p) for p in directory.glob("*.toml")), key=lambda x: (x.order, x.name))
-
-
-# --- measuring the quotes ------------------------------------------------------------------
-
-def _value(gaps: Any, quote: Quote) -> float:
-    """A quote's measure read off the seeds of one set-up (a :class:`~simulation.class_runs.SeedGaps`)."""
-    o = quote.outcome
-    return {"live": lambda: sum(gaps.live[o]) / len(gaps.seeds),
-            "reference": lambda: sum(gaps.reference[o]) / len(gaps.seeds),
-            "live_minus_reference": lambda: gaps.mean(o),
-            "reference_minus_live": lambda: -gaps.mean(o),
-            "seeds_ahead": lambda: float(gaps.ahead(o)),
-            "seeds_behind": lambda: float(gaps.behind(o))}[quote.measure]()
-
-
-def measure(lesson: Lesson, seed: int = FIRST_SEED, n: int = SEEDS,
-            names: Iterable[str] | None = None) -> dict[str, float]:
-    """What the runs give for each measured quote (or those in ``names``): "Run 20 seeds" on the lesson.
-
-    Each set of moved levers (the lesson's, plus a quote's own) is one
-    classroom set-up run on seeds ``seed``.. ``seed + n - 1``, live and
-    reference, exactly as the app's "Run 20 seeds" runs it from that seed.
-    """
-    from .class_runs import seed_gaps  # the runs (and their imports) only when measuring
-    from .classroom import ClassroomModel
-
-    wanted = [q for q in lesson.quotes.values() if q.measured and (names is None or q.name in set(names))]
-    groups: dict[tuple, list[Quote]] = {}
-    for q in wanted:
-        moved = {**lesson.levers, **q.levers}
-        groups.setdefault(tuple(sorted(moved.items(), key=lambda kv: kv[0])), []).append(q)
-    out: dict[str, float] = {}
-    for moved, quotes in groups.items():
-        model = ClassroomModel(lesson.scenario, reference=lesson.reference, seed=str(seed), **dict(moved))
-        gaps = seed_gaps(model, n, sorted({q.outcome for q in quotes}))
-        out |= {q.name: _value(gaps, q) for q in quotes}
-    return out
-
-
-def report(lesson: Lesson, measured: dict[str, float]) -> str:
-    """Stated against measured, one quote a line (what the slow test prints when a quote has gone stale)."""
-    lines = []
-    for name, value in measured.items():
-        q = lesson.quotes[name]
-        mark = "ok " if q.holds(value) else "OFF"
-        moved = f" with {q.levers}" if q.levers else ""
-        lines.append(f"{mark} {lesson.name}: {{{name}}} states {q.text} (within {number(q.within)}), runs give "
-                     f"{value:.2f}: {q.outcome} {q.measure}{moved}")
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m simulation.lessons [NAME...]: measure the shipped lessons' quotes
-    import sys
-
-    for one in load_lessons():
-        if len(sys.argv) < 2 or one.name in sys.argv[1:] or one.hypothesis.lower() in sys.argv[1:]:
-            print(report(one, measure(one)), flush=True)

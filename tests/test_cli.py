@@ -12,6 +12,7 @@ import pytest
 from helpers import kill_part_way
 
 import simulation as sim
+from simulation.experiments import ablation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -171,7 +172,8 @@ def test_ablate_writes_the_effects_table_and_the_hypotheses_document(tmp_path):
     effects = pd.read_csv(out / "effects.csv")
     switches = [n for n, p in sim.REGISTRY.items() if p.group == "mechanisms"]
     assert set(effects["variant"]) == {"defaults", "all named off", *(f"-{s}" for s in switches)}
-    assert set(effects["outcome"]) == {"gvc_participation", "exporters", "export_sales"}
+    assert set(effects["outcome"]) == set(ablation.direction("H3").outcomes)
+    assert {"exporter_years", "lasting_entrants", "gvc_participation"} <= set(effects["outcome"])
     assert (effects["seeds"] == 3).all() and effects["effect"].notna().all()
     text = doc.read_text()
     assert text == (out / "hypotheses.md").read_text()

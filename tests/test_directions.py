@@ -124,7 +124,9 @@ def _runs(name: str, n_smes: int, seeds: tuple[int, ...]) -> dict[str, np.ndarra
     return {k: np.array([r[k] for r in rows], dtype=float) for k in rows[0].index}
 
 
-SIZE_SEEDS = tuple(range(16))
+# 24 seeds: an equivalence test needs its interval well inside the margin (16 left GVC participation, a small
+# share, within noise of the 10% bound).
+SIZE_SEEDS = tuple(range(24))
 SIZE_SCENARIOS = ("no_policy", "integrated", "fragmented", "centralized", "decentralized_coordinated",
                   "alliances_on", "alliances_off", "strengthening_only", "liberalization_only",
                   "liberalization_with_support")

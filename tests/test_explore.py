@@ -77,7 +77,8 @@ def test_prim_and_cart_find_the_known_box_where_the_claim_holds(tmp_path):
 
 
 def test_a_map_cell_is_the_paired_runs_computed_directly():
-    """H1 at two map cells: integrated minus fragmented on new exporters, each seed run through simulation.run."""
+    """H1 at two map cells: integrated minus fragmented on exporter-years (the outcome H1 is judged on), each seed
+    run through simulation.run."""
     cfg = ExploreConfig(directions=["H1"], samples=10, seeds=2, steps=4, grid=2)
     cfg.validate()
     plan = build(cfg)
@@ -95,7 +96,7 @@ def test_a_map_cell_is_the_paired_runs_computed_directly():
             for arm in ("integrated", "fragmented"):
                 s = load(arm)
                 ts = simulation.run(s.package, seed=seed, steps=4, regions=False, **{**s.params, **point}).timeseries
-                value[arm] = outcomes.evaluate(ts, ["new_exporters"])["new_exporters"]
+                value[arm] = outcomes.evaluate(ts, ["exporter_years"])["exporter_years"]
             diffs.append(value["integrated"] - value["fragmented"])
         assert cell["effect"] == pytest.approx(np.mean(diffs), rel=1e-12, abs=1e-12)
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from simulation import class_runs, levers
+from simulation.class_runs import _value, measure, report
 from simulation.lessons import (
     BUILT_IN,
     FIRST_SEED,
@@ -14,14 +15,11 @@ from simulation.lessons import (
     TEXTS,
     LessonError,
     Quote,
-    _value,
     fill,
     load_lesson,
     load_lessons,
-    measure,
     number,
     placeholders,
-    report,
 )
 
 LESSONS = load_lessons()

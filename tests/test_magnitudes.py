@@ -38,9 +38,11 @@ def test_the_business_climate_reform_is_a_cut_in_the_sunk_cost_and_nothing_else(
 
 
 def test_a_sunk_cost_cut_brings_churners():
-    """Impullitti et al. (2013): lower sunk costs lower persistence. First-time exporters rise more than the
-    stock (paired over seeds), and the share of entries that stop within a year rises (resolved at 20,000 SMEs)."""
+    """Impullitti et al. (2013): lower sunk costs lower persistence. The reform raises direct exporters (at
+    2,000 SMEs); first-time exporters rise more than the stock and the share of entries that stop within a
+    year rises, both resolved at 20,000 SMEs (at 2,000 SMEs the seeds do not resolve them: docs/calibration.md)."""
     small = magnitudes.reform_response(load("baseline"), seeds=40)
-    assert small["first_minus_direct"].low > 0 and small["direct_exporters"].low > 0, small
+    assert small["direct_exporters"].low > 0, small
     large = magnitudes.reform_response(at_population(load("baseline"), 20_000), seeds=12)
+    assert large["first_minus_direct"].low > 0, f"first-time minus direct {large['first_minus_direct']}"
     assert large["early_stop_share"].low > 0, f"early-stop share {large['early_stop_share']}"

@@ -7,6 +7,7 @@ import pytest
 
 import simulation as sim
 from simulation import params, policy
+from simulation.sensitivity.problem import problem
 
 
 def test_every_parameter_is_complete_and_consistent():
@@ -32,7 +33,7 @@ def test_resolve_coerces_and_checks():
 
 
 def test_salib_problem_comes_from_the_registry():
-    prob = params.problem("competitiveness,connectivity")
+    prob = problem("competitiveness,connectivity")
     names = [p.name for p in params.by_group("competitiveness", "connectivity")]
     assert prob["names"] == names and prob["num_vars"] == len(names)
     assert "groups" not in prob  # SALib would report one index per group
@@ -40,20 +41,20 @@ def test_salib_problem_comes_from_the_registry():
         p = sim.REGISTRY[name]
         assert bounds == list(p.sweep_bounds)
         assert p.low <= bounds[0] <= p.default <= bounds[1] <= p.high
-    grouped = params.problem("competitiveness,connectivity", grouped=True)
+    grouped = problem("competitiveness,connectivity", grouped=True)
     assert grouped["groups"] == [sim.REGISTRY[n].group for n in names]
-    assert params.problem(["ces_rho", "competitiveness"])["names"][0] == "ces_rho"
+    assert problem(["ces_rho", "competitiveness"])["names"][0] == "ces_rho"
     with pytest.raises(sim.ParameterError, match="did you mean 'connectivity'"):
-        params.problem("conectivity")
+        problem("conectivity")
 
 
 def test_sweep_bounds_can_be_narrowed_but_not_widened():
-    prob = params.problem("conn_mean,comp_mean", bounds={"conn_mean": (0.2, 0.3)})
+    prob = problem("conn_mean,comp_mean", bounds={"conn_mean": (0.2, 0.3)})
     assert prob["bounds"][0] == [0.2, 0.3]
     with pytest.raises(sim.ParameterError, match="conn_mean.*0.0 <= low < high <= 0.95"):
-        params.problem("conn_mean", bounds={"conn_mean": (0.5, 1.2)})
+        problem("conn_mean", bounds={"conn_mean": (0.5, 1.2)})
     with pytest.raises(sim.ParameterError, match="not among the parameters swept"):
-        params.problem("conn_mean", bounds={"comp_mean": (0.2, 0.3)})
+        problem("conn_mean", bounds={"comp_mean": (0.2, 0.3)})
 
 
 def test_catalogue_covers_the_brief():

@@ -27,9 +27,10 @@ from ..experiments import ablation, functions
 from ..experiments.functions import FunctionSpec
 from ..experiments.runner import RunSpec
 from ..inputs import show
-from ..params import REGISTRY, ParameterError, problem, suggest
+from ..params import REGISTRY, ParameterError, suggest
 from ..scenario import Scenario, ScenarioError, load, read_toml, reference
 from ..sensitivity.design import COMMAND_LINE, SweepConfigError, check_inputs, model_outputs
+from ..sensitivity.problem import problem
 
 # The five directions of the domain brief (the H2 control claims no difference: nothing to map).
 DEFAULT_DIRECTIONS = ("H1", "H2", "H3", "H4", "liberalization")

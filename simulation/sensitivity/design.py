@@ -21,9 +21,10 @@ from ..experiments import functions
 from ..experiments.functions import FunctionSpec, ModelError
 from ..experiments.runner import RunSpec
 from ..inputs import show
-from ..params import DUMMY, REGISTRY, ParameterError, problem, select, suggest
+from ..params import DUMMY, REGISTRY, ParameterError, suggest
 from ..scenario import Scenario, ScenarioError, load, read_toml, reference
 from . import METHODS
+from .problem import problem, select
 
 # With one seed per point, seed noise is measured on a probe: a few points
 # run on extra seeds, kept out of the analysis.
