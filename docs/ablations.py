@@ -8,9 +8,9 @@ A thin wrapper over ``python run.py ablate --markdown docs/hypotheses.md``,
 which also writes docs/hypotheses.csv, the verdicts tests/test_directions.py
 holds the model to (the results folder with effects.csv lands in outputs/
 as usual). About 14,000 runs of 2,000 SMEs: 27 minutes on two cores with
-other work beside it. ``--from`` reads a finished ablation's effects.csv and
-manifest and runs nothing (the document's wording can change without
-rerunning the model).
+other work beside it. ``--from`` reads a finished ablation's stored runs and
+manifest and runs nothing (the document's wording, or the outcomes a
+question reports, can change without rerunning the model).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulation.cli import main  # noqa: E402
 from simulation.cli.ablate import _again  # noqa: E402
+from simulation.experiments import ablation  # noqa: E402
 from simulation.experiments.ablation import direction  # noqa: E402
+from simulation.experiments.store import RunStore  # noqa: E402
 from simulation.reporting.hypotheses import markdown, verdicts  # noqa: E402
 from simulation.scenario import load  # noqa: E402
 
@@ -34,10 +34,12 @@ DOC = ROOT / "docs" / "hypotheses.md"
 
 
 def rewrite(folder: Path) -> int:
-    """docs/hypotheses.md and .csv from a finished ablation's saved tables."""
+    """docs/hypotheses.md and .csv from a finished ablation's saved runs: the effects are recomputed from its
+    stored results, so a question that now reports one more outcome needs no new run."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     directions = [direction(n) for n in manifest["directions"]]
-    table = pd.read_csv(folder / "effects.csv")
+    results = RunStore(folder, ("results",)).read("results").drop_duplicates("run_id").set_index("run_id")
+    table = ablation.effects(ablation.design(directions, manifest["seeds"]), results, directions)
     n_smes = int(load(directions[0].scenarios[0]).resolved_params["n_smes"])
     seeds = manifest["seeds"]
     DOC.write_text(markdown(table, directions, len(seeds), n_smes,

@@ -207,7 +207,7 @@ DIRECTIONS: tuple[Direction, ...] = (
     Direction(
         "liberalization alone", "A tariff cut without support raises exits.",
         (("liberalization_only", 1), ("no_policy", -1)),
-        ("exits", "exporter_years", "lasting_entrants", "exporters"),
+        ("exits", "exporter_years", "lasting_entrants", "new_exporters", "exporters"),
         ("import_competition",),
         ("model.enforce: the tariff cut in force",
          "demography.survival_requirement: the competitiveness needed to hold the home market rises",
@@ -218,7 +218,7 @@ DIRECTIONS: tuple[Direction, ...] = (
                           "(lib - none) on exits (claim: negative) and exporter-years (claim: positive).",
         (("liberalization_with_support", 1), ("integrated", -1), ("liberalization_only", -1),
          ("no_policy", 1)),
-        ("exits", "exporter_years", "lasting_entrants", "exporters"),
+        ("exits", "exporter_years", "lasting_entrants", "new_exporters", "exporters"),
         ("import_competition",),
         ("model.enforce: the tariff cut in force",
          "demography.survival_requirement: the competitiveness needed to hold the home market rises",
