@@ -98,7 +98,7 @@ def score_html(m: class_runs.Monitors) -> str:
 def Monitors() -> None:
     state.tick.use_value()
     live = state.model.value
-    m = class_runs.monitors(live)
+    m = state.reading(class_runs.monitors, live)
     with solara.Div(classes=["sme-monitors"]):
         Monitor("Quarter", f"{m.quarter}/{m.horizon}")
         Monitor("Exporters", f"{m.exporters} ({100 * m.exporters_share:.1f}%)")
@@ -122,7 +122,7 @@ def Controls() -> None:
         solara.Button(SEEDS_BUTTON if not state.seeds_busy.value else f"Running {2 * class_runs.SEEDS} runs...",
                       on_click=lambda: seeds_request.set(seeds_request.value + 1),
                       disabled=state.seeds_busy.value, outlined=True)
-    message = class_runs.end_message(live)
+    message = state.reading(class_runs.end_message, live)
     if message:
         solara.Success(message, classes=["sme-end"])
     if state.notice.value:
@@ -258,7 +258,8 @@ def Charts(key: str = "outcomes", charts: tuple[str, ...] = views.CHARTS) -> Non
     live = state.model.value
     specs = solara.use_memo(lambda: views.specs(live.horizon, key), [live.horizon, key])
     ghosts = state.ghosts()
-    data = solara.use_memo(lambda: views.datasets(live, ghosts, charts), [live, tick, len(state.history.value)])
+    data = solara.use_memo(lambda: state.reading(views.datasets, live, ghosts, charts),
+                           [live, tick, len(state.history.value)])
     stamp = f"{id(live)}:{live.t}:{len(ghosts)}"
     VegaChart(name=key, spec=specs[key], datasets=data[key], stamp=stamp)
     rest = [c for c in charts if c != key]

@@ -3,7 +3,9 @@
 Solara keeps a module-level ``solara.reactive`` per browser tab (per kernel),
 so two tabs, or thirty students, never share a run. Every change to the live
 model goes through :func:`locked` so that the play loop, a Step click and a
-Reset never touch the model at the same time.
+Reset never touch the model at the same time, and every read of its tables by
+the page goes through :func:`reading`, so a render never sees a quarter half
+recorded.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import solara
@@ -77,19 +79,28 @@ def query_of(setup: Setup) -> str:
 
 setup = solara.reactive(Setup())
 model: solara.Reactive[ClassroomModel | None] = solara.reactive(None)
+T = TypeVar("T")
+
 tick = solara.reactive(0)          # bumped after every quarter: what the charts and monitors follow
 playing = solara.reactive(False)
 history: solara.Reactive[tuple[class_runs.RunRecord, ...]] = solara.reactive(())
 seed_result: solara.Reactive[class_runs.SeedGaps | None] = solara.reactive(None)
 seeds_busy = solara.reactive(False)
 notice = solara.reactive("")       # levers moved mid-run, a file that would not load
-_lock: solara.Reactive[threading.Lock | None] = solara.reactive(None)
+_lock: solara.Reactive[threading.RLock | None] = solara.reactive(None)
 
 
-def locked() -> threading.Lock:
+def locked() -> threading.RLock:
+    # Re-entrant: a render that a quarter's tick sets off in the stepping thread may read under it again.
     if _lock.value is None:
-        _lock.value = threading.Lock()
+        _lock.value = threading.RLock()
     return _lock.value
+
+
+def reading(read: Callable[..., T], *args: Any) -> T:
+    """``read(*args)`` while no quarter, Step or Reset is changing the model (the page's reads of its tables)."""
+    with locked():
+        return read(*args)
 
 
 def start(new: Setup | None = None) -> None:
