@@ -259,12 +259,13 @@ _PARAMETERS: tuple[Parameter, ...] = (
     _p("overlap_screening", 1.0, 0.0, 1.0, "0-1", "policy",
        "How far agencies use their coordination to skip SMEs other programmes already serve (0: they do not "
        "screen recipients for overlap; the allocation of budgets to regions is unchanged). Judgment: 1, all "
-       "coordination screens.", sweep=(0.0, 1.0)),
+       "coordination screens; plausible range 0 to 1 (no source measures it).", sweep=(0.0, 1.0)),
     _p("central_need_allocation", 0, 0, 1, "0/1", "policy",
        "1: the national government allocates the programmes it delivers itself by the rule a coordinated "
        "local government uses, the need its own mapping reveals (read with the error of an apparatus of "
        "average capacity) times each region's capacity to deliver, and funds delivery through the regional "
-       "apparatus; 0: by SME numbers, through national offices of average capacity.", int),
+       "apparatus; 0: by SME numbers, through national offices of average capacity. A design choice a scenario "
+       "makes (H2's arms), not an estimate.", int),
     _p("requirement_deterrence", 0.25, 0.0, 1.0, "0-1", "policy",
        "Share of lead firms' supplier slots lost under full performance requirements: investment deterred "
        "or kept subscale (Moran 1998; UNCTAD 2003 find requirements deter some FDI but give no general "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -83,12 +84,18 @@ QUOTE_MEASURES = ("live", "reference", "live_minus_reference", "reference_minus_
 _QUOTE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
 
-def _quote_names(table: dict[str, Any]) -> dict[str, Any]:
-    for name in table:
-        if not _QUOTE_NAME.fullmatch(name):
-            raise fail(f"a quote's name is lower-case letters, digits and _ (at most 40), not starting with a "
-                       f"digit, as texts write it {{name}}; got {show(name)}", name)
-    return table
+def keys_matching(pattern: re.Pattern[str], rule: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A validator of a table whose every key must match ``pattern`` (``rule`` says in words what is allowed)."""
+    def check(table: dict[str, Any]) -> dict[str, Any]:
+        for name in table:
+            if not pattern.fullmatch(name):
+                raise fail(f"{rule}; got {show(name)}", name)
+        return table
+    return check
+
+
+_quote_names = keys_matching(_QUOTE_NAME, "a quote's name is lower-case letters, digits and _ (at most 40), "
+                                          "not starting with a digit, as texts write it {name}")
 
 
 class QuoteTable(Strict):
@@ -157,12 +164,8 @@ Pair = Annotated[Any, AfterValidator(_pair)]
 _INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
-def _input_names(table: dict[str, Any]) -> dict[str, Any]:
-    for name in table:
-        if not _INPUT_NAME.fullmatch(name):
-            raise fail(f"an input name is letters, digits and _ (at most 64), not starting with a digit; "
-                       f"got {show(name)}", name)
-    return table
+_input_names = keys_matching(_INPUT_NAME, "an input name is letters, digits and _ (at most 64), not starting "
+                                          "with a digit")
 
 
 def check_names(table: dict[str, Any] | None) -> dict[str, Any] | None:
