@@ -17,14 +17,14 @@ import numpy as np
 
 from .context import Indices, StepContext
 from .governments import Governments
-from .mechanisms import alliances, demography, learning, support, trade
+from .mechanisms import alliances, demography, learning, market, support, trade
 from .mechanisms.alliances import LEArrays
 from .mechanisms.demography import World
 from .outcomes import QUARTERS_PER_YEAR
 from .params import resolve
 from .policy import LEVELS, NO_POLICY, POLICY_STAGES, PolicyPackage
 from .reporters import CENSUS_MIN_WORKERS
-from .stack import RunParams, Stack, Streams, pick
+from .stack import RunParams, Stack, Streams
 from .state import EXPORTING, PRECONDITION, C, RegionBlocks
 
 # Child streams of each run's SeedSequence, one per source of chance, so that a
@@ -116,8 +116,10 @@ class Batch:
         self.region_infra = self.world.infrastructure.copy()
         regions = np.concatenate([demography.region_of_rows(w, p["n_smes"]) + int(stack.region_bounds[k])
                                   for k, (w, p) in enumerate(zip(worlds, runs))])
+        threshold = stack.spread(self.p.run("survival_threshold"), "region")  # the opening market's requirement
         self.sme = demography.entrants(self.streams["init"], regions, self.world, self.p, np.zeros(self.k, np.int64),
-                                       self.region_infra, demography.survival_requirement(self.p, 0.0))
+                                       self.region_infra, threshold[regions])
+        self.sme.age[:] = market.ESTABLISHED_AGE
         self.local_region = self.sme.region - stack.region_bounds[stack.run_of_row]
         self.blocks = RegionBlocks(self.sme.region, len(self.world.capacity))
         self.next_firm_id = stack.rows.copy()
@@ -125,6 +127,11 @@ class Batch:
         self.le = LEArrays(*(np.concatenate([getattr(x, f) for x in les]) for f in
                              ("sector", "slots", "threshold", "base_openness", "openness")), run=stack.run_of_le)
         self.indices = Indices(self.sme, trade.ces_exponent(self.p))
+        self.market = market.HomeMarket.open(self.sme, self.indices.comp, self.p, self.blocks, stack)
+        no_saving = np.zeros(stack.n)
+        self.sme.home_margin = market.standing(self.sme, self.indices.comp, self.p,
+                                               self.blocks.spread(threshold), no_saving)
+        self.home_sales = market.home_sales(self.sme, self.sme.home_margin, no_saving, self.p)
 
         self.t = -runs[0]["warmup_steps"]
         zeros = np.zeros(self.k)
@@ -250,12 +257,21 @@ class Batch:
         flows["export_sales"] = stack.per_run(sales)
         flows["export_sellers"] = stack.runs_of(np.flatnonzero(sales))
 
-        # 5. Demography: firms grow or shrink, exit under competition, and are replaced by entrants.
+        # 5. The home market and demography: firms take their shares, grow or shrink, invest where access
+        # pays, exit when profit falls short, and are replaced by entrants.
+        comp = ix.fresh().comp
+        required = self.market.requirement(s, comp, p, self.blocks, stack, stack.spread(self.tariff_cut, "region"))
+        saving = trade.input_cost_saving(s, p, tariff)
+        standing = market.standing(s, comp, p, self.blocks.spread(required), saving)
         census = s.size >= CENSUS_MIN_WORKERS
-        demography.grow_firms(self.streams["growth"], s, ix.comp, p, tariff)
+        # Employment follows what the firm earns per customer, not the customers it is still building.
+        demography.grow_firms(self.streams["growth"], s, standing - market.customers_to_build(s, p), p)
         flows["shrank_below_20"] = stack.runs_of(np.flatnonzero(census & (s.size < CENSUS_MIN_WORKERS)))
-        hazard = demography.exit_hazard(s, ix.comp, p, tariff)
-        gone = demography.draw_exits(self.streams["exit"], hazard)
+        home = market.home_sales(s, standing, saving, p)
+        abroad = market.foreign_operating_profit(sales, p, saving)
+        ix.touch(market.upgrade(s, market.competitiveness_return(s, comp, cap, p, home, saving, abroad, ix.rho), p))
+        shortfall = market.profit_shortfall(s, standing, market.foreign_net(s, abroad, p), p)
+        gone = demography.draw_exits(self.streams["exit"], demography.exit_hazard(s, shortfall, p))
         flows["exits"] = stack.runs_of(gone)
         flows["exits_20plus"] = stack.runs_of(gone[s.size[gone] >= CENSUS_MIN_WORKERS])
         flows["exporter_exits"] = stack.runs_of(gone[s.stage[gone] >= EXPORTING])
@@ -263,14 +279,19 @@ class Batch:
         if len(gone):
             if self.on_exit is not None:
                 self.on_exit(gone)
-            required = pick(demography.survival_requirement(p, tariff), gone)
             fresh = demography.entrants(self.streams["entrants"], s.region[gone], self.world, p, self.next_firm_id,
-                                        self.region_infra, required)
+                                        self.region_infra, required[s.region[gone]])
             self.next_firm_id += flows["exits"]
             s.replace_rows(gone, fresh)
             sales[gone] = 0.0
             ix.touch(gone)
+            # An entrant starts with its first customers, at the market as it found it.
+            new_saving = trade.input_cost_saving(s, p, tariff, gone)
+            new_standing = market.standing(s, s.competitiveness(gone), p, required[s.region[gone]], new_saving, gone)
+            home[gone] = market.home_sales(s, new_standing, new_saving, p, gone)
+            s.home_margin[gone] = new_standing - market.customers_to_build(s, p)[gone]
         self.export_sales = sales
+        self.home_sales = home
         s.age += 1
         self.t += 1
         if self.t % QUARTERS_PER_YEAR == 0:

@@ -288,7 +288,8 @@ POLICY_LEVERS: tuple[Any, ...] = (
                "Performance requirements on FDI (0-1 enforced)",
                "Local content, joint ventures with SMEs, technology transfer (macro level)."),
     Regulation("liberalization", "trade_liberalization", "liberalization_only", "Tariff cut (0-1)",
-               "Trade liberalization (meta level): export margins rise, and so does import competition."),
+               "Trade liberalization (meta level): export margins rise, imported inputs cost less, and imports "
+               "take share of the home market."),
 )
 WORLD_LEVERS: tuple[ParameterLever, ...] = (
     ParameterLever("region_heterogeneity", "How much regions differ"),

@@ -108,16 +108,10 @@ def _switch(name: str, meaning: str) -> Parameter:
     return Parameter(name, 1, 0, 1, "on/off", "mechanisms", f"Mechanism switch (1 on, 0 off): {meaning}", int)
 
 
-# Defaults: the eight parameters fitted to the stylized facts of
-# calibration/targets.toml (entry_cost, size_elasticity, le_export_value,
-# demand_uncertainty, decision_noise, base_exit_rate, size_tail,
-# export_margin_rate) are the best fit of the calibration recorded in
-# calibration/runs/2026-11-25-baseline/ (method of simulated moments, the least-
-# distance fit that passes the acceptance check robustly; rounded);
-# promotion_demand_gain and finance_firm_link are fixed by
-# judgment (docs/calibration.md). The others are set by judgment, listed with
-# their reasons in docs/calibration.md; none was changed to make a direction of
-# docs/hypotheses.md hold.
+# Defaults: the parameters calibration/targets.toml fits (entry_cost, size_elasticity, le_export_value,
+# demand_uncertainty, decision_noise, size_tail, export_margin_rate; base_exit_rate until 0.7.0) are the rounded
+# best fit in calibration/runs/, growth_volatility refitted alone in 0.8.0; the others are judgment, with their
+# reasons in docs/calibration.md; none was changed to make a direction of docs/hypotheses.md hold.
 _PARAMETERS: tuple[Parameter, ...] = (
     # --- population -------------------------------------------------------
     _p("n_smes", 2000, 10, 2_000_000, "firms", "population",
@@ -139,7 +133,7 @@ _PARAMETERS: tuple[Parameter, ...] = (
     _p("entrant_noise", 0.1, 0.01, 1.0, "0-1", "population",
        "Sd of a would-be entrant's error in judging its competitiveness against what the home market "
        "requires (entrants enter when they judge they can hold it).", sweep=(0.05, 0.3)),
-    _p("growth_volatility", 0.15, 0.0, 1.0, "log/quarter", "population",
+    _p("growth_volatility", 0.13, 0.0, 1.0, "log/quarter", "population",
        "Sd of a one-worker firm's quarterly log employment growth (Gibrat shocks; falls as size^-0.2).",
        sweep=(0.08, 0.25)),
     # --- competitiveness --------------------------------------------------
@@ -155,7 +149,7 @@ _PARAMETERS: tuple[Parameter, ...] = (
     _p("absorptive_precondition", 0.3, 0.0, 1.0, "0-1", "competitiveness",
        "Share of a strengthening programme an SME still in precondition can absorb.", sweep=(0.1, 0.6)),
     _p("survival_threshold", 0.22, 0.0, 0.8, "0-1", "competitiveness",
-       "Competitiveness an SME needs to hold its home market at current tariffs.", sweep=(0.12, 0.32)),
+       "Competitiveness at which home sales just cover fixed costs in the opening market.", sweep=(0.12, 0.32)),
     _p("learning_by_exporting", 0.03, 0.0, 0.3, "1/quarter", "competitiveness",
        "Quarterly gain in quality and market knowledge while exporting.", sweep=(0.0, 0.08)),
     _p("tech_transfer", 0.05, 0.0, 0.5, "1/quarter", "competitiveness",
@@ -166,6 +160,12 @@ _PARAMETERS: tuple[Parameter, ...] = (
        "Elasticity of employment to the firm's competitive margin over what the home market requires (log "
        "growth per unit change: support and learning add workers, import competition sheds them).",
        sweep=(0.0, 4.0)),
+    _p("upgrade_step", 0.01, 0.0, 0.2, "share/quarter", "competitiveness",
+       "Share of its distance to the frontier a firm's technology gains in a quarter it upgrades. Judgment: "
+       "plausible 0.005-0.03.", sweep=(0.005, 0.03)),
+    _p("upgrade_cost", 0.015, 0.0, 10.0, "kUSD/quarter/worker", "competitiveness",
+       "Amortized cost of a quarter's upgrading step, per worker. Judgment (no source for SMEs): about one SME "
+       "in 40 upgrades in a quarter without policy, one in ten a year; plausible 0.008-0.03.", sweep=(0.008, 0.03)),
     _p("exporter_growth", 0.01, 0.0, 0.1, "log/quarter", "competitiveness",
        "Extra quarterly employment growth of a firm while it exports (foreign sales, learning by exporting).",
        sweep=(0.0, 0.03)),
@@ -224,15 +224,40 @@ _PARAMETERS: tuple[Parameter, ...] = (
     _p("export_margin_rate", 0.034, 0.02, 1.0, "share", "environment",
        "Operating margin on export sales: export sales are foreign operating profit over this rate.",
        sweep=(0.03, 0.3)),
-    _p("home_sales_per_worker", 5.0, 0.0, 1000.0, "kUSD/quarter", "environment",
-       "Quarterly home-market sales per worker of a firm at full competitiveness (reported, not decided on).",
-       sweep=(2.0, 10.0)),
+    _p("home_sales_per_worker", 1.1, 0.01, 1000.0, "kUSD/quarter", "environment",
+       "Quarterly home sales per worker of a firm at the survival threshold in the opening market (with "
+       "home_gross_margin, fixed costs). Judgment: 4,400 USD a year; plausible 0.5-2.5.", sweep=(0.5, 2.5)),
+    _p("home_gross_margin", 0.25, 0.02, 0.9, "share", "environment",
+       "Share of sales left after variable costs, which pays fixed costs. Judgment: plausible 0.15-0.4 for "
+       "small manufacturers and traders.", sweep=(0.15, 0.4)),
+    _p("home_share_elasticity", 3.5, 0.5, 20.0, "1/unit", "environment",
+       "Home sales per worker are proportional to exp(this x competitiveness). Pinned by dispersion: at 3.5 "
+       "the 90th-percentile SME sells 4.2 times the 10th per worker, inside the 3-5 of revenue productivity "
+       "in China and India (Hsieh & Klenow 2009); plausible 2.5-5.", sweep=(2.5, 5.0)),
+    _p("import_penetration", 0.25, 0.0, 0.9, "share", "environment",
+       "Imports' share of home demand in the opening market. Judgment: plausible 0.1-0.4.", sweep=(0.1, 0.4)),
+    _p("entrant_customers", 0.6, 0.05, 1.0, "share", "environment",
+       "Share of its eventual customers a new firm starts with: young plants sell below incumbents of equal "
+       "productivity (Foster, Haltiwanger & Syverson 2016). Judgment: plausible 0.4-0.9.", sweep=(0.4, 0.9)),
+    _p("customer_build_up", 8.0, 1.0, 40.0, "quarters", "environment",
+       "Quarters a new firm takes to build the rest of its customers, linearly (several years in Foster et al. "
+       "2016). Judgment: plausible 4-16.", sweep=(4.0, 16.0)),
     _p("import_pressure", 0.08, 0.0, 1.0, "0-1", "environment",
-       "Rise in the competitiveness needed to survive per unit of tariff cut.", sweep=(0.0, 0.2)),
+       "Rise in the competitiveness the opening home market needs per unit of tariff cut.", sweep=(0.0, 0.2)),
+    _p("importer_share", 0.25, 0.0, 1.0, "share", "environment",
+       "Share of SMEs that buy inputs abroad. Judgment: a minority of plants import, as in Indonesian "
+       "manufacturing (Amiti & Konings 2007); plausible 0.1-0.4.", sweep=(0.1, 0.4)),
+    _p("import_intensity", 0.2, 0.0, 0.5, "share of sales", "environment",
+       "Mean imported inputs over sales among importers (uniform on 0 to twice this). Judgment: plausible "
+       "0.1-0.3.", sweep=(0.1, 0.3)),
+    _p("input_tariff", 0.15, 0.0, 1.0, "ad valorem", "environment",
+       "Tariff on imported inputs before liberalization (a cut of 1 removes it). Judgment: Indonesia's tariffs "
+       "were near 15-20% around 1990, under 10% by the 2000s; plausible 0.05-0.25.", sweep=(0.05, 0.25)),
     _p("liberalization_export_gain", 0.3, 0.0, 2.0, "-", "environment",
        "Rise in foreign margins per unit of tariff cut (partner tariffs fall too).", sweep=(0.1, 0.6)),
     _p("competition_exit", 0.4, 0.0, 5.0, "1/quarter", "environment",
-       "Extra quarterly exit hazard per unit of competitiveness shortfall.", sweep=(0.2, 0.8)),
+       "Extra quarterly exit hazard per unit of profit shortfall (the fixed costs home and foreign margins "
+       "leave uncovered, in units of competitiveness).", sweep=(0.2, 0.8)),
     _p("gvc_shock_step", -1, -1, 10_000, "quarter", "environment",
        "Quarter of a GVC consolidation / reshoring shock (-1: none).", int),
     _p("gvc_shock_size", 0.0, 0.0, 1.0, "0-1", "environment",
@@ -298,6 +323,12 @@ _PARAMETERS: tuple[Parameter, ...] = (
             "does)."),
     _switch("import_competition", "a tariff cut raises the competitiveness needed to hold the home market "
             "(off: it does not)."),
+    _switch("home_market_shares", "each region's home demand is shared among its firms and imports, so an "
+            "exit frees demand for its rivals and entrants build customers (off: home sales ignore rivals)."),
+    _switch("imported_inputs", "a tariff cut lowers the costs of firms that import inputs, by their imported "
+            "share (off: no firm's costs)."),
+    _switch("access_upgrading", "firms invest in technology where a step pays over their sales at home and "
+            "abroad (off: none does)."),
     _switch("knowledge_barrier", "the knowledge barrier adds to the sunk cost of export entry (off: it does "
             "not)."),
     _switch("entry_selection", "would-be entrants enter only when they judge they can hold the home market "

@@ -37,8 +37,8 @@ COVERS: tuple[str, ...] = ("smes", "les")
 # regulation moves no firm's capabilities: it changes the environment every
 # firm, entrants included, faces.
 REGIME_CHANNELS: dict[str, str] = {
-    "tariff_cut": "tariffs fall: foreign margins rise, exogenous barriers fall, import competition rises "
-                  "(a cut is not reversed)",
+    "tariff_cut": "tariffs fall: foreign margins rise, exogenous barriers fall, imported inputs cost less, "
+                  "imports take share of the home market (a cut is not reversed)",
     "alliance_framework": "LE openness to SME suppliers rises by framework_openness at full strength",
     "performance_requirements": "LE openness rises by requirement_openness and technology transfer deepens",
     "red_tape": "every SME's procedure barrier to export entry is cut by this share while in force",

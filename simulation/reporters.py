@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .mechanisms.trade import home_sales
 from .policy import LEVELS, POLICY_STAGES
 from .state import EXPORTING, GVC, LIVE_STAGES, SIZE_CLASSES, B
 
@@ -137,7 +136,7 @@ class Recorder:
         row["export_sellers"] = flows["export_sellers"] if flows is not None else np.zeros(k, _INT)
         total = sme_sales + le_sales
         row["sme_export_share"] = np.where(total > 0, sme_sales / np.where(total > 0, total, 1.0), np.nan)
-        home = home_sales(s, comp, p)
+        home = b.home_sales
         row["home_sales"] = stack.per_run(home)
         row["mean_size"] = stack.per_run(s.size) / n
         # The WBES population and definition: 5+ workers (small and medium), direct exports >= 10% of sales.

@@ -67,7 +67,8 @@ class SMEArrays:
     demand_x: np.ndarray     # standardized log foreign demand: drawn at birth, drifts
     knows_demand: np.ndarray  # bool: has learned its foreign demand (by exporting, or from buyers met)
     error: np.ndarray        # log error in judging foreign profit (persists over a few quarters)
-    home_margin: np.ndarray  # competitiveness over what the home market required, at the last growth step
+    home_margin: np.ndarray  # home standing (market.standing) at the last growth step
+    import_intensity: np.ndarray  # imported inputs as a share of sales (0: buys its inputs at home)
     partner: np.ndarray      # int64, allied LE or -1
     mapped: np.ndarray       # bool, covered by a mapping study
     support: np.ndarray      # decaying stock of support received

@@ -30,19 +30,32 @@ def history():
     recorder = Recorder(batch, regions=True)
     recorder.collect(batch, None)
     snaps, firsts = [], []
+    closing = []  # firms that close at the end of this quarter, as they traded in it
+
+    def keep_closers(rows):
+        closing.append((batch.sme.firm_id[rows].copy(), batch.sme.stage[rows] >= EXPORTING))
+
+    batch.on_exit = keep_closers
     for _ in range(STEPS):
         before = batch.sme.ever_exported.copy(), batch.sme.firm_id.copy()
+        closing.clear()
         flows = batch.quarter()
         recorder.collect(batch, flows)
         sme = batch.sme
         # A first entry this quarter: a firm that had never exported (and held its row) now exports.
         first = (~before[0]) & (before[1] == sme.firm_id) & sme.ever_exported & (sme.spell == 1)
-        snaps.append((sme.firm_id.copy(), sme.stage >= EXPORTING, sme.spell.copy()))
+        # Who exported in the quarter: the firms there at its end, and those that exported and then closed.
+        ids, exporting = sme.firm_id.copy(), sme.stage >= EXPORTING
+        for gone, was_exporting in closing:
+            ids, exporting = np.concatenate([ids, gone]), np.concatenate([exporting, was_exporting])
+        snaps.append((ids, exporting, sme.spell.copy()))
         firsts.append(set(sme.firm_id[first].tolist()))
     return batch, recorder.timeseries(0), recorder.regions(0), snaps, firsts
 
 
 def _exports_each_quarter(snaps, firm: int, quarters: range) -> bool:
+    """The firm exported in each of ``quarters`` (a firm that exported in a quarter and closed at its end
+    did export in it)."""
     for q in quarters:
         ids, exporting, _ = snaps[q - 1]
         row = np.flatnonzero(ids == firm)

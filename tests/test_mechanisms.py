@@ -7,9 +7,10 @@ import pytest
 from helpers import arm
 
 import simulation as sim
-from simulation.mechanisms import alliances, demography, learning, support, trade
+from simulation.mechanisms import alliances, demography, learning, market, support, trade
 from simulation.params import resolve
 from simulation.policy import CATALOGUE
+from simulation.stack import Stack
 from simulation.state import (
     EXPORTING,
     GVC,
@@ -327,15 +328,23 @@ def test_export_promotion_finds_buyers_and_reveals_demand(firms, p):
     assert gain[1] == pytest.approx(1.0) and gain[0] > gain[1] > gain[2] > 0
 
 
-def test_liberalization_raises_exit_risk_of_uncompetitive_firms(firms, p):
-    s, _ = firms
+def test_liberalization_raises_exit_risk_of_firms_whose_profit_falls_short(firms, p):
+    s, world = firms
     comp = s.competitiveness()
-    closed = demography.exit_hazard(s, comp, p, tariff_cut=0.0)
-    opened = demography.exit_hazard(s, comp, p, tariff_cut=1.0)
-    weak = comp < p["survival_threshold"] + p["import_pressure"]
-    assert np.all(opened[weak] > closed[weak])
-    strong = comp > p["survival_threshold"] + p["import_pressure"]
-    assert np.allclose(opened[strong], closed[strong])
+    blocks = RegionBlocks(s.region, world.n_regions)
+    stack = Stack.single(s.n, world.n_regions)
+    s.age[:] = market.ESTABLISHED_AGE
+    home = market.HomeMarket.open(s, comp, p, blocks, stack)
+    no_exports = np.zeros(s.n)
+    hazard = {}
+    for cut in (0.0, 1.0):
+        required = blocks.spread(home.requirement(s, comp, p, blocks, stack, np.full(world.n_regions, cut)))
+        standing = market.standing(s, comp, p, required, np.zeros(s.n))
+        hazard[cut] = demography.exit_hazard(s, market.profit_shortfall(s, standing, no_exports, p), p)
+    weak = comp < p["survival_threshold"] + p["import_pressure"] - 1e-9
+    assert np.all(hazard[1.0][weak] > hazard[0.0][weak])
+    strong = comp > p["survival_threshold"] + p["import_pressure"] + 1e-9
+    assert np.allclose(hazard[1.0][strong], hazard[0.0][strong]), "a firm that still covers its costs is safe"
 
 
 def test_liberalization_raises_foreign_margins(firms, p):
@@ -425,21 +434,21 @@ def test_entrants_judge_what_the_home_market_requires(p):
 def test_gibrat_growth_keeps_the_pareto_law_and_favours_exporters_and_gainers(firms, p):
     s, _ = firms
     rng = np.random.default_rng(7)
-    comp = s.competitiveness()
-    s.home_margin = comp - demography.survival_requirement(p, 0.0)
+    standing = s.competitiveness() - p["survival_threshold"]
+    s.home_margin = standing.copy()
     s.stage[:] = STRENGTHENING
     s.stage[:1000] = EXPORTING
     micro = np.mean(s.size[1000:] < 5)
     start = np.log(s.size).copy()
     for _ in range(40):
-        demography.grow_firms(rng, s, comp, p, 0.0)
+        demography.grow_firms(rng, s, standing, p)
     assert np.all((s.size >= 1.0) & (s.size < 100.0))
     assert np.mean(s.size[1000:] < 5) == pytest.approx(micro, abs=0.03), "no drift in the size law"
     # Exporters grow faster (less than the premium x 40 quarters: the floor of one worker reflects shrinkers).
     assert (np.log(s.size[:1000]) - start[:1000]).mean() > (np.log(s.size[1000:]) - start[1000:]).mean() + 0.1
-    # A tariff cut raises what the home market requires: every firm sheds workers at once.
+    # Imports take share: every firm's standing falls by the same amount, and every firm sheds workers at once.
     before = np.log(s.size).copy()
-    demography.grow_firms(rng, s, comp, {**p, "growth_volatility": 0.0}, 1.0)
+    demography.grow_firms(rng, s, standing - p["import_pressure"], {**p, "growth_volatility": 0.0})
     inside = (before > 0.5) & (before < 4.0)
     expected = -p["growth_competitiveness"] * p["import_pressure"] + p["exporter_growth"] * (s.stage >= EXPORTING)
     assert np.allclose((np.log(s.size) - before)[inside], expected[inside])

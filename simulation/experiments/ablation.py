@@ -64,6 +64,16 @@ class Direction:
 LASTING: tuple[str, ...] = ("exporter_years", "lasting_entrants", "new_exporters", "exporters")
 _H1_CHAIN = "trade.export_decisions: capability and barriers decide entry; trade.update_experience: spells last"
 
+# What a tariff cut does through the home market, firm by firm (docs/ODD.md 7.19-7.21).
+_LIBERALIZATION_CHAIN = (
+    "model.enforce: the tariff cut in force",
+    "market.HomeMarket.requirement: imports take share of each region's home market, so the competitiveness "
+    "at which home sales cover fixed costs rises",
+    "trade.input_cost_saving: firms that import inputs pay less for them, in proportion to their imported share",
+    "market.profit_shortfall, demography.exit_hazard: firms whose home and foreign profit no longer cover "
+    "fixed costs close",
+    "market.HomeMarket.requirement: an exit frees demand for the survivors of its region",
+    "demography.grow_firms: firms shed workers as their standing falls")
 DIRECTIONS: tuple[Direction, ...] = (
     Direction(
         "H1", "Integrated beats fragmented: the same instruments and budget, organised with coordination, "
@@ -208,25 +218,22 @@ DIRECTIONS: tuple[Direction, ...] = (
         "liberalization alone", "A tariff cut without support raises exits.",
         (("liberalization_only", 1), ("no_policy", -1)),
         ("exits", "exporter_years", "lasting_entrants", "new_exporters", "exporters"),
-        ("import_competition",),
-        ("model.enforce: the tariff cut in force",
-         "demography.survival_requirement: the competitiveness needed to hold the home market rises",
-         "demography.exit_hazard: a shortfall raises the exit hazard (exporters half shielded)",
-         "demography.grow_firms: every firm sheds workers as imports take part of the home market")),
+        ("import_competition", "home_market_shares"),
+        _LIBERALIZATION_CHAIN),
     Direction(
         "liberalization", "Support changes what a tariff cut does: interaction (lib+support - support) - "
                           "(lib - none) on exits (claim: negative) and exporter-years (claim: positive).",
         (("liberalization_with_support", 1), ("integrated", -1), ("liberalization_only", -1),
          ("no_policy", 1)),
         ("exits", "exporter_years", "lasting_entrants", "new_exporters", "exporters"),
-        ("import_competition",),
-        ("model.enforce: the tariff cut in force",
-         "demography.survival_requirement: the competitiveness needed to hold the home market rises",
-         "demography.exit_hazard: a shortfall raises the exit hazard (exporters half shielded)",
+        ("import_competition", "home_market_shares", "imported_inputs", "access_upgrading"),
+        (*_LIBERALIZATION_CHAIN,
          "demography.entrants: would-be entrants judge the new requirement",
          "trade.foreign_profit: margins abroad rise; learning.exogenous_barrier: foreign barriers fall",
          "trade.entry_cost, trade.capability: SMEs that support made aware and capable take the higher "
-         "margins abroad (the interaction on exporters)"),
+         "margins abroad (the interaction on exporters)",
+         "market.competitiveness_return, market.upgrade: a step in technology pays more over more sales, so "
+         "firms with access (exporters) upgrade more"),
         expect=-1, also=("complementarity", "knowledge_barrier"), claims=(("exporter_years", 1),)),
 )
 

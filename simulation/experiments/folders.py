@@ -26,7 +26,7 @@ from ..inputs import reason, show
 LOCK = ".lock"
 # The layout of manifest.json and of the folder. Raised when a change means an older folder
 # cannot be resumed by this code; a resume of another schema says what to do.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _held: set[Path] = set()
 # Tests set this to widen the window between taking a lock and writing into the folder.
 _PAUSE_AFTER_LOCK = float(os.environ.get("SME_TEST_PAUSE_AFTER_LOCK", "0") or 0)

@@ -170,6 +170,17 @@ def _own_draws(rng: np.random.Generator | Streams, regions: np.ndarray, world: W
     return size, lsize, firm, comp
 
 
+def imported_inputs(u_importer: np.ndarray, u_share: np.ndarray, p: Mapping, runs: np.ndarray) -> np.ndarray:
+    """Imported inputs as a share of each new firm's sales, at two uniforms per firm.
+
+    ``importer_share`` of firms buy inputs abroad (a minority of plants, as in Indonesian manufacturing:
+    Amiti & Konings 2007); among them the share is uniform on (0, 2 ``import_intensity``), so it varies widely
+    (judgment: no source gives its spread for SMEs).
+    """
+    importer = u_importer < on(p, "importer_share", runs)
+    return np.where(importer, 2.0 * on(p, "import_intensity", runs) * u_share, 0.0)
+
+
 def new_firms(rng: np.random.Generator | Streams, regions: np.ndarray, world: World, p: Mapping,
               first_id: int | np.ndarray, region_infra: np.ndarray,
               own: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> SMEArrays:
@@ -186,7 +197,7 @@ def new_firms(rng: np.random.Generator | Streams, regions: np.ndarray, world: Wo
     # One block of normals and one of uniforms: a few large draws cost far
     # less than many small ones when a quarter brings only a few dozen entrants.
     z = _draw(rng, "standard_normal", counts, (9,))
-    u = _draw(rng, "random", counts, (2,))
+    u = _draw(rng, "random", counts, (4,))
     eo = _beta(rng, p, counts, 4.0)
     eo_dev = eo - on(p, "eo_mean", runs)
     conn_mean = on(p, "conn_mean", runs)
@@ -222,7 +233,7 @@ def new_firms(rng: np.random.Generator | Streams, regions: np.ndarray, world: Wo
         stage=stage,
         experience=np.zeros(n), ever_exported=np.zeros(n, bool), spell=np.zeros(n, np.int64),
         demand_x=np.zeros(n), knows_demand=np.zeros(n, bool), error=on(p, "decision_noise", runs) * z[8],
-        home_margin=np.zeros(n),
+        home_margin=np.zeros(n), import_intensity=imported_inputs(u[2], u[3], p, runs),
         partner=np.full(n, -1, np.int64), mapped=np.zeros(n, bool),
         support=np.zeros(n), age=np.zeros(n, np.int64),
     )
@@ -234,7 +245,8 @@ def entrants(rng: np.random.Generator | Streams, regions: np.ndarray, world: Wor
 
     For each vacancy :data:`CANDIDATES` would-be entrants are drawn; each
     judges its competitiveness against what the home market now requires
-    (``required``, raised by import competition) with an error of sd
+    (``required``: its region's requirement, :meth:`simulation.mechanisms.market.HomeMarket.requirement`)
+    with an error of sd
     ``entrant_noise``, and the first that judges it can hold the market
     enters (the best-judged one if none does). Entry thus responds to
     conditions: after a tariff cut entrants are stronger, and the extra exits
@@ -254,26 +266,10 @@ def entrants(rng: np.random.Generator | Streams, regions: np.ndarray, world: Wor
     pick = np.arange(n) * CANDIDATES + first
     out = new_firms(rng, regions, world, p, first_id, region_infra,
                     own=(size[pick], lsize[pick], firm[pick], comp[:, pick]))
-    out.home_margin = out.competitiveness() - required
     return out
 
 
-def survival_requirement(p: Mapping, tariff_cut: float | np.ndarray) -> float | np.ndarray:
-    """Competitiveness an SME needs to hold its home market: raised by import competition after a tariff cut.
-
-    Per row in a batch (``tariff_cut`` and the parameters per row).
-    """
-    switch = p["import_competition"]
-    pressure = p["import_pressure"] * tariff_cut
-    if isinstance(switch, np.ndarray):
-        pressure = np.where(switch != 0, pressure, 0.0)
-    elif not switch:
-        pressure = 0.0
-    return p["survival_threshold"] + pressure
-
-
-def grow_firms(rng: np.random.Generator | Streams, s: SMEArrays, comp_index: np.ndarray, p: Mapping,
-               tariff_cut: float | np.ndarray) -> None:
+def grow_firms(rng: np.random.Generator | Streams, s: SMEArrays, home_standing: np.ndarray, p: Mapping) -> None:
     """Employment follows Gibrat's law with reflecting bounds at 1 and 100 workers (Gabaix 1999).
 
     Log growth is a shock of sd ``growth_volatility * size^-0.2`` (larger
@@ -281,15 +277,17 @@ def grow_firms(rng: np.random.Generator | Streams, s: SMEArrays, comp_index: np.
     ``-(0.2 + size_tail / 2) sd^2``, which alone keeps sizes on their Pareto
     law of exponent ``size_tail``, a premium for exporters (foreign sales,
     learning by exporting), and ``growth_competitiveness`` times the change in the
-    firm's margin over what the home market requires: a firm whose
-    competitiveness rises (support, learning, a partner) takes on workers,
-    and every firm sheds some when a tariff cut lets imports in. The
+    firm's home standing (:func:`simulation.mechanisms.market.standing`): a
+    firm whose competitiveness rises (support, learning, a partner) or whose
+    rivals leave takes on workers, and firms shed workers when a tariff cut
+    lets imports in (the engine passes the standing net of the customers a
+    young firm still has to build: employment follows what a firm earns per
+    customer). The
     size-export gradient thus also grows out of the dynamics, not only out of
     the initial draw.
     """
-    margin = comp_index - survival_requirement(p, tariff_cut)
-    change = margin - s.home_margin
-    s.home_margin = margin
+    change = home_standing - s.home_margin
+    s.home_margin = home_standing
     switch = p["firm_growth"]
     if isinstance(switch, np.ndarray):  # a batch where some runs have growth off: only the others' rows
         rows = np.flatnonzero(switch)
@@ -329,17 +327,16 @@ def finance_capability(logit_mean: float | np.ndarray, skill: np.ndarray, lsize:
 _COMPONENT_VAR = 0.6 ** 2 + 0.5 ** 2
 
 
-def exit_hazard(s: SMEArrays, comp_index: np.ndarray, p: Mapping, tariff_cut: float) -> np.ndarray:
+def exit_hazard(s: SMEArrays, shortfall: np.ndarray, p: Mapping) -> np.ndarray:
     """Quarterly probability that each SME closes.
 
-    A base hazard that falls with size (firm renewal), plus a competition term:
-    an SME whose competitiveness is below what it needs to hold its home
-    market loses sales and may exit. Liberalization raises that requirement
-    (import competition). Exporters are half shielded by their foreign sales.
+    A base hazard that falls with size (firm renewal), plus a competition
+    term: ``competition_exit`` per unit of the firm's profit shortfall
+    (:func:`simulation.mechanisms.market.profit_shortfall`), the part of its
+    fixed costs home and foreign margins leave uncovered, in units of
+    competitiveness. Import competition, rivals' gains and cheaper inputs all
+    reach exit through it.
     """
-    shortfall = np.maximum(survival_requirement(p, tariff_cut) - comp_index, 0.0)
-    exporting = s.stage >= EXPORTING
-    shortfall = np.where(exporting, 0.5 * shortfall, shortfall)
     base = p["base_exit_rate"] * _SIZE_HAZARD[s.size_class]
     return np.minimum(base + p["competition_exit"] * shortfall, 1.0)
 

@@ -83,16 +83,44 @@ def capability(comp_index: np.ndarray, conn_index: np.ndarray, rho: float | np.n
     return fast_pow(0.5 * fast_pow(c, rho) + 0.5 * fast_pow(k, rho), 1.0 / rho)
 
 
+def input_cost_saving(s: SMEArrays, p: Mapping, tariff_cut: float | np.ndarray,
+                      rows: np.ndarray | slice = ALL) -> np.ndarray:
+    """Fall in each firm's costs, as a share of its sales, when tariffs on imported inputs are cut.
+
+    Imported inputs are ``import_intensity`` of a firm's sales (0 for firms that buy at home); cutting the
+    input tariff ``input_tariff`` by the share ``tariff_cut`` lowers their price by
+    ``input_tariff * tariff_cut / (1 + input_tariff)`` (Amiti & Konings 2007). Uneven by design: a firm that
+    imports nothing gains nothing.
+    """
+    tau = at(p, "input_tariff", rows)
+    saving = s.import_intensity[rows] * (tau * pick(tariff_cut, rows) / (1.0 + tau))
+    on = at(p, "imported_inputs", rows)
+    if isinstance(on, np.ndarray):
+        return np.where(on != 0, saving, 0.0)
+    return saving if on else np.zeros_like(saving)
+
+
+def _sales_scale(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float | np.ndarray,
+                 rows: np.ndarray | slice) -> np.ndarray:
+    """Quarterly foreign operating profit at unit demand before any input-cost saving (kUSD)."""
+    gain = 1.0 + at(p, "liberalization_export_gain", rows) * pick(tariff_cut, rows)
+    return (at(p, "export_margin", rows) * gain * fast_pow(s.size[rows], at(p, "size_elasticity", rows))
+            * fast_pow(cap[rows], at(p, "capability_elasticity", rows)))
+
+
 def foreign_profit(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
                    rows: np.ndarray | slice = ALL) -> np.ndarray:
     """Expected quarterly foreign operating profit at unit demand (kUSD), for ``rows``.
 
     Rises with capability and size; a tariff cut under economic integration
-    raises margins abroad too.
+    raises margins abroad too, uniformly, and by the firm's own input-cost
+    saving (:func:`input_cost_saving`) relative to its gross margin
+    (``home_gross_margin``: one margin on variable costs for all its sales).
     """
-    gain = 1.0 + at(p, "liberalization_export_gain", rows) * pick(tariff_cut, rows)
-    return (at(p, "export_margin", rows) * gain * fast_pow(s.size[rows], at(p, "size_elasticity", rows))
-            * fast_pow(cap[rows], at(p, "capability_elasticity", rows)))
+    scale = _sales_scale(s, cap, p, tariff_cut, rows)
+    if not isinstance(tariff_cut, np.ndarray) and not tariff_cut:
+        return scale
+    return scale * (1.0 + input_cost_saving(s, p, tariff_cut, rows) / at(p, "home_gross_margin", rows))
 
 
 def demand_level(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
@@ -209,17 +237,12 @@ def update_experience(s: SMEArrays) -> None:
 def export_sales(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float) -> np.ndarray:
     """Quarterly export sales of each SME (kUSD; 0 for non-exporters): direct exporters and GVC suppliers.
 
-    Sales are foreign operating profit at the firm's own demand over the
-    operating margin on exports.
+    Sales are foreign operating profit at the firm's own demand (before any
+    input-cost saving, which changes costs, not sales) over the operating
+    margin on exports.
     """
     out = np.zeros(s.n)
     active = np.flatnonzero(s.stage >= EXPORTING)
-    out[active] = (foreign_profit(s, cap, p, tariff_cut, active) * demand_level(s, p, active)
+    out[active] = (_sales_scale(s, cap, p, tariff_cut, active) * demand_level(s, p, active)
                    / at(p, "export_margin_rate", active))
     return out
-
-
-def home_sales(s: SMEArrays, comp_index: np.ndarray, p: Mapping) -> np.ndarray:
-    """Quarterly home-market sales of each SME (kUSD): workers times sales per worker, which rise with
-    competitiveness (a reported quantity; no decision reads it)."""
-    return p["home_sales_per_worker"] * comp_index * s.size
