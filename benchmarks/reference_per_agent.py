@@ -12,8 +12,16 @@ alliance framework, performance requirements, red tape) and programmes
 allocated to regions by estimated need and delivered to firms; awareness;
 alliances (lead firms keeping fewer supplier slots under performance
 requirements); judgement errors and foreign demand drifting, then sunk-cost
-export entry and exit, with first entries followed for a year to see whether
-they last; export sales; firm growth; exits and entrants. So the
+export entry and exit (foreign margins raised by cheaper imported inputs),
+with first entries followed for a year to see whether they last; export
+sales; then the home market: each region's demand shared among its firms
+(by size, competitiveness and the customers they have built) and imports
+(which take more of it as tariffs fall), setting what the region requires
+and each firm's standing against it, with imported inputs (a tariff cut
+lowers the costs of the firms that import them); firm growth on the change
+in standing; home sales; upgrading of technology where a step pays over the
+firm's sales at home and abroad; exits when profit, home and foreign, falls
+short of fixed costs; and entrants, who start with few customers. So the
 two are the same model drawn with different random numbers:
 ``tests/test_reference.py`` checks that their outcomes agree in
 distribution, and ``benchmarks/run.py`` times both.
@@ -30,7 +38,7 @@ import mesa
 import numpy as np
 
 from simulation.mechanisms import alliances as eng_alliances
-from simulation.mechanisms import demography
+from simulation.mechanisms import demography, market
 from simulation.mechanisms.alliances import OPENNESS_ADJUSTMENT, SEARCH_RATE
 from simulation.mechanisms.demography import VOLATILITY_SIZE_SLOPE
 from simulation.mechanisms.support import SERVED
@@ -78,7 +86,9 @@ class SMEAgent(mesa.Agent):
         super().__init__(model)
         self.__dict__.update(firm)
         self.partner: LEAgent | None = None
-        self.sales = 0.0
+        self.sales = 0.0  # export sales this quarter
+        # This quarter's input-cost saving, home standing, home sales and foreign operating profit.
+        self.saving = self.standing = self.home_sales = self.abroad = 0.0
 
     # --- derived ---------------------------------------------------------
     def comp_index(self) -> float:
@@ -178,11 +188,16 @@ class SMEAgent(mesa.Agent):
             self.demand_x = self.model.random.gauss(0.0, 1.0)
             self.knows_demand = True
 
-    def foreign_profit(self) -> float:
+    def sales_scale(self) -> float:
+        """Foreign operating profit at unit demand before any input-cost saving."""
         p, m = self.model.p, self.model
         gain = 1.0 + p["liberalization_export_gain"] * m.tariff_cut
         return (p["export_margin"] * gain * self.size ** p["size_elasticity"]
                 * self.capability() ** p["capability_elasticity"])
+
+    def foreign_profit(self) -> float:
+        """Foreign operating profit at unit demand, raised by the firm's input-cost saving over its gross margin."""
+        return self.sales_scale() * (1.0 + self.input_cost_saving() / self.model.p["home_gross_margin"])
 
     def entry_cost(self) -> float:
         p, m = self.model.p, self.model
@@ -223,17 +238,74 @@ class SMEAgent(mesa.Agent):
             self.spell = 0
 
     def sell_abroad(self) -> None:
-        """Export sales this quarter: foreign profit at the firm's own demand over the export margin."""
+        """Export sales this quarter: foreign profit at the firm's own demand (before any input-cost saving,
+        which changes costs, not sales) over the export margin."""
         if self.exporting():
-            self.sales = self.foreign_profit() * self.demand_level() / self.model.p["export_margin_rate"]
+            self.sales = self.sales_scale() * self.demand_level() / self.model.p["export_margin_rate"]
         else:
             self.sales = 0.0
 
-    # --- demography -------------------------------------------------------
+    # --- the home market ----------------------------------------------------
+    def customer_base(self) -> float:
+        """Share of its eventual customers the firm has: ``entrant_customers`` at entry, the rest built linearly
+        over ``customer_build_up`` quarters (all of them with home-market shares off)."""
+        p = self.model.p
+        if not p["home_market_shares"]:
+            return 1.0
+        first = p["entrant_customers"]
+        return first + (1.0 - first) * min(1.0, self.age / p["customer_build_up"])
+
+    def pull(self) -> float:
+        """The firm's pull on its region's home demand: size times exp(theta (c - threshold)) times its customers."""
+        p = self.model.p
+        theta = p["home_share_elasticity"]
+        return self.size * math.exp(theta * (self.comp_index() - p["survival_threshold"])) * self.customer_base()
+
+    def input_cost_saving(self) -> float:
+        """Fall in the firm's costs, as a share of its sales, from the cut in tariffs on its imported inputs."""
+        p = self.model.p
+        if not p["imported_inputs"]:
+            return 0.0
+        tau = p["input_tariff"]
+        return self.import_intensity * (tau * self.model.tariff_cut / (1.0 + tau))
+
+    def fixed_cost(self) -> float:
+        p = self.model.p
+        return p["home_gross_margin"] * p["home_sales_per_worker"] * self.size
+
+    def home_standing(self, required: float, saving: float) -> float:
+        """Log of the firm's home gross margin over its fixed costs, in units of competitiveness: competitiveness
+        over its region's requirement, less the customers it has yet to build, plus cheaper inputs."""
+        p = self.model.p
+        return (self.comp_index() - required
+                + (math.log(self.customer_base()) + math.log1p(saving / p["home_gross_margin"]))
+                / p["home_share_elasticity"])
+
+    def per_customer(self) -> float:
+        """Standing without the customers still to build: what employment follows."""
+        return self.standing - math.log(self.customer_base()) / self.model.p["home_share_elasticity"]
+
+    def sell_at_home(self) -> None:
+        p = self.model.p
+        margin = p["home_gross_margin"]
+        self.home_sales = (self.fixed_cost() / margin * math.exp(p["home_share_elasticity"] * self.standing)
+                           / (1.0 + self.saving / margin))
+
+    def enter_market(self, required: float) -> None:
+        """A firm takes its place in its region's market as it finds it (a new firm with its first customers)."""
+        self.saving = self.input_cost_saving()
+        self.standing = self.home_standing(required, self.saving)
+        self.sell_at_home()
+        self.home_margin = self.per_customer()
+
+    # --- demography: growth, upgrading, exit ------------------------------
     def grow(self) -> None:
-        """Gibrat growth with size-dependent volatility, reflected at 1 and 100 workers."""
+        """Gibrat growth with size-dependent volatility, reflected at 1 and 100 workers, plus the change in the
+        firm's home standing per customer."""
         p, m = self.model.p, self.model
-        margin = self.comp_index() - m.survival_requirement()
+        self.saving = self.input_cost_saving()
+        self.standing = self.home_standing(m.required[self.region], self.saving)
+        margin = self.per_customer()
         change = margin - self.home_margin
         self.home_margin = margin
         if not p["firm_growth"]:
@@ -249,13 +321,50 @@ class SMEAgent(mesa.Agent):
         self.size = math.exp(x)
         self.size_class = (x >= LOG_SMALL) + (x >= LOG_MEDIUM)
 
+    def marginal_return(self) -> float:
+        """Quarterly profit a unit of competitiveness adds, over the firm's sales at home and abroad."""
+        p = self.model.p
+        value = p["home_share_elasticity"] * (p["home_gross_margin"] + self.saving) * self.home_sales
+        if self.abroad > 0.0:
+            c = max(self.comp_index(), 0.01)
+            share = 0.5 * (c / max(self.capability(), 1e-9)) ** self.model.rho / c  # of capability, to c
+            value += p["capability_elasticity"] * self.abroad * share
+        return value
+
+    def account(self) -> None:
+        """Home sales at the firm's standing, and foreign operating profit on this quarter's export sales."""
+        p = self.model.p
+        self.sell_at_home()
+        self.abroad = self.sales * p["export_margin_rate"] * (1.0 + self.saving / p["home_gross_margin"])
+
+    def upgrade(self) -> None:
+        """A step of technology towards the frontier, where the profit it adds, as the firm judges it, covers its
+        cost (read on competitiveness before the step)."""
+        p = self.model.p
+        if not p["access_upgrading"]:
+            return
+        tech = self.comp[C["technology"]]
+        step = p["upgrade_step"] * (1.0 - tech)
+        if self.marginal_return() * (0.2 * step) * math.exp(self.error) > p["upgrade_cost"] * self.size:
+            self.comp[C["technology"]] = tech + step
+
+    def shortfall(self) -> float:
+        """How far profit, home and foreign, falls short of fixed costs, in units of competitiveness (0 to 1)."""
+        p = self.model.p
+        theta = p["home_share_elasticity"]
+        foreign = self.abroad - (self.continuation_cost() if self.stage == EXP else 0.0)
+        ratio = math.exp(theta * self.standing)
+        if foreign != 0.0:
+            ratio += foreign / self.fixed_cost()
+        return min(max(-math.log(max(ratio, 1e-12)) / theta, 0.0), 1.0)
+
+    def hazard(self) -> float:
+        p = self.model.p
+        return min(p["base_exit_rate"] * SIZE_HAZARD[self.size_class] + p["competition_exit"] * self.shortfall(), 1.0)
+
     def survive(self) -> None:
-        p, m = self.model.p, self.model
-        shortfall = max(m.survival_requirement() - self.comp_index(), 0.0)
-        if self.exporting():
-            shortfall *= 0.5
-        hazard = min(p["base_exit_rate"] * SIZE_HAZARD[self.size_class] + p["competition_exit"] * shortfall, 1.0)
-        if m.random.random() < hazard:
+        m = self.model
+        if m.random.random() < self.hazard():
             m.exiting.append(self)
 
 
@@ -329,8 +438,12 @@ class ReferenceModel(mesa.Model):
         # How each local government misreads its region's need: one draw per region, for the whole run.
         self.need_error = [self.random.gauss(0.0, 1.0) for _ in range(self.world.n_regions)]
         regions = demography.region_of_rows(self.world, p["n_smes"])
-        for firm in self._draw(regions):
+        for firm in self._draw(regions, [p["survival_threshold"]] * len(regions)):
+            firm["age"] = market.ESTABLISHED_AGE  # in business long before the first quarter
             SMEAgent(self, firm)
+        self._open_market()
+        for a in self.smes:
+            a.enter_market(p["survival_threshold"])
         le = eng_alliances.make_les(self.nrng, p)
         for j in range(le.n):
             LEAgent(self, j, int(le.sector[j]), int(le.slots[j]), float(le.threshold[j]),
@@ -346,15 +459,38 @@ class ReferenceModel(mesa.Model):
             self._quarter(policy=False)
         self.rows = [self._record()]
 
-    def survival_requirement(self) -> float:
-        """Competitiveness needed to hold the home market, raised by import competition after a tariff cut."""
-        p = self.p
-        pressure = p["import_pressure"] * self.tariff_cut if p["import_competition"] else 0.0
-        return p["survival_threshold"] + pressure
+    def _pulls(self) -> dict[int, float]:
+        """Each region's total pull of its firms."""
+        total: dict[int, float] = {}
+        for a in self.smes:
+            total[a.region] = total.get(a.region, 0.0) + a.pull()
+        return total
 
-    def _draw(self, regions) -> list[dict]:
+    def _open_market(self) -> None:
+        """Each region's home market as the first quarter finds it: its firms' pull, and imports taking
+        ``import_penetration`` of the whole."""
+        m0 = self.p["import_penetration"]
+        self.opening = {r: x / (1.0 - m0) for r, x in self._pulls().items()}
+        self.imports0 = {r: m0 * x for r, x in self.opening.items()}
+
+    def _requirements(self) -> dict[int, float]:
+        """Competitiveness each region's market requires to cover fixed costs: moves with the region's total pull
+        (rivals and imports; with home-market shares off, imports only)."""
+        p = self.p
+        theta = p["home_share_elasticity"]
+        pressure = p["import_pressure"] * self.tariff_cut if p["import_competition"] else 0.0
+        firms = self._pulls()
+        required = {}
+        for r, opening in self.opening.items():
+            imports = self.imports0[r] + opening * math.expm1(theta * pressure)
+            total = firms[r] + imports if p["home_market_shares"] else opening - self.imports0[r] + imports
+            required[r] = p["survival_threshold"] + math.log(total / opening) / theta
+        return required
+
+    def _draw(self, regions, required) -> list[dict]:
+        """New firms in ``regions``, each would-be entrant judging itself against its vacancy's ``required``."""
         s = demography.entrants(self.nrng, np.asarray(regions), self.world, self.p, 0,
-                                np.asarray(self.region_infra), self.survival_requirement())
+                                np.asarray(self.region_infra), np.asarray(required, float))
         out = []
         for i in range(s.n):
             out.append({"region": int(s.region[i]), "sector": int(s.sector[i]), "size": float(s.size[i]),
@@ -365,7 +501,8 @@ class ReferenceModel(mesa.Model):
                         "exo_base": float(s.exo_base[i]), "stage": STAGES[int(s.stage[i])],
                         "experience": 0.0, "ever_exported": False, "spell": 0,
                         "demand_x": float(s.demand_x[i]), "knows_demand": bool(s.knows_demand[i]),
-                        "error": float(s.error[i]), "home_margin": float(s.home_margin[i]),
+                        "error": float(s.error[i]), "home_margin": 0.0,
+                        "import_intensity": float(s.import_intensity[i]), "age": int(s.age[i]),
                         "mapped": False, "support": 0.0})
         return out
 
@@ -608,12 +745,13 @@ class ReferenceModel(mesa.Model):
         self.flows["exits"] = len(self.exiting)
         if not self.exiting:
             return
-        fresh = self._draw([a.region for a in self.exiting])
+        regions = [a.region for a in self.exiting]
+        fresh = self._draw(regions, [self.required[r] for r in regions])
         for a, firm in zip(self.exiting, fresh):
             if a.partner is not None:
                 a.partner.suppliers.remove(a)
             a.remove()
-            SMEAgent(self, firm)
+            SMEAgent(self, firm).enter_market(self.required[firm["region"]])
 
     def _lasting_entrants(self) -> int:
         """First entries that lasted: of the firms that first exported ``LASTING_QUARTERS`` quarters ago, those
@@ -650,11 +788,18 @@ class ReferenceModel(mesa.Model):
         self.flows["lasting_entrants"] = self._lasting_entrants()
         self.smes.do("sell_abroad")
         self.flows["export_sales"] = sum(a.sales for a in self.smes)
-        # 5. Demography.
+        # 5. The home market and demography: requirements from this quarter's pulls; firms grow, sell at
+        # home, upgrade where it pays, exit when profit falls short (on their standing before upgrading),
+        # and are replaced by entrants.
+        self.required = self._requirements()
         self.smes.shuffle_do("grow")
+        self.smes.do("account")
+        self.smes.do("upgrade")
         self.exiting = []
         self.smes.shuffle_do("survive")
         self._renew()
+        for a in self.smes:
+            a.age += 1
         self.t += 1
 
     def _record(self) -> dict:
@@ -666,7 +811,7 @@ class ReferenceModel(mesa.Model):
                 "gvc_participation": stages.count(GVC) / n, "share_precondition": stages.count(PRE) / n,
                 "mean_competitiveness": sum(a.comp_index() for a in smes) / n,
                 "mean_connectivity": sum(a.conn_index() for a in smes) / n,
-                "mean_size": sum(a.size for a in smes) / n,
+                "mean_size": sum(a.size for a in smes) / n, "home_sales": sum(a.home_sales for a in smes),
                 "alliances": sum(a.partner is not None for a in smes), **getattr(self, "flows", {}),
                 "budget_spent": getattr(self, "spent", 0.0)}
 
@@ -690,6 +835,7 @@ class ReferenceModel(mesa.Model):
                 "exits": sum(r["exits"] for r in rows), "new_exporters": sum(r["new_exporters"] for r in rows),
                 "export_participation": last["export_participation"],
                 "export_sales": sum(r["export_sales"] for r in rows),
+                "home_sales": sum(r["home_sales"] for r in rows),
                 "budget_spent": sum(r["budget_spent"] for r in rows)}
 
 

@@ -24,7 +24,7 @@ from .outcomes import QUARTERS_PER_YEAR
 from .params import resolve
 from .policy import LEVELS, NO_POLICY, POLICY_STAGES, PolicyPackage
 from .reporters import CENSUS_MIN_WORKERS
-from .stack import RunParams, Stack, Streams
+from .stack import RunParams, Stack, Streams, pick
 from .state import EXPORTING, PRECONDITION, C, RegionBlocks
 
 # Child streams of each run's SeedSequence, one per source of chance, so that a
@@ -128,10 +128,9 @@ class Batch:
                              ("sector", "slots", "threshold", "base_openness", "openness")), run=stack.run_of_le)
         self.indices = Indices(self.sme, trade.ces_exponent(self.p))
         self.market = market.HomeMarket.open(self.sme, self.indices.comp, self.p, self.blocks, stack)
-        no_saving = np.zeros(stack.n)
         self.sme.home_margin = market.standing(self.sme, self.indices.comp, self.p,
-                                               self.blocks.spread(threshold), no_saving)
-        self.home_sales = market.home_sales(self.sme, self.sme.home_margin, no_saving, self.p)
+                                               self.blocks.spread(threshold), 0.0)
+        self.home_sales = market.home_sales(self.sme, market.cover(self.sme.home_margin, self.p), 0.0, self.p)
 
         self.t = -runs[0]["warmup_steps"]
         zeros = np.zeros(self.k)
@@ -242,7 +241,8 @@ class Batch:
         trade.update_beliefs(self.streams["trade"], self.streams["demand"], s, p)
         was_pre = s.stage == PRECONDITION
         never = ~s.ever_exported
-        enter, leave = trade.export_decisions(s, cap, p, tariff, stack.spread(self.red_tape_cut))
+        judgement = np.exp(s.error)  # how each firm misjudges profit this quarter (exports and upgrading)
+        enter, leave = trade.export_decisions(s, cap, p, tariff, stack.spread(self.red_tape_cut), judgement)
         flows["export_entries"] = stack.runs_of(enter)
         flows["new_exporters"] = stack.runs_of(enter[never[enter]])
         flows["born_global"] = stack.runs_of(enter[was_pre[enter]])
@@ -260,17 +260,18 @@ class Batch:
         # 5. The home market and demography: firms take their shares, grow or shrink, invest where access
         # pays, exit when profit falls short, and are replaced by entrants.
         comp = ix.fresh().comp
-        required = self.market.requirement(s, comp, p, self.blocks, stack, stack.spread(self.tariff_cut, "region"))
         saving = trade.input_cost_saving(s, p, tariff)
-        standing = market.standing(s, comp, p, self.blocks.spread(required), saving)
+        required, standing, home_cover = self.market.quarter(s, comp, p, self.blocks, stack,
+                                                             stack.spread(self.tariff_cut, "region"), saving)
         census = s.size >= CENSUS_MIN_WORKERS
         # Employment follows what the firm earns per customer, not the customers it is still building.
-        demography.grow_firms(self.streams["growth"], s, standing - market.customers_to_build(s, p), p)
+        demography.grow_firms(self.streams["growth"], s, standing, p)
         flows["shrank_below_20"] = stack.runs_of(np.flatnonzero(census & (s.size < CENSUS_MIN_WORKERS)))
-        home = market.home_sales(s, standing, saving, p)
+        home = market.home_sales(s, home_cover, saving, p)
         abroad = market.foreign_operating_profit(sales, p, saving)
-        ix.touch(market.upgrade(s, market.competitiveness_return(s, comp, cap, p, home, saving, abroad, ix.rho), p))
-        shortfall = market.profit_shortfall(s, standing, market.foreign_net(s, abroad, p), p)
+        ix.touch(market.upgrade(s, market.competitiveness_return(s, comp, cap, p, home, saving, abroad, ix.rho), p,
+                                judgement))
+        shortfall = market.profit_shortfall(s, home_cover, market.foreign_net(s, abroad, p), p)
         gone = demography.draw_exits(self.streams["exit"], demography.exit_hazard(s, shortfall, p))
         flows["exits"] = stack.runs_of(gone)
         flows["exits_20plus"] = stack.runs_of(gone[s.size[gone] >= CENSUS_MIN_WORKERS])
@@ -287,9 +288,11 @@ class Batch:
             ix.touch(gone)
             # An entrant starts with its first customers, at the market as it found it.
             new_saving = trade.input_cost_saving(s, p, tariff, gone)
-            new_standing = market.standing(s, s.competitiveness(gone), p, required[s.region[gone]], new_saving, gone)
-            home[gone] = market.home_sales(s, new_standing, new_saving, p, gone)
-            s.home_margin[gone] = new_standing - market.customers_to_build(s, p)[gone]
+            base = market.customer_base(s, p, gone)
+            new_standing = market.standing(s, s.competitiveness(gone), p, required[s.region[gone]], new_saving, gone,
+                                           base)
+            home[gone] = market.home_sales(s, market.cover(new_standing, p, gone), new_saving, p, gone)
+            s.home_margin[gone] = new_standing - np.log(base) / pick(p["home_share_elasticity"], gone)
         self.export_sales = sales
         self.home_sales = home
         s.age += 1

@@ -339,8 +339,9 @@ def test_liberalization_raises_exit_risk_of_firms_whose_profit_falls_short(firms
     hazard = {}
     for cut in (0.0, 1.0):
         required = blocks.spread(home.requirement(s, comp, p, blocks, stack, np.full(world.n_regions, cut)))
-        standing = market.standing(s, comp, p, required, np.zeros(s.n))
-        hazard[cut] = demography.exit_hazard(s, market.profit_shortfall(s, standing, no_exports, p), p)
+        standing = market.standing(s, comp, p, required, 0.0)
+        hazard[cut] = demography.exit_hazard(s, market.profit_shortfall(s, market.cover(standing, p), no_exports, p),
+                                             p)
     weak = comp < p["survival_threshold"] + p["import_pressure"] - 1e-9
     assert np.all(hazard[1.0][weak] > hazard[0.0][weak])
     strong = comp > p["survival_threshold"] + p["import_pressure"] + 1e-9

@@ -46,24 +46,42 @@ def customer_base(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> n
     """Share of its eventual customers a firm has: a new firm starts with ``entrant_customers`` of them and
     builds the rest linearly over ``customer_build_up`` quarters (Foster, Haltiwanger & Syverson 2016: young
     plants' demand grows slowly); 1 for every firm with home-market shares switched off."""
-    first = at(p, "entrant_customers", rows)
-    base = first + (1.0 - first) * np.minimum(1.0, s.age[rows] / at(p, "customer_build_up", rows))
+    age = s.age[rows]
+    build = at(p, "customer_build_up", rows)
+    young = age < build
     on_ = at(p, "home_market_shares", rows)
     if isinstance(on_, np.ndarray):
-        return np.where(on_ != 0, base, 1.0)
-    return base if on_ else np.ones_like(base)
+        young &= on_ != 0
+    elif not on_:
+        young[:] = False
+    base = np.ones(len(age))
+    y = np.flatnonzero(young)  # only young firms are still building (most rows are not)
+    first = pick(at(p, "entrant_customers", rows), y)
+    base[y] = first + (1.0 - first) * age[y] / pick(build, y)
+    return base
 
 
-def customers_to_build(s: SMEArrays, p: Mapping) -> np.ndarray:
+def customers_to_build(s: SMEArrays, p: Mapping, base: np.ndarray | None = None) -> np.ndarray:
     """The part of each firm's home standing its missing customers take (units of competitiveness, <= 0)."""
-    return np.log(customer_base(s, p)) / p["home_share_elasticity"]
+    base = customer_base(s, p) if base is None else base
+    out = np.zeros(len(base))
+    y = np.flatnonzero(base < 1.0)
+    out[y] = np.log(base[y]) / pick(p["home_share_elasticity"], y)
+    return out
 
 
-def pull(s: SMEArrays, comp_index: np.ndarray, p: Mapping) -> np.ndarray:
+def relative_sales(comp_index: np.ndarray, p: Mapping) -> np.ndarray:
+    """Home sales per worker relative to a firm at the survival threshold with all its customers, before
+    rivals and imports: ``exp(theta * (c - threshold))``."""
+    return np.exp(p["home_share_elasticity"] * (comp_index - p["survival_threshold"]))
+
+
+def pull(s: SMEArrays, comp_index: np.ndarray, p: Mapping, base: np.ndarray | None = None,
+         relative: np.ndarray | None = None) -> np.ndarray:
     """Each firm's pull on its region's home demand, relative to a firm of one worker at the survival
     threshold with all its customers: size times ``exp(theta * (c - threshold))`` times its customer base."""
-    theta = p["home_share_elasticity"]
-    return s.size * np.exp(theta * (comp_index - p["survival_threshold"])) * customer_base(s, p)
+    relative = relative_sales(comp_index, p) if relative is None else relative
+    return s.size * relative * (customer_base(s, p) if base is None else base)
 
 
 @dataclass
@@ -83,7 +101,7 @@ class HomeMarket:
         """The markets as the first quarter finds them (before the warm-up)."""
         firms = blocks.sum(pull(s, comp_index, p))
         m0 = on(p, "import_penetration", stack.run_of_region)
-        opening = firms / (1.0 - m0)
+        opening = np.where(firms > 0, firms / (1.0 - m0), 1.0)  # a region without firms: any scale will do
         return cls(opening, m0 * opening)
 
     def requirement(self, s: SMEArrays, comp_index: np.ndarray, p: Mapping, blocks: RegionBlocks,
@@ -95,21 +113,44 @@ class HomeMarket:
         ``exp(theta * import_pressure * cut) - 1`` of the opening pull (so at the opening market the
         requirement rises by ``import_pressure`` per unit of cut). Without shares, only imports move it.
         """
+        return self._crowding(blocks.sum(pull(s, comp_index, p)), p, stack, tariff_cut)[0]
+
+    def _crowding(self, firms: np.ndarray, p: Mapping, stack: Stack, tariff_cut: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Per region, from the firms' total pull: the requirement, and the opening pull over today's total
+        (what each unit of a firm's pull sells, relative to the opening market)."""
         runs = stack.run_of_region
         theta = on(p, "home_share_elasticity", runs)
-        threshold = on(p, "survival_threshold", runs)
         cut = np.asarray(tariff_cut, float)
         pressure = np.where(np.asarray(on(p, "import_competition", runs)) != 0,
                             on(p, "import_pressure", runs) * cut, 0.0)
         imports = self.imports0 + self.opening * np.expm1(theta * pressure)
-        total = blocks.sum(pull(s, comp_index, p)) + imports
         shares = np.asarray(on(p, "home_market_shares", runs)) != 0
-        total = np.where(shares, total, self.opening - self.imports0 + imports)
-        return threshold + np.log(total / self.opening) / theta
+        total = np.where(shares, firms, self.opening - self.imports0) + imports
+        total = np.where(total > 0, total, self.opening)  # only a region without firms can have none
+        return on(p, "survival_threshold", runs) + np.log(total / self.opening) / theta, self.opening / total
+
+    def quarter(self, s: SMEArrays, comp_index: np.ndarray, p: Mapping, blocks: RegionBlocks, stack: Stack,
+                tariff_cut: np.ndarray, saving: np.ndarray | float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This quarter's market, computed once for every firm: each region's requirement; each firm's
+        standing net of the customers it has yet to build (what its employment follows); and its
+        :func:`cover`, ``exp(theta * standing)`` (the same as :func:`standing` gives, without a log and an exp
+        per firm)."""
+        home_cover = relative_sales(comp_index, p)
+        home_cover *= customer_base(s, p)
+        required, crowding = self._crowding(blocks.sum(s.size * home_cover), p, stack, tariff_cut)
+        net = comp_index - blocks.spread(required)
+        home_cover *= blocks.spread(crowding)
+        if np.any(saving):
+            gain = 1.0 + saving / p["home_gross_margin"]
+            net += np.log(gain) / p["home_share_elasticity"]
+            home_cover *= gain
+        return required, net, home_cover
 
 
-def standing(s: SMEArrays, comp_index: np.ndarray, p: Mapping, required: np.ndarray, saving: np.ndarray,
-             rows: np.ndarray | slice = ALL) -> np.ndarray:
+def standing(s: SMEArrays, comp_index: np.ndarray, p: Mapping, required: np.ndarray, saving: np.ndarray | float,
+             rows: np.ndarray | slice = ALL, base: np.ndarray | None = None) -> np.ndarray:
     """Home standing of the firms in ``rows`` (``comp_index``, ``required`` and ``saving`` given at those
     rows): the log of a firm's home gross margin over its fixed costs, in units of competitiveness (0: home
     sales just cover them).
@@ -118,8 +159,11 @@ def standing(s: SMEArrays, comp_index: np.ndarray, p: Mapping, required: np.ndar
     plus what cheaper imported inputs add to its margin (``home_gross_margin`` of sales before the cut).
     """
     theta = at(p, "home_share_elasticity", rows)
-    return (comp_index - required
-            + (np.log(customer_base(s, p, rows)) + np.log1p(saving / at(p, "home_gross_margin", rows))) / theta)
+    base = customer_base(s, p, rows) if base is None else base
+    out = comp_index - required + np.log(base) / theta
+    if np.any(saving):
+        out += np.log1p(saving / at(p, "home_gross_margin", rows)) / theta
+    return out
 
 
 def fixed_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -128,13 +172,19 @@ def fixed_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = slice(None))
     return at(p, "home_gross_margin", rows) * at(p, "home_sales_per_worker", rows) * s.size[rows]
 
 
-def home_sales(s: SMEArrays, home_standing: np.ndarray, saving: np.ndarray, p: Mapping,
+def cover(home_standing: np.ndarray, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
+    """How many times each firm's home gross margin covers its fixed costs: ``exp(theta * standing)``."""
+    return np.exp(at(p, "home_share_elasticity", rows) * home_standing)
+
+
+def home_sales(s: SMEArrays, home_cover: np.ndarray, saving: np.ndarray | float, p: Mapping,
                rows: np.ndarray | slice = ALL) -> np.ndarray:
-    """Quarterly home-market sales of the SMEs in ``rows`` (kUSD; standing and saving given at those rows):
-    their fixed costs over the gross margin, scaled by their standing."""
-    margin = at(p, "home_gross_margin", rows)
-    return (fixed_cost(s, p, rows) / margin * np.exp(at(p, "home_share_elasticity", rows) * home_standing)
-            / (1.0 + saving / margin))
+    """Quarterly home-market sales of the SMEs in ``rows`` (kUSD; their :func:`cover` and saving given at
+    those rows): their fixed costs over the gross margin, scaled by how far their margin covers them."""
+    out = at(p, "home_sales_per_worker", rows) * s.size[rows] * home_cover
+    if np.any(saving):
+        out /= 1.0 + saving / at(p, "home_gross_margin", rows)
+    return out
 
 
 def foreign_operating_profit(sales: np.ndarray, p: Mapping, saving: np.ndarray) -> np.ndarray:
@@ -153,18 +203,22 @@ def foreign_net(s: SMEArrays, operating: np.ndarray, p: Mapping) -> np.ndarray:
     return out
 
 
-def profit_shortfall(s: SMEArrays, home_standing: np.ndarray, foreign: np.ndarray, p: Mapping) -> np.ndarray:
+def profit_shortfall(s: SMEArrays, home_cover: np.ndarray, foreign: np.ndarray, p: Mapping) -> np.ndarray:
     """How far each firm's total profit (home plus exports, less costs) falls short of covering its fixed
-    costs, in units of competitiveness (0 when it covers them; at most 1).
+    costs, in units of competitiveness (0 when it covers them; at most 1). ``home_cover`` is
+    :func:`cover` of the firm's standing.
 
     For a firm without exports this is minus its home standing; foreign profit adds to its margin.
     """
-    theta = p["home_share_elasticity"]
-    ratio = np.exp(theta * home_standing)
+    ratio = home_cover.copy()
     exporting = np.flatnonzero(foreign)
     if len(exporting):
         ratio[exporting] += foreign[exporting] / fixed_cost(s, p, exporting)
-    return np.minimum(np.maximum(-np.log(np.maximum(ratio, 1e-12)) / theta, 0.0), 1.0)
+    out = np.zeros(len(ratio))
+    short = np.flatnonzero(ratio < 1.0)  # only firms that do not cover their costs
+    theta = pick(p["home_share_elasticity"], short)
+    out[short] = np.minimum(-np.log(np.maximum(ratio[short], 1e-12)) / theta, 1.0)
+    return out
 
 
 def competitiveness_return(s: SMEArrays, comp_index: np.ndarray, cap: np.ndarray, p: Mapping,
@@ -198,20 +252,23 @@ def _ratio_pow(x: np.ndarray, rho: float | np.ndarray) -> np.ndarray:
     return fast_pow(x, rho)
 
 
-def upgrade(s: SMEArrays, marginal_return: np.ndarray, p: Mapping) -> np.ndarray:
+def upgrade(s: SMEArrays, marginal_return: np.ndarray, p: Mapping, judgement: np.ndarray | None = None
+            ) -> np.ndarray:
     """Firms invest in their technology where a step pays; returns the rows that upgraded.
 
     A step raises the technology component by ``upgrade_step`` of its distance to the frontier (and the
     index by a fifth of that); it pays when the profit it adds, as the firm judges it (its judgement error),
     covers its cost, ``upgrade_cost`` per worker per quarter (amortized). The step fades like any
-    competitiveness gain, so only firms whose access keeps paying keep the level up.
+    competitiveness gain, so only firms whose access keeps paying keep the level up. ``judgement`` is
+    ``exp(error)``, if already computed this quarter.
     """
     on_ = p["access_upgrading"]
     if not isinstance(on_, np.ndarray) and not on_:
         return np.empty(0, np.int64)
     tech = s.comp[C["technology"]]
     step = p["upgrade_step"] * (1.0 - tech)
-    gain = marginal_return * (0.2 * step) * np.exp(s.error)
+    gain = marginal_return * (0.2 * step)
+    gain *= np.exp(s.error) if judgement is None else judgement
     pays = gain > p["upgrade_cost"] * s.size
     if isinstance(on_, np.ndarray):
         pays &= on_ != 0

@@ -84,20 +84,21 @@ def capability(comp_index: np.ndarray, conn_index: np.ndarray, rho: float | np.n
 
 
 def input_cost_saving(s: SMEArrays, p: Mapping, tariff_cut: float | np.ndarray,
-                      rows: np.ndarray | slice = ALL) -> np.ndarray:
+                      rows: np.ndarray | slice = ALL) -> np.ndarray | float:
     """Fall in each firm's costs, as a share of its sales, when tariffs on imported inputs are cut.
 
     Imported inputs are ``import_intensity`` of a firm's sales (0 for firms that buy at home); cutting the
     input tariff ``input_tariff`` by the share ``tariff_cut`` lowers their price by
     ``input_tariff * tariff_cut / (1 + input_tariff)`` (Amiti & Konings 2007). Uneven by design: a firm that
-    imports nothing gains nothing.
+    imports nothing gains nothing. The scalar 0 when nobody saves (no cut in force, or the switch off).
     """
-    tau = at(p, "input_tariff", rows)
-    saving = s.import_intensity[rows] * (tau * pick(tariff_cut, rows) / (1.0 + tau))
+    cut = pick(tariff_cut, rows)
     on = at(p, "imported_inputs", rows)
-    if isinstance(on, np.ndarray):
-        return np.where(on != 0, saving, 0.0)
-    return saving if on else np.zeros_like(saving)
+    if not np.any(cut) or not np.any(on):  # no cut in force yet (most quarters): nobody saves
+        return 0.0
+    tau = at(p, "input_tariff", rows)
+    saving = s.import_intensity[rows] * (tau * cut / (1.0 + tau))
+    return np.where(on != 0, saving, 0.0) if isinstance(on, np.ndarray) else saving
 
 
 def _sales_scale(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float | np.ndarray,
@@ -118,9 +119,10 @@ def foreign_profit(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
     (``home_gross_margin``: one margin on variable costs for all its sales).
     """
     scale = _sales_scale(s, cap, p, tariff_cut, rows)
-    if not isinstance(tariff_cut, np.ndarray) and not tariff_cut:
+    saving = input_cost_saving(s, p, tariff_cut, rows)
+    if not np.any(saving):
         return scale
-    return scale * (1.0 + input_cost_saving(s, p, tariff_cut, rows) / at(p, "home_gross_margin", rows))
+    return scale * (1.0 + saving / at(p, "home_gross_margin", rows))
 
 
 def demand_level(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
@@ -198,7 +200,7 @@ def learn_demand(rng: np.random.Generator, s: SMEArrays, rows: np.ndarray) -> No
 
 
 def export_decisions(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
-                     red_tape: float) -> tuple[np.ndarray, np.ndarray]:
+                     red_tape: float, judgement: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rows entering and rows leaving direct exporting this quarter.
 
     Any SME not yet exporting may enter, from precondition (a born-global
@@ -206,10 +208,11 @@ def export_decisions(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: floa
     counts on covers its entry cost; a firm with no capability never
     enters. A direct exporter leaves when its judged profit at its own demand
     no longer covers the continuation cost. GVC suppliers are carried by
-    their lead firm and decide nothing here.
+    their lead firm and decide nothing here. ``judgement`` is ``exp(error)``,
+    if already computed this quarter.
     """
     # Over all rows, masked after: most firms are candidates, and whole rows are cheaper than gathers.
-    judged = foreign_profit(s, cap, p, tariff_cut) * np.exp(s.error)
+    judged = foreign_profit(s, cap, p, tariff_cut) * (np.exp(s.error) if judgement is None else judgement)
     demand = demand_level(s, p)
     counted = np.where(s.knows_demand, demand, 1.0)
     enter = np.flatnonzero((s.stage <= STRENGTHENING) & (judged * counted > entry_cost(s, p, red_tape)))
