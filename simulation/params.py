@@ -5,8 +5,8 @@ one-line meaning. The model validates its inputs here; scenario files, the
 SALib problem, the UI sliders and the ODD parameter table all read this
 registry, so nothing else in the project may restate a default or a bound.
 
-This module imports nothing of the project but :mod:`simulation.inputs`'s
-``show`` (how a value appears in an error message).
+Where each value comes from is :mod:`simulation.provenance` (pure data); this module imports nothing
+else of the project but :mod:`simulation.inputs`'s ``show`` (how a value appears in an error message).
 """
 
 from __future__ import annotations
@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from .inputs import show
+from .provenance import PARAMETERS as _PROVENANCE
+from .provenance import cited
 
 GROUPS: tuple[str, ...] = ("competitiveness", "connectivity", "policy", "environment", "population", "mechanisms")
 
 # Parameters that were removed or renamed, with what replaces them: an input
 # that still names one gets this message instead of "unknown parameter".
 RETIRED: dict[str, str] = {
-    "n_les": "replaced by 'les_per_1000_smes' (large enterprises per 1,000 SMEs, at least one), so the "
-             "economy's structure does not change with its size",
-    "born_global_eo": "removed: there is no entrepreneurial-orientation cutoff any more; "
-                      "'eo_knowledge_discount' sets how much entrepreneurial orientation lowers the "
-                      "knowledge barrier to export entry (docs/ODD.md 7.15)",
+    "n_les": "replaced by 'les_per_1000_smes' (large enterprises per 1,000 SMEs, at least one), so the economy's "
+             "structure does not change with its size",
+    "born_global_eo": "removed: there is no entrepreneurial-orientation cutoff any more; 'eo_knowledge_discount' "
+                      "sets how much entrepreneurial orientation lowers the knowledge barrier to export entry "
+                      "(docs/ODD.md 7.15)",
     "coordination_loss": "removed: coordination now acts through overlap and regional allocation, and local "
                          "delivery loses through low local capacity (docs/ODD.md 7.2-7.3); see also "
                          "'need_noise'",
@@ -386,15 +388,12 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, float | int
 
 def markdown_table() -> str:
     """The registry as a Markdown table (used verbatim in docs/ODD.md)."""
-    lines = [
-        "| name | group | default | valid range | sweep range | unit | meaning |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = ["| name | group | default | valid range | sweep range | unit | meaning | where the value comes from |",
+             "|---|---|---|---|---|---|---|---|"]
     for p in _PARAMETERS:
         sweep = (f"[{p.sweep[0]}, {p.sweep[1]}]" if p.sweep is not None else "[0, 1] (a switch)"
                  if p.kind is int and p.bounds == (0, 1) else "not swept (the population's structure)"
                  if p.group == "population" and p.kind is int else "none: give bounds to sweep it")
-        lines.append(
-            f"| `{p.name}` | {p.group} | {p.default} | [{p.low}, {p.high}] | {sweep} | {p.unit} | {p.meaning} |"
-        )
+        lines.append(f"| `{p.name}` | {p.group} | {p.default} | [{p.low}, {p.high}] | {sweep} | {p.unit} | "
+                     f"{p.meaning} | {cited(_PROVENANCE[p.name], p.sweep)} |")
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .params import suggest
+from .provenance import CATALOGUE as SOURCES
+from .provenance import cited
 
 LEVELS: tuple[str, ...] = ("meta", "macro", "meso", "micro")
 POLICY_STAGES: tuple[str, ...] = ("precondition", "strengthening")
@@ -305,14 +307,17 @@ def markdown_table() -> str:
     """The instrument catalogue as a Markdown table (used verbatim in docs/ODD.md)."""
     lines = [
         "| instrument | level | stage | determinant | mode | delivered by | unit cost (kUSD) | effects at one dose "
-        "(regulations: regime channel at full enforcement) | who may take it |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "(regulations: regime channel at full enforcement) | who may take it | where the unit cost comes from | "
+        "where the effects come from |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     per = {"per_firm": "per SME at dose 1", "public_good": "per SME of the region",
            "regulatory": "per {} covered per quarter"}
     for i in CATALOGUE.values():
         effects = ", ".join(f"{k} {v:g}" for k, v in i.effects.items()) or "marks SMEs as mapped"
         unit = per[i.mode].format("SME" if i.covers == "smes" else "LE")
+        source = SOURCES[i.name]
         lines.append(f"| `{i.name}` | {i.level} | {i.stage} | {i.determinant} | {i.mode} | "
-                     f"{i.delivered_by} | {i.unit_cost:g} {unit} | {effects} | {i.eligibility} |")
+                     f"{i.delivered_by} | {i.unit_cost:g} {unit} | {effects} | {i.eligibility} | "
+                     f"{cited(source['unit_cost'])} | {cited(source['effects'])} |")
     return "\n".join(lines)
