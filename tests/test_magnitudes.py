@@ -43,6 +43,7 @@ def test_a_sunk_cost_cut_brings_churners():
     year rises, both resolved at 20,000 SMEs (at 2,000 SMEs the seeds do not resolve them: docs/calibration.md)."""
     small = magnitudes.reform_response(load("baseline"), seeds=40)
     assert small["direct_exporters"].low > 0, small
-    large = magnitudes.reform_response(at_population(load("baseline"), 20_000), seeds=12)
+    # 40 seeds: the power docs/calibration.md states (since 0.8.0 the first 12 no longer resolve the difference).
+    large = magnitudes.reform_response(at_population(load("baseline"), 20_000), seeds=40)
     assert large["first_minus_direct"].low > 0, f"first-time minus direct {large['first_minus_direct']}"
     assert large["early_stop_share"].low > 0, f"early-stop share {large['early_stop_share']}"
