@@ -24,7 +24,7 @@ from .outcomes import QUARTERS_PER_YEAR
 from .params import resolve
 from .policy import LEVELS, NO_POLICY, POLICY_STAGES, PolicyPackage
 from .reporters import CENSUS_MIN_WORKERS
-from .stack import RunParams, Stack, Streams, pick
+from .stack import RunParams, Stack, Streams
 from .state import EXPORTING, PRECONDITION, C, RegionBlocks
 
 # Child streams of each run's SeedSequence, one per source of chance, so that a
@@ -292,7 +292,7 @@ class Batch:
             new_standing = market.standing(s, s.competitiveness(gone), p, required[s.region[gone]], new_saving, gone,
                                            base)
             home[gone] = market.home_sales(s, market.cover(new_standing, p, gone), new_saving, p, gone)
-            s.home_margin[gone] = new_standing - np.log(base) / pick(p["home_share_elasticity"], gone)
+            s.home_margin[gone] = new_standing - market.customers_to_build(s, p, base, gone)
         self.export_sales = sales
         self.home_sales = home
         s.age += 1

@@ -14,6 +14,17 @@ from simulation import scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def draw_firms(p, n: int, seed: int):
+    """``n`` freshly drawn SMEs over a freshly drawn world, at parameters ``p``: (SMEArrays, World)."""
+    import numpy as np
+
+    from simulation.mechanisms import demography
+
+    rng = np.random.default_rng(seed)
+    world = demography.make_world(rng, p)
+    return demography.new_firms(rng, demography.region_of_rows(world, n), world, p, 0, world.infrastructure), world
+
+
 def arm(name: str):
     """(package, parameter overrides) of a shipped scenario."""
     s = scenario.load(name)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import draw_firms
 
 import simulation as sim
-from simulation.mechanisms import demography, market, trade
+from simulation.mechanisms import market, trade
 from simulation.params import resolve
 from simulation.scenario import load
 from simulation.stack import Stack
@@ -32,10 +33,7 @@ def p():
 @pytest.fixture
 def economy(p):
     """4,000 established firms in 10 regions, their market opened at the current state."""
-    rng = np.random.default_rng(3)
-    world = demography.make_world(rng, p)
-    regions = demography.region_of_rows(world, 4000)
-    s = demography.new_firms(rng, regions, world, p, 0, world.infrastructure)
+    s, world = draw_firms(p, 4000, seed=3)
     s.age[:] = market.ESTABLISHED_AGE
     s.stage[:] = STRENGTHENING
     blocks = RegionBlocks(s.region, world.n_regions)

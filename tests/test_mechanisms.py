@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import arm
+from helpers import arm, draw_firms
 
 import simulation as sim
 from simulation.mechanisms import alliances, demography, learning, market, support, trade
@@ -29,10 +29,7 @@ def p():
 
 @pytest.fixture
 def firms(p):
-    rng = np.random.default_rng(0)
-    world = demography.make_world(rng, p)
-    regions = demography.region_of_rows(world, 4000)
-    return demography.new_firms(rng, regions, world, p, 0, world.infrastructure), world
+    return draw_firms(p, 4000, seed=0)
 
 
 # --- complementarity -------------------------------------------------------

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..stack import Stack, at, on, pick
 from ..state import EXPORTING, C, RegionBlocks, SMEArrays
-from .trade import ALL, continuation_cost, fast_pow
+from .trade import ALL, continuation_cost, fast_pow, margin_gain
 
 # Firms of the first quarter were in business long before it: they count as this old (quarters), past any
 # customer build-up the registry allows (customer_build_up is at most this).
@@ -61,12 +61,14 @@ def customer_base(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> n
     return base
 
 
-def customers_to_build(s: SMEArrays, p: Mapping, base: np.ndarray | None = None) -> np.ndarray:
-    """The part of each firm's home standing its missing customers take (units of competitiveness, <= 0)."""
-    base = customer_base(s, p) if base is None else base
+def customers_to_build(s: SMEArrays, p: Mapping, base: np.ndarray | None = None,
+                       rows: np.ndarray | slice = ALL) -> np.ndarray:
+    """The part of the home standing of the firms in ``rows`` their missing customers take (units of
+    competitiveness, <= 0); ``base`` is their :func:`customer_base`, if already computed."""
+    base = customer_base(s, p, rows) if base is None else base
     out = np.zeros(len(base))
     y = np.flatnonzero(base < 1.0)
-    out[y] = np.log(base[y]) / pick(p["home_share_elasticity"], y)
+    out[y] = np.log(base[y]) / pick(at(p, "home_share_elasticity", rows), y)
     return out
 
 
@@ -76,12 +78,10 @@ def relative_sales(comp_index: np.ndarray, p: Mapping) -> np.ndarray:
     return np.exp(p["home_share_elasticity"] * (comp_index - p["survival_threshold"]))
 
 
-def pull(s: SMEArrays, comp_index: np.ndarray, p: Mapping, base: np.ndarray | None = None,
-         relative: np.ndarray | None = None) -> np.ndarray:
+def pull(s: SMEArrays, comp_index: np.ndarray, p: Mapping) -> np.ndarray:
     """Each firm's pull on its region's home demand, relative to a firm of one worker at the survival
     threshold with all its customers: size times ``exp(theta * (c - threshold))`` times its customer base."""
-    relative = relative_sales(comp_index, p) if relative is None else relative
-    return s.size * relative * (customer_base(s, p) if base is None else base)
+    return s.size * relative_sales(comp_index, p) * customer_base(s, p)
 
 
 @dataclass
@@ -143,7 +143,7 @@ class HomeMarket:
         net = comp_index - blocks.spread(required)
         home_cover *= blocks.spread(crowding)
         if np.any(saving):
-            gain = 1.0 + saving / p["home_gross_margin"]
+            gain = margin_gain(saving, p)
             net += np.log(gain) / p["home_share_elasticity"]
             home_cover *= gain
         return required, net, home_cover
@@ -166,7 +166,7 @@ def standing(s: SMEArrays, comp_index: np.ndarray, p: Mapping, required: np.ndar
     return out
 
 
-def fixed_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+def fixed_cost(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
     """Quarterly fixed cost of each firm (kUSD): the gross margin a firm at the survival threshold earns on
     its home sales at the opening market (``home_gross_margin`` of ``home_sales_per_worker``, per worker)."""
     return at(p, "home_gross_margin", rows) * at(p, "home_sales_per_worker", rows) * s.size[rows]
@@ -183,7 +183,7 @@ def home_sales(s: SMEArrays, home_cover: np.ndarray, saving: np.ndarray | float,
     those rows): their fixed costs over the gross margin, scaled by how far their margin covers them."""
     out = at(p, "home_sales_per_worker", rows) * s.size[rows] * home_cover
     if np.any(saving):
-        out /= 1.0 + saving / at(p, "home_gross_margin", rows)
+        out /= margin_gain(saving, p, rows)
     return out
 
 
@@ -191,7 +191,7 @@ def foreign_operating_profit(sales: np.ndarray, p: Mapping, saving: np.ndarray) 
     """Quarterly foreign operating profit of each SME (kUSD; 0 for non-exporters): ``export_margin_rate`` of
     its export sales, raised by its input-cost saving relative to its gross margin (as in
     :func:`simulation.mechanisms.trade.foreign_profit`)."""
-    return sales * p["export_margin_rate"] * (1.0 + saving / p["home_gross_margin"])
+    return sales * p["export_margin_rate"] * margin_gain(saving, p)
 
 
 def foreign_net(s: SMEArrays, operating: np.ndarray, p: Mapping) -> np.ndarray:
@@ -237,19 +237,9 @@ def competitiveness_return(s: SMEArrays, comp_index: np.ndarray, cap: np.ndarray
     if len(rows):
         c = np.maximum(comp_index[rows], 0.01)
         r = pick(rho, rows)
-        share = 0.5 * _ratio_pow(c / np.maximum(cap[rows], 1e-9), r) / c
+        share = 0.5 * fast_pow(c / np.maximum(cap[rows], 1e-9), r) / c
         out[rows] += at(p, "capability_elasticity", rows) * foreign_profit[rows] * share
     return out
-
-
-def _ratio_pow(x: np.ndarray, rho: float | np.ndarray) -> np.ndarray:
-    if isinstance(rho, np.ndarray):
-        out = np.empty(len(x))
-        for v in np.unique(rho):
-            w = rho == v
-            out[w] = fast_pow(x[w], v.item())
-        return out
-    return fast_pow(x, rho)
 
 
 def upgrade(s: SMEArrays, marginal_return: np.ndarray, p: Mapping, judgement: np.ndarray | None = None

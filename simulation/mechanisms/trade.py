@@ -101,6 +101,12 @@ def input_cost_saving(s: SMEArrays, p: Mapping, tariff_cut: float | np.ndarray,
     return np.where(on != 0, saving, 0.0) if isinstance(on, np.ndarray) else saving
 
 
+def margin_gain(saving: np.ndarray | float, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray | float:
+    """The factor by which an input-cost saving raises a firm's gross margin on every sale:
+    ``1 + saving / home_gross_margin`` (one margin on variable costs for all its sales)."""
+    return 1.0 + saving / at(p, "home_gross_margin", rows)
+
+
 def _sales_scale(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float | np.ndarray,
                  rows: np.ndarray | slice) -> np.ndarray:
     """Quarterly foreign operating profit at unit demand before any input-cost saving (kUSD)."""
@@ -116,13 +122,13 @@ def foreign_profit(s: SMEArrays, cap: np.ndarray, p: Mapping, tariff_cut: float,
     Rises with capability and size; a tariff cut under economic integration
     raises margins abroad too, uniformly, and by the firm's own input-cost
     saving (:func:`input_cost_saving`) relative to its gross margin
-    (``home_gross_margin``: one margin on variable costs for all its sales).
+    (:func:`margin_gain`).
     """
     scale = _sales_scale(s, cap, p, tariff_cut, rows)
     saving = input_cost_saving(s, p, tariff_cut, rows)
     if not np.any(saving):
         return scale
-    return scale * (1.0 + saving / at(p, "home_gross_margin", rows))
+    return scale * margin_gain(saving, p, rows)
 
 
 def demand_level(s: SMEArrays, p: Mapping, rows: np.ndarray | slice = ALL) -> np.ndarray:
