@@ -163,11 +163,10 @@ _PARAMETERS: tuple[Parameter, ...] = (
        "growth per unit change: support and learning add workers, import competition sheds them).",
        sweep=(0.0, 4.0)),
     _p("upgrade_step", 0.01, 0.0, 0.2, "share/quarter", "competitiveness",
-       "Share of its distance to the frontier a firm's technology gains in a quarter it upgrades. Judgment: "
-       "plausible 0.005-0.03.", sweep=(0.005, 0.03)),
+       "Share of its distance to the frontier a firm's technology gains in a quarter it upgrades.",
+       sweep=(0.005, 0.03)),
     _p("upgrade_cost", 0.015, 0.0, 10.0, "kUSD/quarter/worker", "competitiveness",
-       "Amortized cost of a quarter's upgrading step, per worker. Judgment (no source for SMEs): about one SME "
-       "in 40 upgrades in a quarter without policy, one in ten a year; plausible 0.008-0.03.", sweep=(0.008, 0.03)),
+       "Amortized cost of a quarter's upgrading step, per worker.", sweep=(0.008, 0.03)),
     _p("exporter_growth", 0.01, 0.0, 0.1, "log/quarter", "competitiveness",
        "Extra quarterly employment growth of a firm while it exports (foreign sales, learning by exporting).",
        sweep=(0.0, 0.03)),
@@ -228,33 +227,25 @@ _PARAMETERS: tuple[Parameter, ...] = (
        sweep=(0.03, 0.3)),
     _p("home_sales_per_worker", 1.1, 0.01, 1000.0, "kUSD/quarter", "environment",
        "Quarterly home sales per worker of a firm at the survival threshold in the opening market (with "
-       "home_gross_margin, fixed costs). Judgment: 4,400 USD a year; plausible 0.5-2.5.", sweep=(0.5, 2.5)),
+       "home_gross_margin, fixed costs).", sweep=(0.5, 2.5)),
     _p("home_gross_margin", 0.25, 0.02, 0.9, "share", "environment",
-       "Share of sales left after variable costs, which pays fixed costs. Judgment: plausible 0.15-0.4 for "
-       "small manufacturers and traders.", sweep=(0.15, 0.4)),
+       "Share of sales left after variable costs, which pays fixed costs.", sweep=(0.15, 0.4)),
     _p("home_share_elasticity", 3.5, 0.5, 20.0, "1/unit", "environment",
-       "Home sales per worker are proportional to exp(this x competitiveness). Pinned by dispersion: at 3.5 "
-       "the 90th-percentile SME sells 4.2 times the 10th per worker, inside the 3-5 of revenue productivity "
-       "in China and India (Hsieh & Klenow 2009); plausible 2.5-5.", sweep=(2.5, 5.0)),
+       "Home sales per worker are proportional to exp(this x competitiveness).", sweep=(2.5, 5.0)),
     _p("import_penetration", 0.25, 0.0, 0.9, "share", "environment",
-       "Imports' share of home demand in the opening market. Judgment: plausible 0.1-0.4.", sweep=(0.1, 0.4)),
+       "Imports' share of home demand in the opening market.", sweep=(0.1, 0.4)),
     _p("entrant_customers", 0.6, 0.05, 1.0, "share", "environment",
-       "Share of its eventual customers a new firm starts with: young plants sell below incumbents of equal "
-       "productivity (Foster, Haltiwanger & Syverson 2016). Judgment: plausible 0.4-0.9.", sweep=(0.4, 0.9)),
+       "Share of its eventual customers a new firm starts with.", sweep=(0.4, 0.9)),
     _p("customer_build_up", 8.0, 1.0, 40.0, "quarters", "environment",
-       "Quarters a new firm takes to build the rest of its customers, linearly (several years in Foster et al. "
-       "2016). Judgment: plausible 4-16.", sweep=(4.0, 16.0)),
+       "Quarters a new firm takes to build the rest of its customers, linearly.", sweep=(4.0, 16.0)),
     _p("import_pressure", 0.08, 0.0, 1.0, "0-1", "environment",
        "Rise in the competitiveness the opening home market needs per unit of tariff cut.", sweep=(0.0, 0.2)),
     _p("importer_share", 0.25, 0.0, 1.0, "share", "environment",
-       "Share of SMEs that buy inputs abroad. Judgment: a minority of plants import, as in Indonesian "
-       "manufacturing (Amiti & Konings 2007); plausible 0.1-0.4.", sweep=(0.1, 0.4)),
+       "Share of SMEs that buy inputs abroad.", sweep=(0.1, 0.4)),
     _p("import_intensity", 0.2, 0.0, 0.5, "share of sales", "environment",
-       "Mean imported inputs over sales among importers (uniform on 0 to twice this). Judgment: plausible "
-       "0.1-0.3.", sweep=(0.1, 0.3)),
+       "Mean imported inputs over sales among importers (uniform on 0 to twice this).", sweep=(0.1, 0.3)),
     _p("input_tariff", 0.15, 0.0, 1.0, "ad valorem", "environment",
-       "Tariff on imported inputs before liberalization (a cut of 1 removes it). Judgment: Indonesia's tariffs "
-       "were near 15-20% around 1990, under 10% by the 2000s; plausible 0.05-0.25.", sweep=(0.05, 0.25)),
+       "Tariff on imported inputs before liberalization (a cut of 1 removes it).", sweep=(0.05, 0.25)),
     _p("liberalization_export_gain", 0.3, 0.0, 2.0, "-", "environment",
        "Rise in foreign margins per unit of tariff cut (partner tariffs fall too).", sweep=(0.1, 0.6)),
     _p("competition_exit", 0.4, 0.0, 5.0, "1/quarter", "environment",
@@ -285,18 +276,15 @@ _PARAMETERS: tuple[Parameter, ...] = (
        "How sharply mapped information concentrates support on high-potential SMEs.", sweep=(0.0, 6.0)),
     _p("overlap_screening", 1.0, 0.0, 1.0, "0-1", "policy",
        "How far agencies use their coordination to skip SMEs other programmes already serve (0: they do not "
-       "screen recipients for overlap; the allocation of budgets to regions is unchanged). Judgment: 1, all "
-       "coordination screens; plausible range 0 to 1 (no source measures it).", sweep=(0.0, 1.0)),
+       "screen recipients for overlap; the allocation of budgets to regions is unchanged).", sweep=(0.0, 1.0)),
     _p("central_need_allocation", 0, 0, 1, "0/1", "policy",
        "1: the national government allocates the programmes it delivers itself by the rule a coordinated "
        "local government uses, the need its own mapping reveals (read with the error of an apparatus of "
        "average capacity) times each region's capacity to deliver, and funds delivery through the regional "
-       "apparatus; 0: by SME numbers, through national offices of average capacity. A design choice a scenario "
-       "makes (H2's arms), not an estimate.", int),
+       "apparatus; 0: by SME numbers, through national offices of average capacity.", int),
     _p("requirement_deterrence", 0.25, 0.0, 1.0, "0-1", "policy",
        "Share of lead firms' supplier slots lost under full performance requirements: investment deterred "
-       "or kept subscale (Moran 1998; UNCTAD 2003 find requirements deter some FDI but give no general "
-       "size). Judgment: plausible range 0 to 0.5.", sweep=(0.0, 0.5)),
+       "or kept subscale.", sweep=(0.0, 0.5)),
     _p("framework_openness", 0.35, 0.0, 1.0, "0-1", "policy",
        "Rise in LE openness under a full alliance institutional framework.", sweep=(0.1, 0.6)),
     _p("requirement_openness", 0.35, 0.0, 1.0, "0-1", "policy",
