@@ -113,7 +113,7 @@ class HomeMarket:
         ``exp(theta * import_pressure * cut) - 1`` of the opening pull (so at the opening market the
         requirement rises by ``import_pressure`` per unit of cut). Without shares, only imports move it.
         """
-        return self._crowding(blocks.sum(pull(s, comp_index, p)), p, stack, tariff_cut)[0]
+        return self.quarter(s, comp_index, p, blocks, stack, tariff_cut, 0.0)[0]
 
     def _crowding(self, firms: np.ndarray, p: Mapping, stack: Stack, tariff_cut: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
