@@ -23,7 +23,7 @@ from .mechanisms.demography import World
 from .outcomes import QUARTERS_PER_YEAR
 from .params import resolve
 from .policy import LEVELS, NO_POLICY, POLICY_STAGES, PolicyPackage
-from .reporters import CENSUS_MIN_WORKERS
+from .reporters import CENSUS_MIN_WORKERS, PANEL_MIN_WORKERS
 from .stack import RunParams, Stack, Streams
 from .state import EXPORTING, PRECONDITION, C, RegionBlocks
 
@@ -70,7 +70,8 @@ _REGIME = {"tariff_cut": "tariff_cut", "alliance_framework": "framework_level",
 # What each quarter counts per run (flows), besides the per-region arrays.
 FLOW_NAMES = ("became_aware", "alliances_dissolved", "alliances_formed", "export_entries", "new_exporters",
               "born_global", "export_stops", "early_export_stops", "exits", "exporter_exits", "exits_20plus",
-              "shrank_below_20", "census_base", "census_left", "export_sellers", "lasting_entrants")
+              "shrank_below_20", "census_base", "census_left", "export_sellers", "lasting_entrants",
+              "persistence_base", "persistence_stayed")
 # A first entry *lasts* when the firm exports in each of this many quarters after its entry quarter.
 LASTING_QUARTERS = QUARTERS_PER_YEAR
 
@@ -141,6 +142,8 @@ class Batch:
         self.shock = zeros.copy()
         self.export_sales = np.zeros(stack.n)
         self.census_ids = np.empty(0, np.int64)  # firms of 20+ workers at the last year's start (run-keyed)
+        self.direct_this_year = np.zeros(stack.n, bool)  # exported directly in some quarter of this year
+        self.direct_ids = np.empty(0, np.int64)  # last year's direct exporters of 10+ workers (run-keyed)
         self.first_entries: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # recorded step -> (rows, firm ids)
         # The lowest third of each run's regions by local capacity (the equity outcome counts their exporters).
         self.low_capacity = demography.lowest_third(self.world.capacity, stack)
@@ -252,6 +255,7 @@ class Batch:
         trade.learn_demand(self.streams["demand"], s, enter)
         trade.apply_export_moves(s, enter, leave)
         trade.update_experience(s)
+        self.direct_this_year |= s.stage == EXPORTING
         flows["lasting_entrants"] = stack.runs_of(self._lasting_entrants(enter[never[enter]]))
         sales = trade.export_sales(s, cap, p, tariff)
         flows["export_sales"] = stack.per_run(sales)
@@ -285,6 +289,7 @@ class Batch:
             self.next_firm_id += flows["exits"]
             s.replace_rows(gone, fresh)
             sales[gone] = 0.0
+            self.direct_this_year[gone] = False
             ix.touch(gone)
             # An entrant starts with its first customers, at the market as it found it.
             new_saving = trade.input_cost_saving(s, p, tariff, gone)
@@ -299,6 +304,7 @@ class Batch:
         self.t += 1
         if self.t % QUARTERS_PER_YEAR == 0:
             flows["census_base"], flows["census_left"] = self._census_year()
+            flows["persistence_base"], flows["persistence_stayed"] = self._exporter_year()
         self._ctx = None
         return flows
 
@@ -315,6 +321,21 @@ class Batch:
         rows, ids = self.first_entries.pop(step - LASTING_QUARTERS, (first[:0], first[:0]))
         same = s.firm_id[rows] == ids  # the firm still holds its row (an exit hands the row to an entrant)
         return rows[same & (s.spell[rows] > LASTING_QUARTERS)]
+
+    def _exporter_year(self) -> tuple[np.ndarray, np.ndarray]:
+        """A year of export persistence as plant panels measure it (Roberts & Tybout 1997), per run: of last
+        year's direct exporters of 10+ workers still alive, how many exported directly in some quarter of this
+        year; then this year's list."""
+        s, stack = self.sme, self.stack
+        keys = stack.run_of_row * _CENSUS_KEY + s.firm_id
+        now = keys[self.direct_this_year]
+        before = self.direct_ids
+        alive = np.isin(before, keys, assume_unique=True)
+        base = np.bincount(before[alive] // _CENSUS_KEY, minlength=self.k)
+        stayed = np.bincount(before[np.isin(before, now, assume_unique=True)] // _CENSUS_KEY, minlength=self.k)
+        self.direct_ids = keys[self.direct_this_year & (s.size >= PANEL_MIN_WORKERS)]
+        self.direct_this_year[:] = False
+        return base, stayed
 
     def _census_year(self) -> tuple[np.ndarray, np.ndarray]:
         """A year of the 20+ workers census, per run: of the firms in it a year ago, how many have left

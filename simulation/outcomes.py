@@ -128,6 +128,12 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     Outcome("export_ratio_50_99_to_10_49", "Direct-export participation of firms of 50-99 workers over that of "
             "firms of 10-49 (pooled over the window)", "ratio", "direct_exporters_50_99", "ratio2",
             per="n_50_99", ref=("direct_exporters_10_49", "n_10_49")),
+    Outcome("export_persistence", "Yearly persistence of direct exporters of 10+ workers: of a year's direct "
+            "exporters still alive a year later, the share that exported directly in some quarter of that year "
+            "(pooled over the window's year ends)", "share", "persistence_stayed", "ratio",
+            per="persistence_base", bounded=True),
+    Outcome("export_intensity", "Median export intensity (export over total sales) of direct exporters of 5+ "
+            "workers, mean over the window", "share", "median_export_intensity", "mean", bounded=True),
     Outcome("mean_size", "Mean employment of SMEs at the end of the window", "workers", "mean_size", "stock"),
     Outcome("exporters", "SMEs exporting (directly or within a GVC) at the end of the window", "firms",
             "exporters", "stock"),

@@ -77,6 +77,9 @@ class Instrument:
     meaning: str
     covers: str = "smes"
 
+    def __hash__(self) -> int:  # entries key a batch's slots, and a package may change an instrument's numbers
+        return hash((self.name, self.unit_cost, tuple(sorted(self.effects.items()))))
+
     def enforcement_cost(self, n_smes: int, n_les: int) -> float:
         """kUSD a quarter of full enforcement costs, in an economy of ``n_smes`` SMEs and ``n_les`` LEs."""
         return self.unit_cost * (n_smes if self.covers == "smes" else n_les)
@@ -175,6 +178,8 @@ class PackageEntry:
     targeting: Targeting = field(default_factory=Targeting)
     delivered_by: str | None = None
     name: str = ""  # the entry's own name (its [package.NAME] in a file); keys its random stream
+    # The catalogue's instrument with this run's values (PolicyPackage.catalogue), set by the package.
+    spec_override: Instrument | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
@@ -207,7 +212,7 @@ class PackageEntry:
 
     @property
     def spec(self) -> Instrument:
-        return CATALOGUE[self.instrument]
+        return self.spec_override or CATALOGUE[self.instrument]
 
     @property
     def deliverer(self) -> str:
@@ -219,16 +224,65 @@ class PackageEntry:
         return self.start, max(self.start, end)
 
 
+# What a package may change of the catalogue's numbers for its own runs: an instrument's unit cost (kUSD, in
+# the catalogue's unit) and a factor on every strength of its effects (a plausible-worlds study varies both).
+CATALOGUE_KEYS: tuple[str, ...] = ("unit_cost", "effects")
+MAX_EFFECTS_FACTOR = 3.0
+
+
+def _catalogue_items(values: Mapping[str, Mapping[str, float]] | Sequence[tuple[str, str, float]]
+                     ) -> tuple[tuple[str, str, float], ...]:
+    """Catalogue changes as sorted (instrument, key, value) triples, each checked (PolicyError on the first bad one)."""
+    items = ([(i, k, v) for i, d in values.items() for k, v in dict(d).items()] if isinstance(values, Mapping)
+             else list(values))
+    out = []
+    for instrument, key, value in items:
+        where = f"catalogue.{instrument}.{key}"
+        if instrument not in CATALOGUE:
+            raise PolicyError(f"unknown instrument {instrument!r} in the catalogue changes"
+                              f"{suggest(str(instrument), CATALOGUE)}")
+        if key not in CATALOGUE_KEYS:
+            raise PolicyError(f"{where}: a package may change {' or '.join(CATALOGUE_KEYS)}"
+                              f"{suggest(str(key), CATALOGUE_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < MAX_BUDGET:
+            raise PolicyError(f"{where} must be a positive number, got {value!r}")
+        if key == "effects" and value > MAX_EFFECTS_FACTOR:
+            raise PolicyError(f"{where} is a factor on every strength, at most {MAX_EFFECTS_FACTOR:g}; got {value}")
+        if float(value) != (CATALOGUE[instrument].unit_cost if key == "unit_cost" else 1.0):  # else no change
+            out.append((str(instrument), str(key), float(value)))
+    if len({(i, k) for i, k, _ in out}) < len(out):
+        raise PolicyError("the catalogue changes name one instrument's number twice")
+    return tuple(sorted(out))
+
+
+def _changed(spec: Instrument, changes: Mapping[str, float]) -> Instrument:
+    factor = changes.get("effects", 1.0)
+    return replace(spec, unit_cost=changes.get("unit_cost", spec.unit_cost),
+                   effects={k: v * factor for k, v in spec.effects.items()})
+
+
 @dataclass(frozen=True)
 class PolicyPackage:
-    """A named list of instrument entries."""
+    """A named list of instrument entries, and any changes to the catalogue's numbers for its runs.
+
+    ``catalogue`` holds (instrument, key, value) triples: ``unit_cost`` replaces
+    the instrument's unit cost, ``effects`` multiplies every strength of its
+    effects. Every entry of that instrument then acts with the changed numbers.
+    """
 
     name: str = "package"
     entries: tuple[PackageEntry, ...] = ()
     description: str = ""
+    catalogue: tuple[tuple[str, str, float], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "entries", tuple(self.entries))
+        object.__setattr__(self, "catalogue", _catalogue_items(self.catalogue))
+        changes: dict[str, dict[str, float]] = {}
+        for instrument, key, value in self.catalogue:
+            changes.setdefault(instrument, {})[key] = value
+        object.__setattr__(self, "entries", tuple(
+            replace(e, spec_override=_changed(CATALOGUE[e.instrument], changes[e.instrument]))
+            if e.instrument in changes else replace(e, spec_override=None) for e in self.entries))
         keys = self.entry_keys
         if len(set(keys)) < len(keys):
             twice = sorted({k for k in keys if keys.count(k) > 1})[0]
@@ -250,6 +304,13 @@ class PolicyPackage:
     @property
     def total_budget(self) -> float:
         return float(sum(e.budget for e in self.entries))
+
+    def with_catalogue(self, changes: Mapping[str, Mapping[str, float]]) -> PolicyPackage:
+        """The same package with these catalogue changes (instrument -> {"unit_cost": kUSD, "effects": factor})
+        added to its own (a change named again replaces the earlier one)."""
+        merged = {(i, k): v for i, k, v in self.catalogue}
+        merged.update({(i, k): v for i, d in changes.items() for k, v in d.items()})
+        return replace(self, catalogue=tuple((i, k, v) for (i, k), v in merged.items()))
 
     def scaled(self, factor: float) -> PolicyPackage:
         """The same package with every budget multiplied by ``factor`` (e.g. for a larger economy)."""
@@ -287,17 +348,27 @@ class PolicyPackage:
                         raise PolicyError(f"targeting.{key} must be a list of whole numbers")
                     t[key] = tuple(t[key])
             entries.append(PackageEntry(targeting=Targeting(**t), **raw))
+        catalogue = data.get("catalogue", {})
+        if not isinstance(catalogue, Mapping) or not all(isinstance(d, Mapping) for d in catalogue.values()):
+            raise PolicyError("catalogue must be a table of instruments, each a table of unit_cost and effects")
         return cls(name=data.get("name", "package"), entries=tuple(entries),
-                   description=data.get("description", ""))
+                   description=data.get("description", ""), catalogue=catalogue)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description,
-                "entries": [asdict(e) for e in self.entries]}
+        out: dict[str, Any] = {"name": self.name, "description": self.description,
+                               "entries": [{k: v for k, v in asdict(e).items() if k != "spec_override"}
+                                           for e in self.entries]}
+        if self.catalogue:  # only when changed, so a package's plain data (and its runs' ids) stay as they were
+            changes: dict[str, dict[str, float]] = {}
+            for instrument, key, value in self.catalogue:
+                changes.setdefault(instrument, {})[key] = value
+            out["catalogue"] = changes
+        return out
 
 
 # The keys of an entry table and of its targeting: the dataclasses' own fields (a file names an entry by its
 # table, ``[package.NAME]``; plain data may also carry ``name``).
-ENTRY_FIELDS = frozenset(f.name for f in fields(PackageEntry)) - {"targeting", "name"}
+ENTRY_FIELDS = frozenset(f.name for f in fields(PackageEntry)) - {"targeting", "name", "spec_override"}
 _TARGETING_FIELDS = frozenset(f.name for f in fields(Targeting))
 
 NO_POLICY = PolicyPackage(name="no_policy")

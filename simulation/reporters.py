@@ -21,6 +21,8 @@ from .state import EXPORTING, GVC, LIVE_STAGES, SIZE_CLASSES, B
 WBES_MIN_WORKERS = 5
 WBES_MIN_EXPORT_SHARE = 0.10
 CENSUS_MIN_WORKERS = 20
+# The plant panels behind export persistence (Colombia's manufacturing census) cover plants of 10+ workers.
+PANEL_MIN_WORKERS = 10
 WTO_CLASSES: tuple[str, ...] = ("1_9", "10_49", "50_99")
 WTO_EDGES = np.array([10.0, 50.0])  # the lower bounds of the second and third class
 
@@ -47,6 +49,19 @@ def _by_region(spent: np.ndarray) -> np.ndarray:
     for cell in spent.reshape(-1, spent.shape[-1]):
         total += cell
     return total
+
+
+def _median_by_run(run: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Median of ``values`` within each run (NaN for a run with none), in one sort."""
+    order = np.lexsort((values, run))
+    v = values[order]
+    n = np.bincount(run, minlength=k)
+    start = np.concatenate(([0], np.cumsum(n)[:-1]))
+    lo, hi = start + (n - 1) // 2, start + n // 2
+    has = n > 0
+    out = np.full(k, np.nan)
+    out[has] = 0.5 * (v[lo[has]] + v[hi[has]])
+    return out
 
 
 def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -111,7 +126,8 @@ class Recorder:
         row["export_participation_unrationed"] = _share(cls_x[:, 0] - x_rat, n_oth)
         for key in ("exits", "exporter_exits", "exits_20plus", "shrank_below_20", "census_base", "census_left",
                     "export_entries", "new_exporters", "born_global", "export_stops", "early_export_stops",
-                    "became_aware", "alliances_formed", "alliances_dissolved", "lasting_entrants"):
+                    "became_aware", "alliances_formed", "alliances_dissolved", "lasting_entrants",
+                    "persistence_base", "persistence_stayed"):
             row[key] = flows[key] if flows is not None else np.zeros(k, _INT)
         row["entries"] = row["exits"]  # every exit is replaced by an entrant
         row["alliances"] = _count(run[s.partner >= 0], k)
@@ -147,6 +163,10 @@ class Recorder:
         row["direct_exporters_5plus"] = _count(run[intense[cls[intense] >= 1]], k)
         row["direct_export_share_5plus"] = _share(row["direct_exporters_5plus"], row["n_5plus"])
         row["n_20plus"] = cls_n[:, 2]
+        # Export intensity (export over total sales) of direct exporters of 5+ workers, its median per run.
+        firms = direct[cls[direct] >= 1]
+        exported = b.export_sales[firms]
+        row["median_export_intensity"] = _median_by_run(run[firms], exported / (exported + home[firms]), k)
         # Export participation by the size classes of the WTO's figures (1-9, 10-49, 50-249 workers;
         # SMEs here stop at 99): direct exporters, as customs-based counts see them.
         wto = ((s.size >= WTO_EDGES[0]).view(np.int8) + (s.size >= WTO_EDGES[1]).view(np.int8)).astype(_INT)

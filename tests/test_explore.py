@@ -215,3 +215,21 @@ def test_comparisons_are_named_safely_and_in_their_mode(tmp_path, text, key, nee
     with pytest.raises(ExploreConfigError, match=needle) as err:
         ExploreConfig.from_toml(f)
     assert err.value.key == key
+
+
+@pytest.mark.e2e
+def test_plausible_worlds_vary_every_judged_number_and_report_each_verdicts_share(tmp_path):
+    out = tmp_path / "worlds"
+    res = cli("explore", "H4", "--over", "judgment", "--samples", "10", "--seeds", "2", "--steps", "6",
+              "--quiet", "--out", str(out), "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    points = pd.read_parquet(out / "points.parquet")
+    assert set(points["kind"]) == {"sample", "default"}
+    judged = [c for c in points.columns if c not in ("point", "kind")]
+    assert "awareness_information.unit_cost" in judged and "knowledge_cost" in judged
+    assert points.loc[points["kind"] == "sample", judged].nunique().eq(10).all()  # a Latin hypercube
+    summary = pd.read_csv(out / "summary.csv").iloc[0]
+    assert summary["points"] == 10
+    assert summary[["holds", "unclear", "fails"]].sum() == pytest.approx(1.0)
+    bad = cli("explore", "H4", "--over", "judgment", "--params", "competitiveness", "--out", str(tmp_path / "x"))
+    assert bad.returncode != 0 and "judgment" in bad.stderr and "Traceback" not in bad.stderr

@@ -14,14 +14,20 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     def split(text: str | None) -> list[str] | None:
         return [x.strip() for x in text.split(",") if x.strip()] if text else None
 
+    from ..discovery.design import DEFAULT_DIRECTIONS, QUESTIONS
+
     directions = None
     if args.directions:
-        directions = [d for d in args.directions if d.lower() != "all"] or None
-        if any(d.lower() == "all" for d in args.directions):
-            from ..discovery.design import DEFAULT_DIRECTIONS
-            directions = list(DEFAULT_DIRECTIONS)
+        keywords = {"all": DEFAULT_DIRECTIONS, "questions": QUESTIONS}
+        directions = [d for d in args.directions if d.lower() not in keywords] or None
+        for word, names in keywords.items():
+            if any(d.lower() == word for d in args.directions):
+                directions = list(dict.fromkeys([*names, *(directions or [])]))
+    if args.over == "judgment" and args.params:
+        raise UsageError("--params and --over judgment: the plausible worlds vary every judgment number, "
+                         "not named parameters")
     return {"directions": directions, "params": split(args.params), "samples": args.samples, "seeds": args.seeds,
-            "seed": args.seed, "steps": args.steps, "map": split(args.map), "grid": args.grid}
+            "seed": args.seed, "steps": args.steps, "map": split(args.map), "grid": args.grid, "over": args.over}
 
 
 def cmd_explore(args: argparse.Namespace) -> int:

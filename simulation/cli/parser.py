@@ -114,9 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  python run.py explore H1 --samples 200 --seeds 5\n"
                "  python run.py explore all --workers 2\n"
                "  python run.py explore --config my_comparison.toml\n"
+               "  python run.py explore questions --over judgment --samples 100 --seeds 20 --workers 2\n"
                "  python run.py explore --resume outputs/20261205-090000-explore-H1\n\n"
-               f"directions: {', '.join(DEFAULT_DIRECTIONS)} (all: the five)")
-    p.add_argument("directions", nargs="*", help="directions to explore (default: the five), or 'all'")
+               f"directions: {', '.join(DEFAULT_DIRECTIONS)} (all: the five; questions: every question of "
+               "docs/hypotheses.md, each further outcome a question claims a sign for as 'H1 @ new_exporters')")
+    p.add_argument("directions", nargs="*", help="directions to explore (default: the five), 'all', or "
+                                                 "'questions'")
     p.add_argument("--config", default=None, metavar="FILE",
                    help="an explore TOML file: directions, [comparisons.NAME] (treatment, control, outcome, "
                         "expect), params, bounds, map... (flags given here win)")
@@ -128,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", default=None, metavar="X,Y",
                    help="the robustness map's two parameters (default comp_mean,conn_mean)")
     p.add_argument("--grid", type=positive, default=None, metavar="G", help="map cells per side (default 5)")
+    p.add_argument("--over", choices=("params", "judgment"), default=None,
+                   help="what varies: the --params (default), or every number set by judgment (registry "
+                        "parameters and catalogue unit costs and strengths) over its plausible range, the "
+                        "plausible worlds (no map)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
                    help="run on a Dask cluster (scheduler address) or a Dask LocalCluster ('local')")
     add_common(p)

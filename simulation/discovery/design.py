@@ -12,6 +12,7 @@ rest at the scenarios' values (the robustness map), and the defaults.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,14 +29,24 @@ from ..experiments.functions import FunctionSpec
 from ..experiments.runner import RunSpec
 from ..inputs import show
 from ..params import REGISTRY, ParameterError, suggest
+from ..policy import CATALOGUE
+from ..provenance import CATALOGUE as CATALOGUE_SOURCES
+from ..provenance import PARAMETERS as PARAMETER_SOURCES
 from ..scenario import Scenario, ScenarioError, load, read_toml, reference
 from ..sensitivity.design import COMMAND_LINE, SweepConfigError, check_inputs, model_outputs
 from ..sensitivity.problem import problem
 
-# The five directions of the domain brief (the H2 control claims no difference: nothing to map).
+# The five directions of the domain brief.
 DEFAULT_DIRECTIONS = ("H1", "H2", "H3", "H4", "liberalization")
+# A further outcome a question predicts a sign for, judged apart: "<direction> @ <outcome>".
+ALSO = " @ "
+# Every question of docs/hypotheses.md: each direction on the outcome it is judged on, then each further
+# outcome it claims a sign for (the H2 control claims no difference: it holds where none is shown).
+QUESTIONS: tuple[str, ...] = tuple(name for d in ablation.DIRECTIONS
+                                   for name in (d.name, *(f"{d.name}{ALSO}{o}" for o, _ in d.claims)))
 SAMPLE, MAP, DEFAULT = "sample", "map", "default"  # the kinds of point
 MAP_AXES = ("comp_mean", "conn_mean")  # the robustness map's default axes: mean competitiveness x connectivity
+OVER = ("params", "judgment")  # what an exploration varies: the parameters named, or every judgment number
 
 
 class ExploreConfigError(SweepConfigError):
@@ -55,8 +66,63 @@ class Claim:
 
 
 def direction_claim(name: str) -> Claim:
-    d = ablation.direction(name)
-    return Claim(d.name, d.claim, d.arms, d.outcomes[0], d.expect, dict(d.params))
+    """A direction as a claim, on the outcome it is judged on (``"H3 @ gvc_participation"``: on a further
+    outcome it claims a sign for)."""
+    base, _, outcome = name.partition(ALSO)
+    d = ablation.direction(base)
+    if not outcome:
+        return Claim(d.name, d.claim, d.arms, d.outcomes[0], d.expect, dict(d.params))
+    signs = dict(d.claims)
+    if outcome not in signs:
+        raise KeyError(f"{base} claims a sign for {', '.join(signs) or 'no further outcome'}, not {outcome!r}")
+    return Claim(name, d.claim, d.arms, outcome, signs[outcome], dict(d.params))
+
+
+def catalogue_number(name: str) -> tuple[str, str] | None:
+    """``(instrument, key)`` for a catalogue number's name (``"awareness_information.unit_cost"``), else None."""
+    instrument, dot, key = name.partition(".")
+    return (instrument, key) if dot and instrument in CATALOGUE else None
+
+
+def judgment_space(claims: list[Claim]) -> dict[str, tuple[float, float]]:
+    """Every number set by judgment, with its plausible range: the registry's parameters of kind ``judgment``
+    (docs/ODD.md's parameter table) and the catalogue's unit costs and effect strengths marked so
+    (``instrument.unit_cost`` in kUSD, ``instrument.effects`` a factor on every strength). Sourced and
+    calibrated numbers keep their values; a parameter a claim's arm sets defines that comparison and is
+    left out."""
+    fixed = {n for c in claims for n in c.params} | {n for c in claims for arm, _ in c.arms
+                                                     for n in _load(arm).params}
+    space = {}
+    for name, source in PARAMETER_SOURCES.items():
+        if source.kind == "judgment" and name not in fixed:
+            space[name] = tuple(map(float, source.plausible or REGISTRY[name].sweep_bounds))
+    for instrument, numbers in CATALOGUE_SOURCES.items():
+        for key, source in numbers.items():
+            if source.kind == "judgment":
+                space[f"{instrument}.{key}"] = tuple(map(float, source.plausible))
+    return space
+
+
+def default_value(name: str) -> float:
+    """A varied number's value at the defaults: the registry's, the catalogue's unit cost, or 1 (effects)."""
+    number = catalogue_number(name)
+    if number is None:
+        return REGISTRY[name].default
+    instrument, key = number
+    return CATALOGUE[instrument].unit_cost if key == "unit_cost" else 1.0
+
+
+def split_point(point: dict[str, float]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """A point's registry parameters, and its catalogue changes (instrument -> {key: value})."""
+    params: dict[str, float] = {}
+    changes: dict[str, dict[str, float]] = {}
+    for name, value in point.items():
+        number = catalogue_number(name)
+        if number is None:
+            params[name] = value
+        else:
+            changes.setdefault(number[0], {})[number[1]] = float(value)
+    return params, changes
 
 
 @dataclass
@@ -72,14 +138,17 @@ class ExploreConfig:
     seed: int = 0
     steps: int | None = None
     map: list[str] = field(default_factory=lambda: list(MAP_AXES))
-    grid: int = 5
+    grid: int = 5                   # 0: no map
     model: str | None = None        # "package.module:function": explore that function, not the simulation
     inputs: dict[str, list[float]] = field(default_factory=dict)
+    over: str = "params"            # "judgment": every number set by judgment, over its plausible range
     source: str = COMMAND_LINE
 
     def __post_init__(self) -> None:
         if self.model is not None and list(self.map) == list(MAP_AXES) and len(self.inputs) >= 2:
             self.map = list(self.inputs)[:2]  # a model's map: its first two inputs, unless named
+        if self.over == "judgment" and list(self.map) == list(MAP_AXES):
+            self.grid = 0  # the plausible worlds need no map (both axes are calibrated, not judged)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +186,9 @@ class ExploreConfig:
         if self.model is not None:
             return {"num_vars": len(self.inputs), "names": list(self.inputs),
                     "bounds": [[float(lo), float(hi)] for lo, hi in self.inputs.values()]}
+        if self.over == "judgment":
+            space = judgment_space(self.claims())
+            return {"num_vars": len(space), "names": list(space), "bounds": [list(b) for b in space.values()]}
         return problem(self.params, bounds={k: tuple(v) for k, v in self.bounds.items()})
 
     def validate(self) -> None:
@@ -124,16 +196,22 @@ class ExploreConfig:
         src = self.source
         schema.validate(schema.ExploreFile, src, {k: v for k, v in self.to_dict().items() if k != "source"},
                         ExploreConfigError)
+        if self.over not in OVER:
+            raise ExploreConfigError(src, "over", f"{show(self.over)} is not one of {', '.join(OVER)}")
+        if self.over == "judgment" and self.model is not None:
+            raise ExploreConfigError(src, "over", "judgment numbers are the simulation's; a model explores its "
+                                                  "own inputs")
+        if self.over == "judgment" and self.bounds:
+            raise ExploreConfigError(src, "bounds", "the plausible ranges of judgment numbers come from "
+                                                    "simulation/provenance.py; bounds apply to named params")
         for name in self.directions:
             try:
-                d = ablation.direction(name)
-            except KeyError:
-                names = [d.name for d in ablation.DIRECTIONS]
-                raise ExploreConfigError(src, "directions", f"unknown direction {show(name)}{suggest(name, names)}; "
-                                                            f"directions: {', '.join(names)}") from None
-            if d.expect == 0:
-                raise ExploreConfigError(src, "directions", f"{name} claims no difference; explore maps where a "
-                                                            f"signed claim holds: {', '.join(DEFAULT_DIRECTIONS)}")
+                direction_claim(name)
+            except KeyError as err:
+                names = list(QUESTIONS)
+                known = name.partition(ALSO)[0] in {d.name for d in ablation.DIRECTIONS}
+                why = err.args[0] if known else f"unknown direction {show(name)}{suggest(name, names)}"
+                raise ExploreConfigError(src, "directions", f"{why}; questions: {', '.join(names)}") from None
         for name, c in self.comparisons.items():  # each mode names its own keys
             wanted, other = (("output",), ("treatment", "control", "outcome")) if self.model else \
                 (("treatment", "control", "outcome"), ("output",))
@@ -150,6 +228,10 @@ class ExploreConfig:
         else:
             self._validate_simulation()
         names = self.problem()["names"]
+        if self.grid == 1:
+            raise ExploreConfigError(src, "grid", "0 (no map) or at least 2 cells per side")
+        if self.grid == 0:
+            return
         if len(self.map) != 2 or len(set(self.map)) != 2 or any(m not in names for m in self.map):
             raise ExploreConfigError(src, "map", f"two different parameters among those explored "
                                                  f"({', '.join(names)}), got {show(self.map)}")
@@ -159,7 +241,7 @@ class ExploreConfig:
         if self.inputs:
             raise ExploreConfigError(src, "inputs", "only for a model (model = \"package.module:function\")")
         try:
-            names = self.problem()["names"]
+            names = self.problem()["names"] if self.over == "params" else []
         except ParameterError as err:
             key = next((f"bounds.{n}" for n in self.bounds if repr(n) in str(err)), "params")
             raise ExploreConfigError(src, key, str(err)) from None
@@ -226,14 +308,16 @@ def sample_points(cfg: ExploreConfig) -> pd.DataFrame:
     names, bounds = prob["names"], np.array(prob["bounds"], dtype=float)
     unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng([cfg.seed, 27])).random(cfg.samples)
     lhs = pd.DataFrame(qmc.scale(unit, bounds[:, 0], bounds[:, 1]), columns=names).assign(kind=SAMPLE)
-    defaults = {n: (REGISTRY[n].default if cfg.model is None else float(np.mean(b))) for n, b in zip(names, bounds)}
-    (ix, x), (iy, y) = ((names.index(m), m) for m in cfg.map)
-    gx, gy = (np.linspace(bounds[i, 0], bounds[i, 1], cfg.grid) for i in (ix, iy))
-    grid = pd.DataFrame([{**defaults, x: a, y: b, "kind": MAP} for b in gy for a in gx])
+    defaults = {n: (default_value(n) if cfg.model is None else float(np.mean(b))) for n, b in zip(names, bounds)}
+    grid = pd.DataFrame(columns=[*names, "kind"])
+    if cfg.grid:
+        (ix, x), (iy, y) = ((names.index(m), m) for m in cfg.map)
+        gx, gy = (np.linspace(bounds[i, 0], bounds[i, 1], cfg.grid) for i in (ix, iy))
+        grid = pd.DataFrame([{**defaults, x: a, y: b, "kind": MAP} for b in gy for a in gx])
     default = pd.DataFrame([{**defaults, "kind": DEFAULT}])
-    points = pd.concat([lhs, grid, default], ignore_index=True)
+    points = pd.concat([frame for frame in (lhs, grid, default) if len(frame)], ignore_index=True)
     for n in names:
-        if cfg.model is None and REGISTRY[n].kind is int:
+        if cfg.model is None and catalogue_number(n) is None and REGISTRY[n].kind is int:
             points[n] = points[n].round().astype(int)
     points.insert(0, "point", np.arange(len(points)))
     return points[["point", "kind", *names]]
@@ -252,11 +336,13 @@ def build(cfg: ExploreConfig) -> Plan:
         for arm, sign in arms:
             scenario = _load(arm) if arm else None
             for k, point in enumerate(values):
-                for s in seeds:
-                    if scenario is None:
-                        spec = FunctionSpec.make(cfg.model, point, s)
-                    else:
-                        spec = RunSpec.make(scenario, s, cfg.steps, extra_params={**claim.params, **point})
+                params, changes = split_point(point)
+                world = scenario
+                if scenario is not None and changes:
+                    world = dataclasses.replace(scenario, package=scenario.package.with_catalogue(changes))
+                made = ([FunctionSpec.make(cfg.model, point, s) for s in seeds] if world is None
+                        else RunSpec.for_seeds(world, seeds, cfg.steps, extra_params={**claim.params, **params}))
+                for s, spec in zip(seeds, made):
                     specs.setdefault(spec.run_id, spec)
                     rows.append((claim.name, k, scenario.name if scenario else "", sign, s, spec.run_id))
     runs = pd.DataFrame(rows, columns=["claim", "point", "scenario", "sign", "seed", "run_id"])

@@ -31,9 +31,15 @@ LIFT = 0.2          # a box is a finding when its density exceeds the share over
 
 
 def verdict(low: float, high: float, expect: int) -> str:
-    """``holds`` when the interval is wholly on the predicted side of 0, ``fails`` on the other, else unclear."""
+    """``holds`` when the interval is wholly on the predicted side of 0, ``fails`` on the other, else unclear.
+
+    A claim of no difference (``expect`` 0, the H2 control) holds where the interval contains 0 and fails
+    where it does not.
+    """
     if not (np.isfinite(low) and np.isfinite(high)):
         return UNCLEAR
+    if expect == 0:
+        return HOLDS if low <= 0 <= high else FAILS
     if (low > 0 and expect > 0) or (high < 0 and expect < 0):
         return HOLDS
     if (high < 0 and expect > 0) or (low > 0 and expect < 0):

@@ -51,12 +51,23 @@ class RunSpec:
     @classmethod
     def make(cls, scenario: Scenario, seed: int, steps: int | None = None,
              extra_params: dict[str, Any] | None = None) -> RunSpec:
+        return cls.for_seeds(scenario, [seed], steps, extra_params)[0]
+
+    @classmethod
+    def for_seeds(cls, scenario: Scenario, seeds: Sequence[int], steps: int | None = None,
+                  extra_params: dict[str, Any] | None = None) -> list[RunSpec]:
+        """One spec per seed; the scenario is serialized once (large explorations make ~10^5 specs)."""
         steps = scenario.steps if steps is None else steps
         params = {**scenario.params, **(extra_params or {})}
         ident = {"scenario": scenario.to_dict(), "params": dict(sorted(params.items())),
-                 "seed": int(seed), "steps": int(steps), "version": __version__}
-        digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        return cls(scenario.name, scenario.package.to_dict(), params, int(seed), int(steps), digest)
+                 "seed": 0, "steps": int(steps), "version": __version__}
+        package = scenario.package.to_dict()
+        specs = []
+        for seed in seeds:
+            ident["seed"] = int(seed)
+            digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+            specs.append(cls(scenario.name, package, params, int(seed), int(steps), digest))
+        return specs
 
 
 Work = Callable[[Sequence[RunSpec]], tuple[list[str], dict[str, pd.DataFrame]]]

@@ -52,6 +52,16 @@ def robustness_map(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str])
     return fig
 
 
+def scatter_axes(effects: pd.DataFrame, box: pd.DataFrame | None, map_names: Sequence[str],
+                 names: Sequence[str]) -> list[str]:
+    """The two parameters to plot the worlds over: the map's when they were varied, else the first two PRIM
+    restricts (then the first explored ones)."""
+    if all(n in names for n in map_names):
+        return list(map_names)
+    restricted = [] if box is None else list(box.loc[box["significant"], "parameter"])
+    return [*dict.fromkeys([*restricted, *names])][:2]
+
+
 def sample_scatter(effects: pd.DataFrame, claim: Any, axes_names: Sequence[str],
                    box: pd.DataFrame | None) -> plt.Figure:
     """The sampled worlds over the map's two parameters, coloured by verdict, with PRIM's "holds" box."""
@@ -154,6 +164,14 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
     return out
 
 
+def _meaning(name: str) -> str:
+    if name in REGISTRY:
+        return REGISTRY[name].meaning
+    instrument, _, key = name.partition(".")
+    return {"unit_cost": f"unit cost of {instrument} (kUSD)",
+            "effects": f"factor on every strength of {instrument}'s effects"}.get(key, "")
+
+
 def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: Sequence[Any],
                          out: Mapping[str, pd.DataFrame], problem: Mapping[str, Any],
                          map_names: Sequence[str]) -> Path:
@@ -164,8 +182,9 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
     for claim in claims:
         key = claim.name.replace(" ", "_")
         holds = boxes[(boxes["claim"] == claim.name) & (boxes["of"] == "holds")] if len(boxes) else None
-        made = {f"{key}_map": robustness_map(effects, claim, map_names),
-                f"{key}_worlds": sample_scatter(effects, claim, map_names, holds),
+        made = {f"{key}_map": robustness_map(effects, claim, map_names) if manifest.get("grid") else None,
+                f"{key}_worlds": sample_scatter(effects, claim, scatter_axes(effects, holds, map_names,
+                                                                            problem["names"]), holds),
                 f"{key}_prim": tradeoff(trajectory, claim, holds) if len(trajectory) else None}
         images = save_and_embed(Path(directory) / "figures", made)
         b = boxes[boxes["claim"] == claim.name] if len(boxes) else boxes
@@ -180,7 +199,7 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
     overview = out["summary"].rename(columns={"default_verdict": "at the defaults"})
     params = pd.DataFrame({"parameter": problem["names"], "low": [b[0] for b in problem["bounds"]],
                            "high": [b[1] for b in problem["bounds"]],
-                           "meaning": [REGISTRY[n].meaning if n in REGISTRY else "" for n in problem["names"]]})
+                           "meaning": [_meaning(n) for n in problem["names"]]})
     return render("explore.html", Path(directory) / "report.html", title=manifest["title"], manifest=manifest,
                   sections=sections, map_names=list(map_names),
                   overview=overview[["claim", "outcome", "points", "holds", "unclear", "fails", "default_effect",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -250,9 +250,10 @@ class ExploreFile(Strict):
     seed: Annotated[Whole, in_range(0, None)] = 0
     steps: Annotated[Whole, in_range(1, MAX_STEPS)] | None = None
     map: Annotated[list[Text], Field(min_length=2, max_length=2)] = ["comp_mean", "conn_mean"]
-    grid: Annotated[Whole, in_range(2, 20)] = 5
+    grid: Annotated[Whole, in_range(0, 20)] = 5     # 0: no map; 1 is refused by the exploration
     model: Text | None = None
     inputs: Annotated[dict[str, Pair], AfterValidator(_input_names)] = {}
+    over: Literal["params", "judgment"] = "params"
 
     @field_validator("bounds")
     @classmethod
