@@ -27,7 +27,7 @@ from simulation.cli.ablate import _again  # noqa: E402
 from simulation.experiments import ablation  # noqa: E402
 from simulation.experiments.ablation import direction  # noqa: E402
 from simulation.experiments.store import RunStore  # noqa: E402
-from simulation.reporting.hypotheses import markdown, verdicts  # noqa: E402
+from simulation.reporting.hypotheses import markdown, read_worlds, verdicts  # noqa: E402
 from simulation.scenario import load  # noqa: E402
 
 DOC = ROOT / "docs" / "hypotheses.md"
@@ -43,7 +43,8 @@ def rewrite(folder: Path) -> int:
     n_smes = int(load(directions[0].scenarios[0]).resolved_params["n_smes"])
     seeds = manifest["seeds"]
     DOC.write_text(markdown(table, directions, len(seeds), n_smes,
-                            _again(directions, seeds, manifest.get("base_seed"))), encoding="utf-8")
+                            _again(directions, seeds, manifest.get("base_seed")), read_worlds(DOC)),
+                   encoding="utf-8")
     verdicts(table, directions).to_csv(DOC.with_suffix(".csv"), index=False)
     print(f"wrote {DOC} and {DOC.with_suffix('.csv')} from {folder}")
     return 0

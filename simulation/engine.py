@@ -273,6 +273,7 @@ class Batch:
         flows["shrank_below_20"] = stack.runs_of(np.flatnonzero(census & (s.size < CENSUS_MIN_WORKERS)))
         home = market.home_sales(s, home_cover, saving, p)
         abroad = market.foreign_operating_profit(sales, p, saving)
+        flows["foreign_profit"] = stack.per_run(abroad)
         ix.touch(market.upgrade(s, market.competitiveness_return(s, comp, cap, p, home, saving, abroad, ix.rho), p,
                                 judgement))
         shortfall = market.profit_shortfall(s, home_cover, market.foreign_net(s, abroad, p), p)

@@ -113,6 +113,8 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
             "sme_export_sales", "flow"),
     Outcome("export_sales_per_exporter", "Quarterly export sales per exporting SME over the window", "kUSD/quarter",
             "sme_export_sales", "ratio", per="export_sellers"),
+    Outcome("foreign_profit", "SME foreign operating profit over the window (what exporting earns; export sales "
+            "are this over the operating margin on exports)", "kUSD", "sme_foreign_profit", "flow"),
     Outcome("home_sales", "SME home-market sales over the window", "kUSD", "home_sales", "flow"),
     Outcome("direct_export_share_5plus", "Share of SMEs of 5+ workers exporting directly at least 10% of their "
             "sales (the World Bank Enterprise Survey's definition), mean over the window", "share",

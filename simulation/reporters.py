@@ -149,6 +149,8 @@ class Recorder:
         sme_sales = flows["export_sales"] if flows is not None else np.full(k, np.nan)
         le_sales = p.run("le_export_value") * stack.les
         row["sme_export_sales"] = sme_sales
+        # What exporting earns (the sales are this over the operating margin on exports): a decision's currency.
+        row["sme_foreign_profit"] = flows["foreign_profit"] if flows is not None else np.full(k, np.nan)
         row["export_sellers"] = flows["export_sellers"] if flows is not None else np.zeros(k, _INT)
         total = sme_sales + le_sales
         row["sme_export_share"] = np.where(total > 0, sme_sales / np.where(total > 0, total, 1.0), np.nan)

@@ -53,3 +53,49 @@ def test_not_carried_when_the_named_mechanisms_leave_most_of_the_effect():
     holds, carried = direction_verdict(table, D)
     assert carried.startswith("NO") and "70%" in carried
     assert "on exporters: holds" in markdown(table, [D], seeds=50, n_smes=2000, command="run.py ablate")
+
+
+def _worlds():
+    from simulation.reporting.hypotheses import worlds_table
+    summary = pd.DataFrame([
+        {"claim": "lib", "outcome": "exits", "expect": -1, "points": 100, "holds": 0.62, "unclear": 0.35,
+         "fails": 0.03, "claimed_sign": 0.9, "signal_to_noise": 2.0, "default_verdict": "holds"},
+        {"claim": "lib @ exporters", "outcome": "exporters", "expect": 1, "points": 100, "holds": 0.1,
+         "unclear": 0.6, "fails": 0.3, "claimed_sign": 0.4, "signal_to_noise": 3.0, "default_verdict": "unclear"}])
+    boxes = pd.DataFrame([
+        {"claim": "lib @ exporters", "of": "fails", "parameter": "knowledge_cost", "significant": True,
+         "finding": True, "words": "knowledge_cost above 1.4"},
+        {"claim": "lib @ exporters", "of": "fails", "parameter": "need_noise", "significant": False,
+         "finding": True, "words": "need_noise below 0.3"}])
+    cart = pd.DataFrame([{"claim": "lib @ exporters", "verdict": "fails", "rule": "knowledge_cost > 1.4",
+                          "cv_accuracy": 0.5, "majority": 0.6}])
+    return worlds_table(summary, boxes, cart)
+
+
+def test_plausible_worlds_name_the_significant_region_where_a_claim_fails_and_only_that():
+    w = _worlds().set_index("claim")
+    assert w.at["lib @ exporters", "prim_fails_where"] == "knowledge_cost above 1.4"
+    assert w.at["lib", "prim_fails_where"] == ""
+    assert w.at["lib @ exporters", "cart_fails_where"] == ""  # the tree predicts worse than the commonest verdict
+
+
+def test_the_share_of_plausible_worlds_stands_beside_each_verdict_and_its_blocks_can_be_rewritten():
+    from simulation.reporting.hypotheses import (
+        GLANCE,
+        WORLDS,
+        WORLDS_COMMAND,
+        glance,
+        replace_block,
+        verdicts,
+        worlds_section,
+    )
+    table = _table(exits=(-6.5, -11.7, -1.3), exporters=(1.7, -1.4, 4.8), off=0.8)
+    text = markdown(table, [D], seeds=50, n_smes=2000, command="run.py ablate")
+    assert "Not run yet" in text and "holds in plausible worlds" not in text
+    worlds = _worlds()
+    again = replace_block(text, GLANCE, glance(verdicts(table, [D]), [D], worlds))
+    again = replace_block(again, WORLDS, worlds_section(worlds, WORLDS_COMMAND))
+    assert again == markdown(table, [D], seeds=50, n_smes=2000, command="run.py ablate", worlds=worlds)
+    assert "| exits: holds | 62% (fails 3%) |" in again
+    assert "| lib @ exporters | exporters | 10% | 60% | 30% | 40% | unclear | knowledge_cost above 1.4 |" in again
+    assert "Not run yet" not in again

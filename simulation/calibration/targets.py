@@ -27,7 +27,6 @@ from scipy import stats
 from .. import outcomes, schema
 from ..inputs import show
 from ..params import resolve, suggest
-from ..policy import PolicyPackage
 from ..scenario import Scenario, ScenarioError, read_toml, reference
 
 TARGETS_FILE = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
@@ -192,4 +191,4 @@ def without(scenario: Scenario, instrument: str) -> Scenario:
     pkg = scenario.package
     entries = tuple(e for e in pkg.entries if e.instrument != instrument)
     name = f"{scenario.name}-without-{instrument}"
-    return dataclasses.replace(scenario, name=name, package=PolicyPackage(name, entries, pkg.description))
+    return dataclasses.replace(scenario, name=name, package=dataclasses.replace(pkg, name=name, entries=entries))

@@ -49,7 +49,7 @@ def _again(directions: list[Any], seeds: list[int], base_seed: int | None) -> st
 def cmd_ablate(args: argparse.Namespace) -> int:
     from ..experiments import ablation
     from ..experiments.backends import make_backend
-    from ..reporting.hypotheses import direction_verdict, markdown, verdicts
+    from ..reporting.hypotheses import direction_verdict, markdown, read_worlds, verdicts
 
     job, directions, seeds = _plan(args)
     if job is not None and job.is_complete:
@@ -76,7 +76,9 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     verdicts(table, directions).to_csv(job.folder / "verdicts.csv", index=False)
     job.complete()
     print(f"results: {job.folder}")
-    if args.markdown is not None:
+    if args.markdown is not None:  # with the plausible-worlds study's shares when they are beside it
+        text = markdown(table, directions, len(seeds), n_smes, _again(directions, seeds, job.manifest.get("base_seed")),
+                        read_worlds(args.markdown))
         Path(args.markdown).write_text(text, encoding="utf-8")
         beside = Path(args.markdown).with_suffix(".csv")
         verdicts(table, directions).to_csv(beside, index=False)

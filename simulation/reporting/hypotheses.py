@@ -8,6 +8,7 @@ rewritten without rerunning the model.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,16 +135,109 @@ def verdicts(table: pd.DataFrame, directions: Sequence[Direction]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def _glance(table: pd.DataFrame, directions: Sequence[Direction]) -> list[str]:
-    """One row per question: its effect on exporter-years and on new exporters, and the verdict on its first
-    outcome."""
-    out = ["| question | part of | exporter-years | new exporters | verdict on its first outcome |",
-           "|---|---|---|---|---|"]
+GLANCE = ("<!-- BEGIN GLANCE -->", "<!-- END GLANCE -->")
+WORLDS = ("<!-- BEGIN WORLDS -->", "<!-- END WORLDS -->")
+ALSO = " @ "  # a further outcome a question claims a sign for, as the plausible-worlds study names it
+
+
+def _claim_name(d: Direction, outcome: str) -> str:
+    return d.name if outcome == d.outcomes[0] else f"{d.name}{ALSO}{outcome}"
+
+
+def _share(worlds: pd.DataFrame | None, claim: str) -> str:
+    """"holds in 62% (fails 3%)" of the plausible worlds, or "" when the study has not judged that claim."""
+    if worlds is None:
+        return ""
+    row = worlds[worlds["claim"] == claim]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    if int(r["expect"]) == 0:  # a control: it holds where no difference is shown
+        return f"no difference in {r['holds']:.0%}"
+    return f"{r['holds']:.0%} (fails {r['fails']:.0%})"
+
+
+def glance(v: pd.DataFrame, directions: Sequence[Direction], worlds: pd.DataFrame | None = None) -> list[str]:
+    """One row per question: its effect on exporter-years and on new exporters, the verdict on its first
+    outcome at the defaults and, when the plausible-worlds study has run, the share of those worlds in which
+    it holds. ``v`` is :func:`verdicts`' table (docs/hypotheses.csv), so the block can be rewritten from it."""
+    def row(d: Direction, outcome: str) -> pd.Series:
+        return v[(v["direction"] == d.name) & (v["outcome"] == outcome)].iloc[0]
+
+    share = worlds is not None
+    out = [GLANCE[0], "| question | part of | exporter-years | new exporters | verdict on its first outcome |"
+           + (" holds in plausible worlds |" if share else ""), "|---|---|---|---|---|" + ("---|" if share else "")]
     for d in directions:
-        cells = [_effect(_default(table, d, o)) if o in d.outcomes else "" for o in ("exporter_years", "new_exporters")]
-        verdict = sign_verdict(_default(table, d, d.outcomes[0]), d.expect).split(" (")[0]
-        out.append(f"| {d.name} | {d.part_of or ''} | {cells[0]} | {cells[1]} | {d.outcomes[0]}: {verdict} |")
-    return out
+        cells = [_effect(row(d, o)) if o in d.outcomes else "" for o in ("exporter_years", "new_exporters")]
+        verdict = sign_verdict(row(d, d.outcomes[0]), d.expect).split(" (")[0]
+        out.append(f"| {d.name} | {d.part_of or ''} | {cells[0]} | {cells[1]} | {d.outcomes[0]}: {verdict} |"
+                   + (f" {_share(worlds, d.name)} |" if share else ""))
+    return [*out, GLANCE[1]]
+
+
+def worlds_table(summary: pd.DataFrame, boxes: pd.DataFrame, cart: pd.DataFrame) -> pd.DataFrame:
+    """The plausible-worlds study's verdicts, one row per claim (docs/plausible_worlds.csv): the shares of
+    sampled worlds where it holds, is unclear and fails, how much worlds differ beyond seed noise, and PRIM's
+    significant restrictions of the box where it fails and of the box where it holds, in words."""
+    def where(claim: str, of: str) -> str:
+        b = boxes[(boxes["claim"] == claim) & (boxes["of"] == of)] if len(boxes) else boxes
+        if b.empty or not bool(b["finding"].iloc[0]):
+            return ""
+        strong = b[b["significant"].astype(bool)]
+        return " and ".join(strong["words"]) if len(strong) else ""
+
+    def rule(claim: str, verdict: str) -> str:
+        r = cart[(cart["claim"] == claim) & (cart["verdict"] == verdict)] if len(cart) else cart
+        if r.empty or r["cv_accuracy"].iloc[0] <= r["majority"].iloc[0] + 0.05:
+            return ""  # a tree that predicts no better than the commonest verdict has found no region
+        return str(r["rule"].iloc[0])
+
+    rows = []
+    for _, r in summary.iterrows():
+        rows.append({"claim": r["claim"], "outcome": r["outcome"], "expect": int(r["expect"]),
+                     "worlds": int(r["points"]), "holds": r["holds"], "unclear": r["unclear"], "fails": r["fails"],
+                     "claimed_sign": r["claimed_sign"], "signal_to_noise": r["signal_to_noise"],
+                     "default_verdict": r["default_verdict"], "prim_fails_where": where(r["claim"], "fails"),
+                     "prim_holds_where": where(r["claim"], "holds"), "cart_fails_where": rule(r["claim"], "fails")})
+    return pd.DataFrame(rows)
+
+
+def worlds_section(worlds: pd.DataFrame | None, command: str) -> list[str]:
+    """The plausible-worlds section of docs/hypotheses.md, from docs/plausible_worlds.csv."""
+    out = [WORLDS[0], "## Each verdict across plausible worlds", ""]
+    if worlds is None:
+        return [*out, f"Not run yet: `{command}` writes docs/plausible_worlds.csv and this section.", WORLDS[1]]
+    n = int(worlds["worlds"].max())
+    out += [f"Generated by `{command}` (docs/plausible_worlds.csv). Every number of the model set by judgment "
+            "(each registry parameter and each catalogue unit cost and effect strength whose provenance, in "
+            "docs/ODD.md's tables, is *judgment*) is drawn together over its plausible range, a Latin hypercube "
+            f"of {n} worlds; sourced and calibrated numbers keep their values, and a parameter a comparison's "
+            "own arms set is left as they set it. In each world every question is judged as above (the paired "
+            "effect's 95% interval over the world's common seeds). *Holds*: the interval excludes zero in the "
+            "claimed direction; *fails*: it excludes zero the other way; the rest are unclear. *Claimed sign*: "
+            "the share of worlds whose point estimate has the claimed sign. Where a claim fails in some worlds, "
+            "PRIM names the region of judged numbers where it fails (its significant restrictions), and CART "
+            "when its tree predicts verdicts better than chance.", "",
+            "| claim | outcome | holds | unclear | fails | claimed sign | at the defaults | where it fails (PRIM) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for _, r in worlds.iterrows():
+        where = r["prim_fails_where"] if isinstance(r["prim_fails_where"], str) and r["prim_fails_where"] else (
+            "no region stands out" if r["fails"] > 0 else "")
+        out.append(f"| {r['claim']} | {r['outcome']} | {r['holds']:.0%} | {r['unclear']:.0%} | {r['fails']:.0%} "
+                   f"| {r['claimed_sign']:.0%} | {r['default_verdict']} | {where} |")
+    return [*out, "", WORLDS[1]]
+
+
+def read_worlds(beside: str | Path) -> pd.DataFrame | None:
+    """docs/plausible_worlds.csv, the plausible-worlds study's verdicts, beside ``beside`` (None if absent)."""
+    path = Path(beside).with_name("plausible_worlds.csv")
+    return pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() else None
+
+
+def replace_block(text: str, markers: tuple[str, str], lines: list[str]) -> str:
+    """``text`` with the block between ``markers`` replaced by ``lines`` (which carry the markers)."""
+    start, end = text.index(markers[0]), text.index(markers[1]) + len(markers[1])
+    return text[:start] + "\n".join(lines) + text[end:]
 
 
 def _parts(table: pd.DataFrame, directions: Sequence[Direction], whole: str) -> list[str]:
@@ -165,8 +259,12 @@ def _parts(table: pd.DataFrame, directions: Sequence[Direction], whole: str) -> 
     return [*out, ""]
 
 
-def markdown(table: pd.DataFrame, directions: Sequence[Direction], seeds: int, n_smes: int, command: str) -> str:
-    """docs/hypotheses.md as text."""
+WORLDS_COMMAND = "python docs/plausible_worlds.py --workers 2"
+
+
+def markdown(table: pd.DataFrame, directions: Sequence[Direction], seeds: int, n_smes: int, command: str,
+             worlds: pd.DataFrame | None = None) -> str:
+    """docs/hypotheses.md as text (``worlds``: docs/plausible_worlds.csv, when the study has run)."""
     out = [
         "# Hypotheses: what carries each direction",
         "",
@@ -185,7 +283,7 @@ def markdown(table: pd.DataFrame, directions: Sequence[Direction], seeds: int, n
         "quarters are not counted). New exporters, which count churn, are reported beside them. Verdicts at "
         "the defaults, as `docs/hypotheses.csv` holds them for `tests/test_directions.py`:",
         "",
-        *_glance(table, directions),
+        *glance(verdicts(table, directions), directions, worlds),
         "",
         "| direction | claim holds at the defaults | carried by its named mechanisms |",
         "|---|---|---|",
@@ -199,6 +297,7 @@ def markdown(table: pd.DataFrame, directions: Sequence[Direction], seeds: int, n
                 for o, sign in d.claims)
         out.append(f"| {d.name} | {holds} | {carried} |")
     out.append("")
+    out += [*worlds_section(worlds, WORLDS_COMMAND), ""]
     out += _parts(table, directions, "H1") + _parts(table, directions, "H4")
     for d in directions:
         holds, carried = direction_verdict(table, d)
