@@ -15,7 +15,10 @@ levers moved for that number only, and ``within``, what "about" means;
 :func:`measure` runs them, and a slow test (tests/test_lessons.py) compares.
 A lever quote is a setting the text asks students to make (``lever`` and
 ``value``), checked against the lever when the lesson loads. ``{seeds}`` is
-the number of seeds "Run 20 seeds" runs.
+the number of seeds "Run 20 seeds" runs. A worlds quote (``worlds``, a
+question of docs/hypotheses.md, and ``value``) states in how many percent of
+the plausible worlds that question holds; a test compares it with
+docs/plausible_worlds.csv.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Quote:
     within: float | None = None
     levers: dict[str, Any] = field(default_factory=dict)
     lever: str | None = None
+    worlds: str | None = None  # the question whose share of plausible worlds (percent) this states
 
     @property
     def measured(self) -> bool:
@@ -131,6 +135,8 @@ def _check_quote(path: Path, quote: Quote) -> None:
     key = f"quotes.{quote.name}"
     if quote.name in BUILT_IN:
         raise LessonError(path, key, f"is reserved: {{{quote.name}}} is filled in by the app")
+    if quote.worlds is not None:  # tests/test_lessons.py holds it to docs/plausible_worlds.csv
+        return
     if quote.lever is not None:
         if quote.lever not in levers.LEVERS:
             raise LessonError(path, f"{key}.lever", f"unknown lever {show(quote.lever)}; levers: "
@@ -176,7 +182,7 @@ def load_lesson(path: str | Path) -> Lesson:
             except ScenarioError as err:
                 raise LessonError(path, key, f"{show(data[key])} cannot be loaded: {err.message}") from None
     _check_levers(path, "levers", lesson.levers)
-    quotes = {name: Quote(name, q.value, q.outcome, q.measure, q.within, dict(q.levers), q.lever)
+    quotes = {name: Quote(name, q.value, q.outcome, q.measure, q.within, dict(q.levers), q.lever, q.worlds)
               for name, q in lesson.quotes.items()}
     for quote in quotes.values():
         _check_quote(path, quote)

@@ -48,6 +48,10 @@ def run_in_process(cfg: ExploreConfig):
 
 def test_verdicts_follow_the_interval_and_the_predicted_sign():
     assert fx.verdict(0.1, 0.5, 1) == fx.HOLDS and fx.verdict(-0.5, -0.1, 1) == fx.FAILS
+    # a control claims no difference: it holds where none is shown, and fails where one is, either way
+    assert fx.verdict(-0.1, 0.5, 0) == fx.HOLDS
+    assert fx.verdict(0.1, 0.5, 0) == fx.FAILS and fx.verdict(-0.5, -0.1, 0) == fx.FAILS
+    ExploreConfig(directions=["H2 control"]).validate()
     assert fx.verdict(-0.5, -0.1, -1) == fx.HOLDS and fx.verdict(0.1, 0.5, -1) == fx.FAILS
     assert fx.verdict(-0.1, 0.5, 1) == fx.UNCLEAR and fx.verdict(np.nan, np.nan, 1) == fx.UNCLEAR
 
@@ -103,7 +107,6 @@ def test_a_map_cell_is_the_paired_runs_computed_directly():
 
 @pytest.mark.parametrize("kwargs, key, needle", [
     ({"directions": ["H9"]}, "--directions", "unknown direction"),
-    ({"directions": ["H2 control"]}, "--directions", "claims no difference"),
     ({"directions": ["H1"], "seeds": 1}, "--seeds", "at least 2"),
     ({"directions": ["H1"], "map": ["comp_mean", "comp_mean"]}, "--map", "two different parameters"),
     ({"directions": ["H1"], "map": ["comp_mean", "coordination"]}, "--map", "two different parameters"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from simulation import class_runs, levers
@@ -23,6 +25,7 @@ from simulation.lessons import (
 )
 
 LESSONS = load_lessons()
+ROOT = Path(__file__).resolve().parents[1]
 LASTING = ("exporter_years", "lasting_entrants")
 
 
@@ -62,7 +65,7 @@ def test_lessons_state_exporting_that_lasts_first(lesson):
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=_ids)
 def test_every_setting_a_text_asks_for_is_one_its_numbers_were_measured_at(lesson):
-    settings = [q for q in lesson.quotes.values() if not q.measured]
+    settings = [q for q in lesson.quotes.values() if q.lever is not None]
     measured_at = [{**lesson.levers, **q.levers} for q in lesson.quotes.values() if q.measured]
     for q in settings:
         assert any(q.lever in moved and moved[q.lever] == q.value for moved in measured_at), (lesson.name, q.name)
@@ -135,6 +138,8 @@ def _with_extra(table: str, text: str = "{extra}") -> str:
      "lower-case letters"),
     (_with_extra(MEASURED, "{extra} {Extra}"), "look_for", "braces enclose a quote's name"),
     (_with_extra(MEASURED + "colour = 1\n"), "quotes.extra.colour", "unknown key"),
+    (_with_extra('[quotes.extra]\nworlds = "H4"\nvalue = 140\n'), "quotes.extra", "a percentage from 0 to 100"),
+    (_with_extra(MEASURED + 'worlds = "H4"\n'), "quotes.extra", "takes only value, a percentage"),
 ])
 def test_bad_quotes_are_named(tmp_path, text, key, words):
     path = tmp_path / "lesson.toml"
@@ -163,3 +168,12 @@ def test_every_quoted_number_is_what_the_runs_give(lesson):
     assert set(measured) == {q.name for q in lesson.quotes.values() if q.measured}
     off = [name for name, value in measured.items() if not lesson.quotes[name].holds(value)]
     assert not off, "stale quotes (python -m simulation.lessons prints them all):\n" + report(lesson, measured)
+
+
+def test_every_lesson_states_its_claims_share_of_plausible_worlds_as_the_study_found_it():
+    worlds = pd.read_csv(ROOT / "docs" / "plausible_worlds.csv").set_index("claim")
+    stated = [(lesson.name, q) for lesson in LESSONS for q in lesson.quotes.values() if q.worlds is not None]
+    assert {name for name, _ in stated} == {lesson.name for lesson in LESSONS}
+    for name, q in stated:
+        assert q.worlds in worlds.index, (name, q.worlds)
+        assert q.value == round(100 * worlds.at[q.worlds, "holds"]), (name, q.worlds, q.value)

@@ -35,7 +35,8 @@ def test_every_failure_is_one_line_naming_the_dotted_key(model, data, line):
 
 def test_package_entry_rules_are_stated_once():
     # A file names an entry by its table ([package.NAME]), so ``name`` is the one field it does not write.
-    assert schema.ENTRY_KEYS == {f.name for f in dataclasses.fields(policy.PackageEntry)} - {"name"} | {"enabled"}
+    assert schema.ENTRY_KEYS == ({f.name for f in dataclasses.fields(policy.PackageEntry)} - {"name", "spec_override"}
+                                 | {"enabled"})
     assert schema.TARGETING_KEYS == {f.name for f in dataclasses.fields(policy.Targeting)}
     too_much = {"package": {"x": {"intensity": policy.MAX_INTENSITY + 1}}}
     assert "must be in [0, 5]" in str(error_of(schema.ScenarioFile, too_much))

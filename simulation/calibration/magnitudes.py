@@ -7,11 +7,9 @@ exporters" by its size, not only its sign:
 
 - :func:`entry_cost_elasticity`: the arc elasticity of the number of direct
   exporters to the resource-and-procedure part of the sunk entry cost
-  (``entry_cost``) or to the whole of it, paired over seeds. Dennis and
-  Shepherd (2011) find a 10% cut in the costs of exporting goes with about
-  3% more export diversification (products) across 118 developing
-  countries: the nearest published elasticity, of another margin and of
-  mostly per-shipment costs.
+  (``entry_cost``) or to the whole of it, paired over seeds. Theory gives
+  the comparator: with a Pareto tail of productivity (Chaney 2008) the
+  elasticity equals the Pareto exponent of firm sales, about 1 to 2.5.
 - :func:`reform_response`: the business-climate regulation
   (``strategic_measures`` at full enforcement) added to a scenario, against
   the same seeds without it: its effect on direct exporters, on first-time

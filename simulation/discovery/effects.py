@@ -179,7 +179,7 @@ def summary(effects: pd.DataFrame, claims: Sequence[Claim]) -> pd.DataFrame:
                      "signal_to_noise": signal_to_noise(sample),
                      HOLDS: float(s.get(HOLDS, 0.0)), UNCLEAR: float(s.get(UNCLEAR, 0.0)),
                      FAILS: float(s.get(FAILS, 0.0)),
-                     "claimed_sign": float((np.sign(sample["effect"]) == c.expect).mean()),
+                     "claimed_sign": float((np.sign(sample["effect"]) == c.expect).mean()) if c.expect else np.nan,
                      "default_effect": float(d["effect"]),
                      "default_low": float(d["low"]), "default_high": float(d["high"]),
                      "default_verdict": d["verdict"]})

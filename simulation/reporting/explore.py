@@ -110,12 +110,14 @@ def tradeoff(trajectory: pd.DataFrame, claim: Any, box: pd.DataFrame | None = No
 
 def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: pd.DataFrame) -> list[str]:
     """The claim's reading in plain words: how often it holds, at the defaults, PRIM's boxes, CART's rule."""
-    way = "higher" if claim.expect > 0 else "lower"
+    way = "higher" if claim.expect > 0 else "lower" if claim.expect < 0 else "no different"
     at_default = (f"it {summary['default_verdict']}" if summary["default_verdict"] != "unclear" else "unclear")
     out = [f"{claim.name}: {claim.text} Judged on {claim.outcome.replace('_', ' ')} ({way} where the claim "
            f"holds). Over {summary['points']} sampled worlds it holds in {summary['holds']:.0%}, fails in "
            f"{summary['fails']:.0%} and is unclear in {summary['unclear']:.0%} (95% interval of the paired effect "
-           f"over seeds); the estimate has the claimed sign in {summary['claimed_sign']:.0%}. At the defaults "
+           f"over seeds)"
+           + (f"; the estimate has the claimed sign in {summary['claimed_sign']:.0%}" if claim.expect else "")
+           + ". At the defaults "
            f"the effect is {_g(summary['default_effect'])} ({_g(summary['default_low'])} to "
            f"{_g(summary['default_high'])}): {at_default}."]
     ratio = summary["signal_to_noise"]

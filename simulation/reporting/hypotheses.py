@@ -202,6 +202,10 @@ def worlds_table(summary: pd.DataFrame, boxes: pd.DataFrame, cart: pd.DataFrame)
     return pd.DataFrame(rows)
 
 
+def _pct(x: float) -> str:
+    return f"{x:.0%}" if np.isfinite(x) else "–"  # a control claims no sign
+
+
 def worlds_section(worlds: pd.DataFrame | None, command: str) -> list[str]:
     """The plausible-worlds section of docs/hypotheses.md, from docs/plausible_worlds.csv."""
     out = [WORLDS[0], "## Each verdict across plausible worlds", ""]
@@ -224,7 +228,7 @@ def worlds_section(worlds: pd.DataFrame | None, command: str) -> list[str]:
         where = r["prim_fails_where"] if isinstance(r["prim_fails_where"], str) and r["prim_fails_where"] else (
             "no region stands out" if r["fails"] > 0 else "")
         out.append(f"| {r['claim']} | {r['outcome']} | {r['holds']:.0%} | {r['unclear']:.0%} | {r['fails']:.0%} "
-                   f"| {r['claimed_sign']:.0%} | {r['default_verdict']} | {where} |")
+                   f"| {_pct(r['claimed_sign'])} | {r['default_verdict']} | {where} |")
     return [*out, "", WORLDS[1]]
 
 

@@ -104,7 +104,10 @@ class QuoteTable(Strict):
     Either measured (``outcome``, ``measure``, ``within``, optional
     ``levers`` moved for this number only), which a slow test compares with
     the runs, or a lever setting the text asks for (``lever``), checked when
-    the lesson loads. The loader checks the levers and that ``within`` keeps a stated sign.
+    the lesson loads, or the share of plausible worlds (in percent) in which
+    a question of docs/hypotheses.md holds (``worlds``, the question's name),
+    which a test compares with docs/plausible_worlds.csv. The loader checks
+    the levers and that ``within`` keeps a stated sign.
     """
 
     value: Number                     # what students read
@@ -113,11 +116,17 @@ class QuoteTable(Strict):
     within: Annotated[Number, in_range(0, None)] | None = None  # what "about" means: |measured - value| <= within
     levers: dict[str, Any] = {}       # moved on top of the lesson's levers, for this number only
     lever: Text | None = None         # a lever setting the text asks for: value is that lever's value
+    worlds: Text | None = None        # a question whose share of plausible worlds (percent) value states
 
     @model_validator(mode="after")
     def _one_kind(self) -> QuoteTable:
         measured = (self.outcome, self.measure, self.within)
-        if self.lever is not None:
+        if self.worlds is not None:
+            if any(x is not None for x in measured) or self.levers or self.lever is not None:
+                raise fail("a share of plausible worlds (worlds) takes only value, a percentage")
+            if not 0 <= self.value <= 100:
+                raise fail(f"worlds: value is a percentage from 0 to 100, got {show(self.value)}")
+        elif self.lever is not None:
             if any(x is not None for x in measured) or self.levers:
                 raise fail("a lever setting (lever) takes only value; a measured number takes outcome, measure, "
                            "within and levers")
