@@ -47,12 +47,22 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 def show(value: Any, limit: int = 40) -> str:
-    """A value as it may appear in an error message: its repr, escaped and shortened."""
+    """A value as it may appear in an error message: its repr, escaped and shortened; a long whole
+    number as its number of digits, never formatted (whatever its size)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** limit:
-        return f"a {len(str(abs(value)))}-digit number"
-    if isinstance(value, dict | list) and len(repr(value)) > limit:
+        bits = abs(value).bit_length()
+        if bits <= 10_000:  # at most 3,011 digits: str() is exact and cheap
+            return f"a {len(str(abs(value))):,}-digit number"
+        # str() of a whole number past 4,300 digits raises (Python's limit); a hexadecimal TOML integer
+        # can have a million
+        return f"a number of about {math.floor(bits * math.log10(2)) + 1:,} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding a whole number past Python's 4,300-digit limit
+        return f"a {type(value).__name__} holding a number too long to show"
+    if isinstance(value, dict | list) and len(text) > limit:
         return f"a {'table' if isinstance(value, dict) else 'list'} of {len(value)}"
-    return shorten(repr(value), limit)
+    return shorten(text, limit)
 
 
 class InputError(ValueError):

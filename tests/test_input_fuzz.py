@@ -507,6 +507,26 @@ GENERATED: dict[str, tuple[str, Callable[[Path], Path]]] = {
         + "[" * 5000 + "]" * 5000 + "\n")),
     "lesson_long_key_1mb": ("lesson", lambda d: _write(
         d, "l.toml", (CORPUS / "lesson" / "valid.toml").read_text() + "[levers]\n" + "l" * 1_000_000 + " = 1\n")),
+    # Whole numbers past Python's 4,300-digit limit for int-to-str: TOML's hexadecimal, octal and binary
+    # integers are read whatever their size (a decimal one is refused while parsing), so the message that
+    # refuses them must never format them.
+    "hex_int_steps": ("scenario", lambda d: _write(d, "hex.toml", "steps = 0x" + "f" * 4400 + "\n")),
+    "hex_int_param": ("scenario", lambda d: _write(
+        d, "hex.toml", 'extends = "baseline"\n[params]\ncoordination = 0x' + "f_f" * 2000 + "\n")),
+    "octal_int_budget": ("scenario", lambda d: _write(
+        d, "oct.toml", '[package.t]\ninstrument = "capacity_training"\nbudget = 0o' + "7" * 16_000 + "\n")),
+    "binary_int_region": ("scenario", lambda d: _write(
+        d, "bin.toml", "[package.capacity_training]\ntargeting = { regions = [0b" + "1" * 20_000 + "] }\n")),
+    "hex_int_1mb": ("scenario", lambda d: _write(d, "hex.toml", "steps = 0x" + "f" * 999_000 + "\n")),
+    "hex_int_sweep_seed": ("sweep", lambda d: _write(d, "s.toml", "seed = 0x" + "f" * 4400 + "\n")),
+    "hex_int_sweep_bounds": ("sweep", lambda d: _write(
+        d, "s.toml", 'params = ["comp_mean", "conn_mean"]\n[bounds]\ncomp_mean = [0, 0x' + "f" * 4400 + "]\n")),
+    "hex_int_explore_samples": ("explore", lambda d: _write(d, "e.toml", "samples = 0x" + "f" * 4400 + "\n")),
+    "hex_int_targets_seeds": ("targets", lambda d: _write(
+        d, "t.toml", (CORPUS / "targets" / "valid_minimal.toml").read_text().replace("seeds = 2", "seeds = 0x"
+                                                                                    + "f" * 4400))),
+    "hex_int_lesson_order": ("lesson", lambda d: _write(
+        d, "l.toml", "order = 0x" + "f" * 4400 + "\n" + (CORPUS / "lesson" / "valid.toml").read_text())),
 }
 
 
@@ -642,6 +662,7 @@ class Raw(str):
 _raw_numbers = st.one_of(
     st.integers(15, 6000).map(lambda n: Raw("9" * n)),
     st.integers(15, 6000).map(lambda n: Raw("-" + "9" * n)),
+    st.integers(10, 6000).map(lambda n: Raw("0x" + "f" * n)),   # past 3,572 digits: past int-to-str's limit
     st.sampled_from(["inf", "-inf", "+inf", "nan", "-nan", "1e400", "-1e400", "1e-400", "0x7fffffffffffffff",
                      "-0.0", "1_000_000_000_000_000_000"]).map(Raw),
     st.integers(1, 3000).map(lambda n: Raw("[" * n + "1" + "]" * n)),

@@ -4,7 +4,10 @@ Commands: ``list``, ``show``, ``run``, ``compare``, ``sweep``, ``explore``, ``ab
 ``optimize``, ``calibrate``, ``check-facts``, ``demo``.
 Every input is checked
 before anything is written; a bad input ends with one clear message and exit
-code 2. Each invocation writes a new folder under ``outputs/``.
+code 2, and so does a file the system will not write or read (a full disk, a
+read-only file, no permission: :func:`os_error_line`). Every number flag is
+bounded as the input files bound the same key (:mod:`simulation.experiments.limits`).
+Each invocation writes a new folder under ``outputs/``.
 
 This package only parses and prints: the folder, manifest, resume and
 completion of every command are :class:`simulation.experiments.job.Job`'s.
@@ -15,11 +18,13 @@ the flags; ``common`` what they share.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 from ..experiments.folders import FolderError
 from ..experiments.store import StoreError
-from ..inputs import printable
+from ..inputs import printable, shorten
 from ..params import ParameterError
 from ..policy import PolicyError
 from ..scenario import ScenarioError
@@ -35,7 +40,33 @@ from .sweeps import cmd_sweep
 
 __all__ = ["OFFLINE_CDN", "OUTPUTS", "UsageError", "build_parser", "cmd_ablate", "cmd_attribute", "cmd_calibrate",
            "cmd_check_facts", "cmd_compare", "cmd_demo", "cmd_list", "cmd_optimize", "cmd_run", "cmd_show",
-           "cmd_sweep", "main"]
+           "cmd_sweep", "main", "os_error_line"]
+
+
+# What to do about a file the system would not write or read, by errno.
+_ADVICE = {
+    errno.ENOSPC: "free some disk space, then run again",
+    errno.EDQUOT: "free some space within your disk quota, then run again",
+    errno.EROFS: "give a folder on a writable file system (--out), then run again",
+    errno.EACCES: "make it writable (or readable) for you, or give another folder (--out)",
+    errno.EPERM: "make it writable (or readable) for you, or give another folder (--out)",
+    errno.EMFILE: "raise the limit of open files (ulimit -n) or use fewer --workers",
+}
+
+
+def os_error_line(err: OSError) -> str:
+    """A failed file operation as one sentence: the path, the system's reason and what to do.
+
+    Nothing is lost: every file of a results folder is written to a temporary name and renamed, so an
+    interrupted job is finished by ``--resume`` once the cause is fixed.
+    """
+    path = err.filename if err.filename is not None else err.filename2
+    where = f"{shorten(os.fsdecode(path) if isinstance(path, bytes) else str(path), 160)}: " if path else ""
+    why = err.strerror or shorten(str(err), 100) or type(err).__name__
+    # Arrow and others raise a bare OSError whose text holds the system's message, with no errno
+    code = err.errno if err.errno in _ADVICE else next((c for c in _ADVICE if os.strerror(c) in str(err)), None)
+    advice = _ADVICE.get(code, "check the path and run again" if path else "run again")
+    return f"{where}{why}; {advice} (a job that had started: --resume its folder)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,13 +78,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ScenarioError, ParameterError, PolicyError, UsageError, FolderError, StoreError) as err:
-        # TargetsError is a ScenarioError; one printable line of at most 300 characters
-        line = printable(" ".join(f"run.py {args.command}: error: {err}".split()))
-        print(line if len(line) < 300 else line[:296] + "...", file=sys.stderr)
-        return 2
+        # TargetsError is a ScenarioError
+        return _error(args.command, str(err))
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as err:  # a full disk, a read-only file or folder, no permission: never a traceback
+        return _error(args.command, os_error_line(err))
     except KeyboardInterrupt:
         print(f"\nrun.py {args.command}: interrupted; finish with --resume on the results folder", file=sys.stderr)
         return 130
+
+
+def _error(command: str, message: str) -> int:
+    """Print one printable line of at most 300 characters; exit code 2."""
+    line = printable(" ".join(f"run.py {command}: error: {message}".split()))
+    print(line if len(line) < 300 else line[:296] + "...", file=sys.stderr)
+    return 2

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..api import replicate_seeds
 from ..experiments.job import Job
+from ..experiments.limits import MAX_SEEDS
 from ..scenario import load
 from .common import UsageError, already_complete, create, scenario_info
 
@@ -25,6 +26,8 @@ def _plan(args: argparse.Namespace) -> tuple[Job | None, list[Any], list[int]]:
             names, seeds = list(job.manifest["directions"]), list(job.manifest["seeds"])
         except (KeyError, TypeError) as err:
             raise job.unreadable(f"{type(err).__name__}: {str(err)[:80]}") from None
+        if not 1 <= len(seeds) <= MAX_SEEDS:  # as --seeds: a doctored manifest must not run without bound
+            raise job.unreadable(f"seeds: 1 to {MAX_SEEDS} seeds, got {len(seeds):,}")
     else:
         names = args.directions.split(",") if args.directions else [d.name for d in ablation.DIRECTIONS]
         seeds = replicate_seeds(args.seeds, root=args.seed)

@@ -130,7 +130,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any, raw: Any) -> None:
     from ..experiments.attribution import BY, EXACT_MAX, ORDERS, PRIMARY
-    from .common import add_job_flags, positive
+    from .common import add_job_flags, key_bounds, whole
 
     p = sub.add_parser(
         "attribute", help="a package's effect split among its entries by Shapley values, with intervals",
@@ -148,11 +148,13 @@ def add_parser(sub: Any, raw: Any) -> None:
     p.add_argument("scenario", nargs="?", default=None, help="the scenario whose package is attributed")
     p.add_argument("--baseline", default="no_policy", help="what no entry means (default no_policy)")
     p.add_argument("--by", choices=BY, default="entry", help="players: entries (default) or groups of them")
-    p.add_argument("--seeds", type=positive, default=20, help="common seeds per coalition (default 20)")
+    # bounded as the manifest's keys a resume checks (Settings)
+    p.add_argument("--seeds", type=whole(1, key_bounds(Settings, "seeds")[1]), default=20,
+                   help="common seeds per coalition (default 20)")
     p.add_argument("--outcomes", default=None, help=f"comma-separated (default {','.join(PRIMARY)})")
     p.add_argument("--exact", action="store_true", help="every coalition, however many players")
-    p.add_argument("--orders", type=positive, default=None, help=f"sampled orders (default {ORDERS} past "
-                                                                 f"{EXACT_MAX} players)")
+    p.add_argument("--orders", type=whole(*key_bounds(Settings, "orders")), default=None,
+                   help=f"sampled orders (default {ORDERS} past {EXACT_MAX} players)")
     p.add_argument("--reallocate", action="store_true",
                    help="a coalition gets the whole package's budget, shared as its entries' budgets are")
     p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION",

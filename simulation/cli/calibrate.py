@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ..api import replicate_seeds
 from ..experiments.job import Job
+from ..experiments.limits import MAX_BUDGET_RUNS, MAX_SEED, MAX_SEEDS, MAX_STEPS
+from ..inputs import show
 from ..scenario import load
 from .common import UsageError, already_complete, cluster, create, scenario_info
+
+
+def _horizon(targets: Any) -> Any:
+    """``targets`` if its runs are at most MAX_STEPS quarters (the facts' windows set them), else UsageError."""
+    if targets.steps > MAX_STEPS:  # a window's last quarter has no bound of its own in the targets file
+        raise UsageError(f"{targets.path}: a fact's window ends at quarter {show(targets.steps)}; runs are at most "
+                         f"{MAX_STEPS} quarters, as a scenario's steps")
+    return targets
 
 
 def cmd_check_facts(args: argparse.Namespace) -> int:
@@ -18,9 +29,12 @@ def cmd_check_facts(args: argparse.Namespace) -> int:
     from ..calibration.job import check, format_fit
     from ..experiments.backends import make_backend
 
-    targets = load_targets(args.targets)
+    targets = _horizon(load_targets(args.targets))
     scenario = load(args.scenario or targets.scenario)
     seeds = args.seeds or 2 * targets.seeds
+    if seeds > MAX_SEEDS:  # the targets file's seeds has no bound of its own
+        raise UsageError(f"{targets.path}: calibration.seeds: check-facts runs twice the file's seeds, at most "
+                         f"{MAX_SEEDS}; got {seeds} (give --seeds)")
     backend = make_backend(args.workers)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -54,9 +68,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             targets_file, budget, seed = (job.manifest[k] for k in ("targets_file", "budget", "base_seed"))
         except KeyError as err:
             raise job.unreadable(f"KeyError: {err}") from None
-        targets = load_targets(targets_file)
+        # bounded as the flags are: a doctored manifest must not run without bound
+        for key, value, low, high in (("budget", budget, 1, MAX_BUDGET_RUNS), ("base_seed", seed, 0, MAX_SEED)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise job.unreadable(f"{key}: must be a whole number in [{low}, {high}], got {show(value)}")
+        if not isinstance(targets_file, str):
+            raise job.unreadable(f"targets_file: must be a path, got {show(targets_file)}")
+        targets = _horizon(load_targets(targets_file))
     else:
-        targets = load_targets(args.targets)
+        targets = _horizon(load_targets(args.targets))
         if not targets.free:
             raise UsageError(f"{targets.path}: calibration.free lists no parameter to fit")
         budget, seed = args.budget, args.seed

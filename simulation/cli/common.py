@@ -9,8 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..experiments import folders
 from ..experiments.job import Job
+from ..experiments.limits import MAX_SEED, MAX_SEEDS, MAX_STEPS, MAX_WORKERS
+from ..inputs import shorten, show
 from ..scenario import Scenario, load
 
 OUTPUTS = Path(__file__).resolve().parents[2] / "outputs"
@@ -24,16 +28,50 @@ def _number(text: str, kind: type, allowed: Callable[[Any], bool], where: str) -
     """``text`` as a ``kind`` for which ``allowed`` holds, or argparse's error saying ``where`` it must lie."""
     try:
         value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {'a whole number' if kind is int else 'a number'}, "
-                                         f"got {text!r}") from None
+    except ValueError:  # also a whole number past Python's 4,300-digit limit: never echoed whole
+        raise argparse.ArgumentTypeError(f"must be {'a whole number' if kind is int else 'a number'} "
+                                         f"{where}, got {shorten(repr(text), 40)}") from None
     if not allowed(value):
-        raise argparse.ArgumentTypeError(f"must be {where}, got {value}")
+        raise argparse.ArgumentTypeError(f"must be {where}, got {show(value)}")
     return value
 
 
-def positive(text: str) -> int:
-    return _number(text, int, lambda v: v >= 1, "at least 1")
+def _g(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high] (every number flag has both ends: nothing runs unbounded)."""
+    def check(text: str) -> int:
+        return _number(text, int, lambda v: low <= v <= high, f"in [{_g(low)}, {_g(high)}]")
+    check.__name__ = "whole number"
+    return check
+
+
+def real(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number strictly between ``low`` and ``high``."""
+    def check(text: str) -> float:
+        return _number(text, float, lambda v: low < v < high, f"in ({_g(low)}, {_g(high)})")
+    check.__name__ = "number"
+    return check
+
+
+seed_count = whole(1, MAX_SEEDS)               # replicate seeds, and compare's --max-seeds and --batch
+quarters = whole(1, MAX_STEPS)                 # --steps: as a scenario file's steps
+seed_root = whole(0, MAX_SEED)                 # as a file's seed key: from 0, a whole number files may hold
+worker_count = whole(1, MAX_WORKERS)
+
+
+def key_bounds(model: type[BaseModel], key: str) -> tuple[int, int]:
+    """[low, high] of a whole-number manifest key as ``model`` declares it (ge and le, or a list's min and
+    max length), so a flag that sets the key is bounded exactly as its resume checks it."""
+    low = high = None
+    for m in model.model_fields[key].metadata:
+        low = next((getattr(m, a) for a in ("ge", "min_length") if getattr(m, a, None) is not None), low)
+        high = next((getattr(m, a) for a in ("le", "max_length") if getattr(m, a, None) is not None), high)
+    if high is None:
+        raise TypeError(f"{model.__name__}.{key} declares no inclusive upper bound")
+    return (0 if low is None else low), high
 
 
 def fraction(text: str) -> float:
@@ -47,9 +85,9 @@ def port(text: str) -> int:
 def add_job_flags(p: argparse.ArgumentParser, what: str = "invocation",
                   seed: str = "root of the replicate seeds (default 0)") -> None:
     """The flags every job shares: workers, seed root, results folder, resume, quiet."""
-    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1,
+    p.add_argument("--workers", type=worker_count, default=min(os.cpu_count() or 1, MAX_WORKERS),
                    help="worker processes (default: one per core); results do not depend on it")
-    p.add_argument("--seed", type=int, default=0, help=seed)
+    p.add_argument("--seed", type=seed_root, default=0, help=seed)
     p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
                                                "default outputs/<time>-<command>-<names>/)")
     p.add_argument("--resume", default=None, metavar="DIR", help=f"finish an interrupted {what} in DIR")
@@ -58,7 +96,8 @@ def add_job_flags(p: argparse.ArgumentParser, what: str = "invocation",
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """The flags of ``run`` and ``compare`` (and, mostly, of ``sweep``)."""
-    p.add_argument("--steps", type=positive, default=None, help="quarters to simulate (default: the scenario's, 40)")
+    p.add_argument("--steps", type=quarters, default=None,
+                   help=f"quarters to simulate, at most {MAX_STEPS:,} (default: the scenario's, 40)")
     add_job_flags(p)
 
 

@@ -189,7 +189,7 @@ def _write(folder: Path, search: Any, holder: dict[str, Any], s: dict[str, Any])
 
 def add_parser(sub: Any, raw: Any) -> None:
     from ..optimize.problem import DEFAULT_OBJECTIVES
-    from .common import add_job_flags, positive
+    from .common import add_job_flags, key_bounds, real, whole
 
     p = sub.add_parser(
         "optimize", help="packages within a budget on a Pareto front (NSGA-II), re-evaluated on new seeds",
@@ -206,7 +206,8 @@ def add_parser(sub: Any, raw: Any) -> None:
                f"default objectives: {','.join(DEFAULT_OBJECTIVES)}")
     p.add_argument("--scenario", default="baseline", help="the world packages run in (default baseline)")
     p.add_argument("--baseline", default="no_policy", help="what gains are measured against (default no_policy)")
-    p.add_argument("--budget", type=float, default=None, help="kUSD (default: the scenario's package budget)")
+    p.add_argument("--budget", type=real(0, 1e12), default=None,  # as Settings.budget
+                   help="kUSD (default: the scenario's package budget)")
     p.add_argument("--instruments", default=None, help="comma-separated (default: every programme)")
     p.add_argument("--regulations", default=None, metavar="LIST|all",
                    help="also choose these regulations' enforcement levels (0-1), their administration paid "
@@ -214,13 +215,21 @@ def add_parser(sub: Any, raw: Any) -> None:
     p.add_argument("--timing", action="store_true", help="also choose each instrument's start quarter")
     p.add_argument("--delivery", action="store_true", help="also choose who delivers each (national or local)")
     p.add_argument("--objectives", default=None, help="NAME:max|min, comma-separated")
-    p.add_argument("--seeds", type=positive, default=4, help="common seeds per candidate (default 4)")
-    p.add_argument("--reeval-seeds", type=positive, default=20, help="new seeds for the front (default 20)")
-    p.add_argument("--population", type=positive, default=24, help="candidates per generation (default 24)")
-    p.add_argument("--generations", type=positive, default=12, help="generations (default 12)")
-    p.add_argument("--robust", type=positive, default=None, metavar="WORLDS",
+    # every number bounded as the manifest's key a resume checks (Settings)
+    def bounded(key: str, low: int = 0) -> Any:
+        least, most = key_bounds(Settings, key)
+        return whole(max(least, low), most)
+
+    p.add_argument("--seeds", type=bounded("seeds"), default=4, help="common seeds per candidate (default 4)")
+    p.add_argument("--reeval-seeds", type=bounded("reeval_seeds"), default=20,
+                   help="new seeds for the front, at least 2 (default 20)")
+    p.add_argument("--population", type=bounded("population"), default=24,
+                   help="candidates per generation (default 24)")
+    p.add_argument("--generations", type=bounded("generations"), default=12, help="generations (default 12)")
+    p.add_argument("--robust", type=bounded("robust_worlds", low=1), default=None, metavar="WORLDS",
                    help="run the front and the baseline over this many sampled worlds")
-    p.add_argument("--robust-seeds", type=positive, default=3, help="seeds per world with --robust (default 3)")
+    p.add_argument("--robust-seeds", type=bounded("robust_seeds", low=1), default=3,
+                   help="seeds per world with --robust (default 3)")
     p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION", help="optimize a model's inputs")
     p.add_argument("--inputs", default=None, help="with --model: NAME=LOW:HIGH,...")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local", help="run on a Dask cluster")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import NoReturn
 
 from .._version import __version__
+from ..experiments.limits import MAX_BUDGET_RUNS, MAX_POINT_SEEDS, MAX_SAMPLES, MAX_WORKERS
+from ..inputs import printable
 from .ablate import cmd_ablate
 from .attribute import add_parser as add_attribute
 from .calibrate import cmd_calibrate, cmd_check_facts
-from .common import add_common, add_job_flags, fraction, port, positive
+from .common import add_common, add_job_flags, fraction, port, seed_count, seed_root, whole, worker_count
 from .demo import cmd_demo
 from .explore import cmd_explore
 from .optimize import add_parser as add_optimize
@@ -17,8 +20,17 @@ from .runs import cmd_compare, cmd_list, cmd_run, cmd_show
 from .sweeps import cmd_sweep
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line (the flag, what it allows, where help is), exit 2,
+    like every other error of the tool: no usage block, and a value typed by the user never echoed whole."""
+
+    def error(self, message: str) -> NoReturn:
+        line = printable(" ".join(f"{self.prog}: error: {message} (see {self.prog} --help)".split()))
+        self.exit(2, (line if len(line) < 300 else line[:296] + "...") + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="run.py", description="SME internationalization under policy packages: what-if scenarios.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  python run.py list\n  python run.py show integrated\n"
@@ -43,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "  python run.py run --resume outputs/20261123-101500-run-integrated")
     p.add_argument("scenario", nargs="?", default="baseline",
                    help="a name in scenarios/ or a path to a .toml file (default: baseline)")
-    p.add_argument("--seeds", type=positive, default=10, help="number of replicate seeds (default 10)")
+    p.add_argument("--seeds", type=seed_count, default=10, help="number of replicate seeds (default 10)")
     add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -54,12 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "--baseline no_policy --precision 0.05 --max-seeds 300")
     p.add_argument("scenarios", nargs="*", help="two or more scenario names or paths")
     p.add_argument("--baseline", default=None, help="the scenario others are compared with (default: the first)")
-    p.add_argument("--seeds", type=positive, default=20, help="number of common seeds (default 20)")
+    p.add_argument("--seeds", type=seed_count, default=20, help="number of common seeds (default 20)")
     p.add_argument("--precision", type=fraction, default=None, metavar="X",
                    help="add seeds in batches until every primary difference's 95%% half-width is at most "
                         "X times the baseline mean (e.g. 0.05), or --max-seeds is reached")
-    p.add_argument("--max-seeds", type=positive, default=200, help="ceiling for --precision (default 200)")
-    p.add_argument("--batch", type=positive, default=10, help="seeds added per round with --precision (default 10)")
+    p.add_argument("--max-seeds", type=seed_count, default=200, help="ceiling for --precision (default 200)")
+    p.add_argument("--batch", type=seed_count, default=10, help="seeds added per round with --precision (default 10)")
     add_common(p)
     p.set_defaults(func=cmd_compare)
 
@@ -79,13 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", default=None, help="scenario name or .toml path (default: baseline)")
     p.add_argument("--config", default=None, metavar="FILE", help="a sweep TOML file (flags given here win)")
     p.add_argument("--method", default=None, help=f"SALib method: {', '.join(METHODS)} (default sobol)")
-    p.add_argument("--samples", type=positive, default=None, metavar="N",
+    p.add_argument("--samples", type=whole(2, MAX_SAMPLES), default=None, metavar="N",
                    help="SALib's N: base sample (Sobol: a power of 2), trajectories (Morris), points (others)")
     p.add_argument("--params", default=None, help="registry groups and/or names, comma-separated "
                                                   "(default competitiveness,connectivity)")
     p.add_argument("--outputs", default=None, help=f"outcomes, comma-separated "
                                                    f"(default {','.join(DEFAULT_SWEEP_OUTCOMES)})")
-    p.add_argument("--seeds", type=positive, default=None, metavar="R",
+    p.add_argument("--seeds", type=whole(1, MAX_POINT_SEEDS), default=None, metavar="R",
                    help="seeds per point, the same at every point (default 1, with a noise probe)")
     p.add_argument("--per-year", action="store_true", help="also indices for each year of the horizon")
     p.add_argument("--by-group", action="store_true", help="one index per registry group (Sobol, Morris)")
@@ -125,12 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "expect), params, bounds, map... (flags given here win)")
     p.add_argument("--params", default=None, help="registry groups and/or names explored, comma-separated "
                                                   "(default competitiveness,connectivity)")
-    p.add_argument("--samples", type=positive, default=None, metavar="N", help="sampled worlds (default 200)")
-    p.add_argument("--seeds", type=positive, default=None, metavar="R",
+    # as the explore file's keys (simulation/schema/files.py, ExploreFile)
+    p.add_argument("--samples", type=whole(10, MAX_SAMPLES), default=None, metavar="N",
+                   help="sampled worlds (default 200)")
+    p.add_argument("--seeds", type=whole(1, MAX_POINT_SEEDS), default=None, metavar="R",
                    help="common seeds per point and arm, at least 2 (default 10)")
     p.add_argument("--map", default=None, metavar="X,Y",
                    help="the robustness map's two parameters (default comp_mean,conn_mean)")
-    p.add_argument("--grid", type=positive, default=None, metavar="G", help="map cells per side (default 5)")
+    p.add_argument("--grid", type=whole(0, 20), default=None, metavar="G",
+                   help="map cells per side, 0 for no map (default 5)")
     p.add_argument("--over", choices=("params", "judgment"), default=None,
                    help="what varies: the --params (default), or every number set by judgment (registry "
                         "parameters and catalogue unit costs and strengths) over its plausible range, the "
@@ -146,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  python run.py calibrate --budget 2000 --workers 2\n"
                               "  python run.py calibrate --resume outputs/20261123-130000-calibrate-baseline")
     p.add_argument("--targets", default=str(TARGETS_FILE), help="targets file (default calibration/targets.toml)")
-    p.add_argument("--budget", type=positive, default=2000, metavar="RUNS",
+    p.add_argument("--budget", type=whole(1, MAX_BUDGET_RUNS), default=2000, metavar="RUNS",
                    help="model runs to spend (default 2000): 60%% on a Latin hypercube, the rest on Nelder-Mead")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local", help="run on a Dask cluster")
     add_job_flags(p, "calibration", seed="root of the common seeds and of the sample (default 0)")
@@ -164,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python run.py ablate --seeds 30 --markdown docs/hypotheses.md\n\n"
                f"directions: {', '.join(d.name for d in DIRECTIONS)}")
     p.add_argument("--directions", default=None, help="comma-separated (default: all)")
-    p.add_argument("--seeds", type=positive, default=30, help="common seeds per arm and variant (default 30)")
+    p.add_argument("--seeds", type=seed_count, default=30, help="common seeds per arm and variant (default 30)")
     p.add_argument("--markdown", default=None, metavar="FILE",
                    help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced) and its "
                         "verdict table beside it (FILE with .csv)")
@@ -179,8 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "  python run.py check-facts integrated --seeds 32")
     p.add_argument("scenario", nargs="?", default=None, help="scenario (default: the targets file's)")
     p.add_argument("--targets", default=str(TARGETS_FILE), help="targets file (default calibration/targets.toml)")
-    p.add_argument("--seeds", type=positive, default=None, help="seeds (default: twice the targets file's)")
-    p.add_argument("--workers", type=positive, default=os.cpu_count() or 1, help="worker processes")
+    p.add_argument("--seeds", type=seed_count, default=None, help="seeds (default: twice the targets file's)")
+    p.add_argument("--workers", type=worker_count, default=min(os.cpu_count() or 1, MAX_WORKERS),
+                   help="worker processes")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_check_facts)
 
@@ -198,6 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="class_mode", action="store_true",
                    help="class mode: each student's browser submits a package; the teacher's page ranks them")
     p.add_argument("--lesson", default="h1", help="class mode: the lesson every student plays (default h1)")
-    p.add_argument("--seed", type=int, default=1, help="class mode: the class's world and seed (default 1)")
+    p.add_argument("--seed", type=seed_root, default=1, help="class mode: the class's world and seed (default 1)")
     p.set_defaults(func=cmd_demo)
     return ap

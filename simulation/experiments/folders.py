@@ -4,29 +4,38 @@ A job's folder is made with ``mkdir`` (atomic and exclusive on every
 platform), then locked by creating ``.lock`` with ``O_CREAT | O_EXCL``
 (portable to Linux and macOS, unlike ``fcntl`` alone). Of two invocations
 given the same folder, exactly one takes the lock; the other gets a
-:class:`FolderError`. A lock left by a process that no longer runs (a
-killed job) is taken over by ``--resume``. The lock goes when the process
-ends.
+:class:`FolderError`. The lock records the process id and, on Linux, the
+process's start time, so a lock left by a process that no longer runs (a
+killed job), or whose id now belongs to another program, is taken over by
+``--resume``; a lock that cannot be judged says how to take it over. A
+lock that is not a regular file (a pipe, a folder, a symlink) is refused
+and never opened. The lock goes when the process ends.
+
+A manifest is at most :data:`~simulation.experiments.limits.MAX_MANIFEST_BYTES`:
+a larger one is neither written nor read.
 """
 
 from __future__ import annotations
 
 import atexit
 import datetime as dt
+import errno
 import json
 import os
 import re
 import socket
+import stat
 import time
 from pathlib import Path
 from typing import Any
 
-from ..inputs import reason, show
+from ..inputs import reason, shorten, show
+from .limits import MAX_MANIFEST_BYTES
 
 LOCK = ".lock"
 # The layout of manifest.json and of the folder. Raised when a change means an older folder
 # cannot be resumed by this code; a resume of another schema says what to do.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _held: set[Path] = set()
 # Tests set this to widen the window between taking a lock and writing into the folder.
 _PAUSE_AFTER_LOCK = float(os.environ.get("SME_TEST_PAUSE_AFTER_LOCK", "0") or 0)
@@ -43,32 +52,122 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:  # exists, owned by someone else
         return True
+    except (OSError, OverflowError):  # not a process id at all
+        return False
     return True
+
+
+def start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks after boot: field 22 of ``/proc/<pid>/stat``), or None
+    where there is no such file (macOS, a process that is gone)."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
+            text = fh.read(4096)
+        # the name (field 2) is in parentheses and may hold spaces and ')': count fields after the last ')'
+        return int(text[text.rindex(b")") + 1:].split()[19])
+    except (OSError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_lock(path: Path) -> dict[str, Any] | None:
+    """The holder a lock file records, or None if it cannot be read as one.
+
+    Opened without following a symlink and without blocking (a named pipe put in its place must not
+    hang a resume), and only if it is a regular file of a few bytes, as this module writes it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > 4096:
+            return None
+        holder = json.loads(os.read(fd, 4096).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    finally:
+        os.close(fd)
+    return holder if isinstance(holder, dict) else None
+
+
+def _refuse_odd_lock(folder: Path, path: Path) -> None:
+    """Refuse a lock that is not a regular file, without opening it (reading a named pipe blocks forever)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise FolderError(f"{folder}: its lock {path.name} cannot be examined ({reason(err)})") from None
+    if not stat.S_ISREG(mode):
+        raise FolderError(f"{folder}: its lock {path.name} is {_kind(mode)}, not a lock this tool made (the folder "
+                          f"was altered); run the command again into a new folder, or, if you trust the folder, "
+                          f"remove {path} and resume")
+
+
+def _held_by(folder: Path, path: Path) -> str | None:
+    """Why ``path`` (an existing lock) still holds ``folder``, or None if its holder is gone."""
+    holder = read_lock(path)
+    try:
+        pid, host = int(holder["pid"]), str(holder["host"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError, OverflowError):
+        if _stale(path):  # unreadable and old: a crash while writing it
+            return None
+        return (f"{folder}: its lock {path.name} cannot be read; if no invocation is writing into this folder, "
+                f"delete {path} and try again")
+    start = holder.get("start") if isinstance(holder.get("start"), int) else None
+    since = f" since {shorten(str(holder['since']), 30)}" if holder.get("since") else ""
+    take_over = f"if it no longer runs, delete {path} and resume"
+    if host != socket.gethostname():
+        return (f"{folder}: another invocation is writing into this folder (process {pid} on "
+                f"{shorten(host, 60) if host else 'an unknown host'}{since}); wait for it to finish, or, {take_over}")
+    if pid <= 0 or not _alive(pid):
+        return None  # left by a killed invocation
+    now = start_time(pid)
+    if start is not None and now is not None and now != start:
+        return None  # the process id was reused by another program
+    verified = "" if start is not None and now is not None else f", or, {take_over}"
+    return (f"{folder}: another invocation is writing into this folder (process {pid} on {host}{since}); "
+            f"wait for it to finish{verified}")
 
 
 def lock(folder: Path) -> None:
     """Take ``folder``'s lock for this process, or raise :class:`FolderError` if another live one holds it."""
     path = Path(folder) / LOCK
-    me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+    me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "start": start_time(os.getpid()),
                      "since": dt.datetime.now().isoformat(timespec="seconds")})
     for _ in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except FileExistsError:
+            _refuse_odd_lock(folder, path)
+            why = _held_by(folder, path)
+            if why is not None:
+                raise FolderError(why) from None
             try:
-                holder = json.loads(path.read_text(encoding="utf-8"))
-                pid, host = int(holder["pid"]), str(holder["host"])
-            except (OSError, ValueError, KeyError, TypeError):
-                pid, host = -1, ""
-            if host == socket.gethostname() and pid > 0 and not _alive(pid) or pid == -1 and _stale(path):
                 path.unlink(missing_ok=True)  # left by a killed invocation
-                continue
-            raise FolderError(f"{folder}: another invocation is writing into this folder "
-                              f"(process {pid} on {host or 'an unknown host'}); wait for it to finish") from None
+            except OSError as err:
+                raise FolderError(f"{folder}: the lock left by an invocation that no longer runs cannot be removed "
+                                  f"({reason(err)}); make the folder writable, or delete {path}, then try "
+                                  f"again") from None
+            continue
         except OSError as err:
             raise FolderError(f"{folder}: cannot write into this folder ({reason(err)})") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(me)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(me)
+        except OSError as err:  # a full disk: an empty lock would hold the folder for a minute
+            path.unlink(missing_ok=True)
+            fix = "free some space and try again" if err.errno == errno.ENOSPC else "try again"
+            raise FolderError(f"{path}: cannot write the folder's lock ({reason(err)}); {fix}") from None
         _held.add(path)
         if _PAUSE_AFTER_LOCK:
             time.sleep(_PAUSE_AFTER_LOCK)
@@ -87,12 +186,12 @@ def _stale(path: Path) -> bool:
 @atexit.register
 def _release() -> None:
     for path in list(_held):
-        try:
-            holder = json.loads(path.read_text(encoding="utf-8"))
-            if holder.get("pid") == os.getpid():
+        holder = read_lock(path)
+        if holder is not None and holder.get("pid") == os.getpid():
+            try:
                 path.unlink()
-        except (OSError, ValueError, AttributeError):
-            pass
+            except OSError:
+                pass
         _held.discard(path)
 
 
@@ -157,13 +256,7 @@ def open_for_resume(folder: str | Path) -> tuple[Path, dict[str, Any]]:
     path = Path(folder)
     if path.is_symlink() or not path.is_dir():
         raise FolderError(f"--resume {folder}: not a results folder")
-    manifest = path / "manifest.json"
-    if manifest.is_symlink() or not manifest.is_file():
-        raise FolderError(f"--resume {folder}: no manifest.json there; nothing to resume")
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        raise FolderError(f"--resume {folder}: manifest.json cannot be read as JSON") from None
+    data = _read_manifest(folder, path / "manifest.json")
     if not isinstance(data, dict):
         raise FolderError(f"--resume {folder}: manifest.json is not a JSON object")
     if data.get("schema_version") != SCHEMA_VERSION:
@@ -175,13 +268,53 @@ def open_for_resume(folder: str | Path) -> tuple[Path, dict[str, Any]]:
     return path, data
 
 
+def _read_manifest(folder: str | Path, manifest: Path) -> Any:
+    """The JSON in ``manifest``: a regular file, never through a symlink, refused unread past the size cap."""
+    try:
+        st = manifest.lstat()
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise FolderError(f"--resume {folder}: no manifest.json there; nothing to resume")
+    if st.st_size > MAX_MANIFEST_BYTES:
+        raise FolderError(f"--resume {folder}: manifest.json is {st.st_size / 2 ** 20:,.0f} MB, larger than any this "
+                          f"tool writes ({MAX_MANIFEST_BYTES // 2 ** 20} MB at most); the folder was altered: run "
+                          f"the command again into a new folder")
+    try:
+        fd = os.open(manifest, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            raw = fh.read(MAX_MANIFEST_BYTES + 1)  # bounded even if it grew since the check
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise ValueError("too large")
+        return json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        raise FolderError(f"--resume {folder}: manifest.json cannot be read as JSON") from None
+
+
+def encode_manifest(data: dict[str, Any]) -> str:
+    """``data`` as the text of a manifest.json, or :class:`FolderError` if it would pass the size cap
+    (a larger one would be refused by every resume)."""
+    text = json.dumps({"schema_version": SCHEMA_VERSION, **data}, indent=2, default=str)
+    if len(text) > MAX_MANIFEST_BYTES:  # characters: at least as many bytes
+        raise FolderError(f"the study is too large for one results folder: its manifest.json would be "
+                          f"{len(text) / 2 ** 20:,.0f} MB, over the {MAX_MANIFEST_BYTES // 2 ** 20} MB a folder "
+                          f"holds; plan fewer runs (fewer seeds or scenarios), or split it into several folders")
+    return text
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` atomically (a reader sees the old file or the whole new one); never through a symlink."""
+    """Write ``data`` atomically (a reader sees the old file or the whole new one); never through a symlink.
+
+    A manifest.json gets the folder schema and is refused past the size cap, before anything is written.
+    """
     if path.is_symlink():
         raise FolderError(f"{path}: is a symbolic link; results are never written through one")
-    if path.name == "manifest.json":
-        data = {"schema_version": SCHEMA_VERSION, **data}
+    text = encode_manifest(data) if path.name == "manifest.json" else json.dumps(data, indent=2, default=str)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk: leave the old manifest and no half-written copy
+        raise
     os.replace(tmp, path)

@@ -14,6 +14,7 @@ report: the commands do, with the writers of the layers above.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import platform
 import subprocess
@@ -90,15 +91,27 @@ class Job:
     @classmethod
     def create(cls, outputs: Path, command: str, names: Iterable[str], out: str | None,
                manifest_fields: dict[str, Any], title: str | None = None) -> Job:
-        """A new locked folder (``out``, or ``outputs/<time>-<command>-<names>``) with its manifest written."""
-        folder = folders.new_folder(Path(outputs), command, list(names), out)
+        """A new locked folder (``out``, or ``outputs/<time>-<command>-<names>``) with its manifest written.
+
+        A study whose manifest would pass the size cap is refused before the folder is made.
+        """
         manifest = {
             "title": title or command, "command": invocation(command), "command_name": command,
-            "created": _now(), "folder": str(folder), **manifest_fields,
+            "created": _now(), "folder": "", **manifest_fields,
             "version": __version__, "versions": versions(), "git_commit": git_commit(), "status": "running",
         }
+        folders.encode_manifest({**manifest, "folder": "x" * 4096})  # the folder's name is not known yet
+        folder = folders.new_folder(Path(outputs), command, list(names), out)
+        manifest["folder"] = str(folder)
         job = cls(folder, manifest)
-        job.write()
+        try:
+            job.write()
+        except OSError:  # a full disk at the very start: leave the folder empty and unlocked, to be reused
+            folders.release(folder)
+            if out is None:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
         return job
 
     # --- an interrupted job ---

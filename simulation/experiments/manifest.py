@@ -3,8 +3,10 @@
 A manifest holds much more (scenarios, seeds, versions of the libraries,
 the git commit); those are records for readers, kept as they are. What a
 resume acts on is checked here, strictly: the folder schema, the command
-that made it, the tool version, the status, and run ids (a run id becomes a
-file name, so only a hexadecimal hash is one).
+that made it, the tool version, the status, run ids (a run id becomes a
+file name, so only a hexadecimal hash is one), and the numbers that size
+the work left (steps, seeds to add), bounded as the flags are
+(:mod:`simulation.experiments.limits`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from ..inputs import show
 from ..schema import describe
+from .limits import MAX_SEEDS, MAX_STEPS
 from .store import RUN_ID
 
 RunId = Annotated[str, StringConstraints(pattern=f"^{RUN_ID.pattern}$")]
+Steps = Annotated[int, Field(ge=1, le=MAX_STEPS)]       # as a scenario file's steps and --steps
+Seeds = Annotated[int, Field(ge=1, le=MAX_SEEDS)]       # as compare's --max-seeds and --batch
 
 
 class RunRecord(BaseModel):
@@ -25,6 +30,7 @@ class RunRecord(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True)
     run_id: RunId
+    steps: Steps | None = None
 
 
 class Manifest(BaseModel):
@@ -36,6 +42,9 @@ class Manifest(BaseModel):
     version: str = Field(max_length=64)
     status: Literal["running", "complete"]
     runs: list[RunRecord] | int | None = None
+    steps: Steps | None = None                           # the horizon of runs a resume adds (compare)
+    max_seeds: Seeds | None = None
+    batch: Seeds | None = None
 
 
 def check(data: dict[str, Any]) -> str | None:
