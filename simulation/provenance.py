@@ -75,8 +75,8 @@ PARAMETERS: dict[str, Provenance] = {
                            "and no fact pins it closely."),
     "entrant_noise": _j("Would-be entrants misjudge their competitiveness by about a tenth of its "
                         "range (docs/calibration.md)."),
-    "growth_volatility": _cal("firm renewal of the 20+ workers population (BIES 42(3), 2006), refitted "
-                              "alone in 0.8.0", " It falls with size as size^-0.2 (Stanley et al. 1996)."),
+    "growth_volatility": _cal("firm renewal of the 20+ workers population (BIES 42(3), 2006), which it pins "
+                              "since 0.8.0", " It falls with size as size^-0.2 (Stanley et al. 1996)."),
     # --- competitiveness --------------------------------------------------
     "comp_mean": _j("Most SMEs start far below the frontier in each competitiveness component."),
     "finance_firm_link": _j("A micro firm's access to credit rests on collateral and its bank, not on how "
@@ -123,8 +123,8 @@ PARAMETERS: dict[str, Provenance] = {
     "entry_cost": _cal("the direct export share of firms of 5+ workers (WBES Indonesia 2009)"),
     "knowledge_cost": _j("For a typical unaware SME the knowledge part of the sunk cost about equals "
                          "the rest, as knowledge barriers rank first (Arteaga-Ortiz & Fernandez-Ortiz 2010)."),
-    "continuation_cost": _j("Staying in export markets costs a small fraction of entering them, as in "
-                            "the sunk-cost model (Roberts & Tybout 1997)."),
+    "continuation_cost": _cal("exporter persistence, 0.85-0.9 a year among plants of 10+ workers (Roberts & "
+                              "Tybout 1997; Bernard & Jensen 2004)", " Jointly with decision_persistence."),
     "experience_discount": _j("Recent export experience saves most of the re-entry cost, as sunk "
                               "costs do (Roberts & Tybout 1997)."),
     "demand_uncertainty": _cal("early export stops, about half of new exporters within a year (Eaton et al. 2008)",
@@ -132,9 +132,11 @@ PARAMETERS: dict[str, Provenance] = {
     "demand_drift": _j("A firm's foreign demand reverts over about five years."),
     "decision_noise": _cal("early export stops, about half of new exporters within a year (Eaton et al. 2008)",
                            " Jointly with demand_uncertainty."),
-    "decision_persistence": _j("Optimism or pessimism lasts about two quarters."),
-    "export_margin_rate": _cal("export promotion's return, 15 dollars per dollar (Olarreaga et al. 2015)",
-                               " The second basin of fits (docs/calibration.md, 'Fit achieved')."),
+    "decision_persistence": _cal("exporter persistence, 0.85-0.9 a year among plants of 10+ workers (Roberts "
+                                 "& Tybout 1997; Bernard & Jensen 2004)", " Jointly with continuation_cost; "
+                                 "optimism or pessimism lasts about two quarters."),
+    "export_margin_rate": _cal("exporters' export intensity, a minority of sales abroad (Bernard et al. 2007; "
+                               "Mayer & Ottaviano 2008)", " It sets the sales scale only: no decision reads it."),
     "home_sales_per_worker": _j("4,400 USD a year of home sales per worker at the survival threshold."),
     "home_gross_margin": _j("The share of sales left after variable costs of small manufacturers "
                             "and traders."),
