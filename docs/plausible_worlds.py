@@ -51,8 +51,9 @@ def rewrite(folder: Path) -> int:
     if manifest.get("status") != "complete" or manifest.get("config", {}).get("over") != "judgment":
         print(f"plausible_worlds: {folder} is not a finished explore --over judgment", file=sys.stderr)
         return 1
-    read = {name: pd.read_csv(folder / f"{name}.csv") for name in ("summary", "boxes", "cart")}
-    worlds = worlds_table(read["summary"], read["boxes"], read["cart"]).assign(
+    read = {name: pd.read_csv(folder / f"{name}.csv") for name in ("summary", "boxes", "cart", "effects")}
+    worlds = worlds_table(read["summary"], read["boxes"], read["cart"], read["effects"],
+                          manifest["params"]).assign(
         seeds=len(manifest["seeds"]), version=manifest.get("version", __version__))
     worlds.to_csv(CSV, index=False)
     text = DOC.read_text(encoding="utf-8")

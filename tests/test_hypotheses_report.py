@@ -99,3 +99,15 @@ def test_the_share_of_plausible_worlds_stands_beside_each_verdict_and_its_blocks
     assert "| exits: holds | 62% (fails 3%) |" in again
     assert "| lib @ exporters | exporters | 10% | 60% | 30% | 40% | unclear | knowledge_cost above 1.4 |" in again
     assert "Not run yet" not in again
+
+
+def test_an_effect_moves_with_the_number_that_drives_it_and_not_with_noise():
+    import numpy as np
+
+    from simulation.reporting.hypotheses import moves_with
+    rng = np.random.default_rng(0)
+    n = 100
+    x = {f"x{i}": rng.uniform(size=n) for i in range(20)}
+    effects = pd.DataFrame({"claim": "c", "kind": "sample", **x, "effect": -2 * x["x3"] + rng.normal(0, 0.3, n)})
+    assert moves_with(effects, "c", list(x)).startswith("x3 (rho -0.")
+    assert moves_with(effects.assign(effect=rng.normal(size=n)), "c", list(x)) == ""

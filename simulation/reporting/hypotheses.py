@@ -175,10 +175,31 @@ def glance(v: pd.DataFrame, directions: Sequence[Direction], worlds: pd.DataFram
     return [*out, GLANCE[1]]
 
 
-def worlds_table(summary: pd.DataFrame, boxes: pd.DataFrame, cart: pd.DataFrame) -> pd.DataFrame:
+def moves_with(effects: pd.DataFrame, claim: str, names: Sequence[str], top: int = 3) -> str:
+    """The judged numbers a claim's effect moves with across the sampled worlds: Spearman's rho of the effect
+    with each number, those beyond what chance gives among this many numbers (two-sided 5%, Bonferroni), the
+    strongest first (``"le_openness (rho -0.62)"``)."""
+    from scipy.stats import norm, spearmanr
+
+    worlds = effects[(effects["claim"] == claim) & (effects["kind"] == "sample")]
+    if len(worlds) < 10 or not names:
+        return ""
+    critical = norm.ppf(1 - 0.025 / len(names)) / np.sqrt(len(worlds) - 1)
+    rhos = {}
+    for n in names:
+        if worlds[n].nunique() > 1 and worlds["effect"].nunique() > 1:
+            rhos[n] = float(spearmanr(worlds[n], worlds["effect"]).statistic)
+    strong = sorted((n for n, r in rhos.items() if abs(r) >= critical), key=lambda n: -abs(rhos[n]))[:top]
+    return "; ".join(f"{n} (rho {rhos[n]:+.2f})" for n in strong)
+
+
+def worlds_table(summary: pd.DataFrame, boxes: pd.DataFrame, cart: pd.DataFrame,
+                 effects: pd.DataFrame | None = None, names: Sequence[str] = ()) -> pd.DataFrame:
     """The plausible-worlds study's verdicts, one row per claim (docs/plausible_worlds.csv): the shares of
-    sampled worlds where it holds, is unclear and fails, how much worlds differ beyond seed noise, and PRIM's
-    significant restrictions of the box where it fails and of the box where it holds, in words."""
+    sampled worlds where it holds, is unclear and fails, how much worlds differ beyond seed noise, PRIM's
+    significant restrictions of the box where it fails and of the box where it holds, in words, CART's rule
+    where it fails when the tree predicts better than chance, and the judged numbers the effect moves with
+    (:func:`moves_with`; ``effects`` is the study's effects.csv, ``names`` the numbers it varied)."""
     def where(claim: str, of: str) -> str:
         b = boxes[(boxes["claim"] == claim) & (boxes["of"] == of)] if len(boxes) else boxes
         if b.empty or not bool(b["finding"].iloc[0]):
@@ -198,8 +219,13 @@ def worlds_table(summary: pd.DataFrame, boxes: pd.DataFrame, cart: pd.DataFrame)
                      "worlds": int(r["points"]), "holds": r["holds"], "unclear": r["unclear"], "fails": r["fails"],
                      "claimed_sign": r["claimed_sign"], "signal_to_noise": r["signal_to_noise"],
                      "default_verdict": r["default_verdict"], "prim_fails_where": where(r["claim"], "fails"),
-                     "prim_holds_where": where(r["claim"], "holds"), "cart_fails_where": rule(r["claim"], "fails")})
+                     "prim_holds_where": where(r["claim"], "holds"), "cart_fails_where": rule(r["claim"], "fails"),
+                     "moves_with": "" if effects is None else moves_with(effects, r["claim"], names)})
     return pd.DataFrame(rows)
+
+
+def _text(x: object) -> str:
+    return x if isinstance(x, str) else ""
 
 
 def _pct(x: float) -> str:
@@ -220,15 +246,18 @@ def worlds_section(worlds: pd.DataFrame | None, command: str) -> list[str]:
             "effect's 95% interval over the world's common seeds). *Holds*: the interval excludes zero in the "
             "claimed direction; *fails*: it excludes zero the other way; the rest are unclear. *Claimed sign*: "
             "the share of worlds whose point estimate has the claimed sign. Where a claim fails in some worlds, "
-            "PRIM names the region of judged numbers where it fails (its significant restrictions), and CART "
-            "when its tree predicts verdicts better than chance.", "",
-            "| claim | outcome | holds | unclear | fails | claimed sign | at the defaults | where it fails (PRIM) |",
-            "|---|---|---|---|---|---|---|---|"]
+            "PRIM names the region of judged numbers where it fails (its significant restrictions; with 100 "
+            "worlds over this many numbers it rarely finds one), and CART when its tree predicts verdicts better "
+            "than chance. *Moves with*: the judged numbers whose rank correlation with the world's effect is "
+            "beyond what chance gives among this many numbers (two-sided 5%, Bonferroni), strongest first.", "",
+            "| claim | outcome | holds | unclear | fails | claimed sign | at the defaults | where it fails (PRIM) "
+            "| the effect moves with |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for _, r in worlds.iterrows():
         where = r["prim_fails_where"] if isinstance(r["prim_fails_where"], str) and r["prim_fails_where"] else (
             "no region stands out" if r["fails"] > 0 else "")
         out.append(f"| {r['claim']} | {r['outcome']} | {r['holds']:.0%} | {r['unclear']:.0%} | {r['fails']:.0%} "
-                   f"| {_pct(r['claimed_sign'])} | {r['default_verdict']} | {where} |")
+                   f"| {_pct(r['claimed_sign'])} | {r['default_verdict']} | {where} | {_text(r.get('moves_with'))} |")
     return [*out, "", WORLDS[1]]
 
 
