@@ -108,7 +108,7 @@ MEASURED = '[quotes.extra]\noutcome = "exporter_years"\nmeasure = "live"\nvalue 
 
 def _with_extra(table: str, text: str = "{extra}") -> str:
     """The H1 lesson with one more quote, ``[quotes.extra]`` as ``table``, stated at the end of look_for."""
-    return GOOD.replace('coordination closes the gap."""', f'coordination closes the gap. {text}"""') + "\n" + table
+    return GOOD.replace('behind on\n{coord_behind}."""', f'behind on\n{{coord_behind}}. {text}"""') + "\n" + table
 
 
 @pytest.mark.parametrize(("text", "key", "words"), [
@@ -154,7 +154,7 @@ def test_a_good_extra_quote_loads_and_is_filled_in(tmp_path):
     path = tmp_path / "lesson.toml"
     path.write_text(_with_extra(MEASURED.replace("value = 1\n", "value = 1234.5\n")))
     lesson = load_lesson(path)
-    assert lesson.look_for.endswith("coordination closes the gap. 1,234.5")
+    assert lesson.look_for.endswith("seeds and behind on 11. 1,234.5")
     assert lesson.quotes["extra"] == Quote("extra", 1234.5, "exporter_years", "live", 1.0)
 
 
