@@ -22,11 +22,12 @@ def test_the_median_by_run_is_each_runs_median_and_nan_for_a_run_without_firms(p
 
 
 def test_persistence_is_counted_once_a_year_among_survivors_and_intensity_is_a_share():
-    ts = api.run(seed=2, steps=24, n_smes=600, regions=False).timeseries
+    ts = api.run(seed=2, steps=24, n_smes=3000, regions=False).timeseries
     year_end = (ts["step"] % QUARTERS_PER_YEAR == 0)
     assert (ts.loc[~year_end, ["persistence_base", "persistence_stayed"]] == 0).all().all()
     assert (ts["persistence_stayed"] <= ts["persistence_base"]).all()
-    assert ts.loc[year_end, "persistence_base"].iloc[1:].gt(0).all()  # every year after the first has a base
+    assert ts.loc[year_end, "persistence_base"].iloc[0] == 0  # the first year end has no year before it
+    assert ts.loc[year_end, "persistence_base"].iloc[1:].sum() >= 10
     intensity = ts["median_export_intensity"].dropna()
     assert len(intensity) and intensity.between(0, 1).all()
     got = outcomes.evaluate(ts, ["export_persistence", "export_intensity"])
