@@ -126,7 +126,7 @@ def test_design_runs_every_point_on_the_same_seeds_and_probes_noise_with_one_see
     ({"method": "fast", "samples": 10}, "--samples", "N > 4 M"),
     ({"options": {"second_order": "maybe"}}, "--option second_order", "true or false"),
     ({"options": {"levels": 4}}, "--option levels", "not an option of sobol"),
-    ({"seeds": 0}, "--seeds", ">= 1"),
+    ({"seeds": 0}, "--seeds", r"must be in \[1, 1000\]"),
     ({"scenario": "no_such_scenario"}, "scenario", "no_such_scenario"),
     # issue 15: each of these was accepted, and gave misnamed indices, a meaningless range or an unbalanced sample
     ({"method": "fast", "samples": 80, "by_group": True}, "--by-group", "one index per parameter"),

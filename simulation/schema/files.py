@@ -193,13 +193,13 @@ class SweepFile(Strict):
 
     scenario: str = "baseline"
     method: str = "sobol"
-    samples: Annotated[Whole, in_range(2, None)] = 64
+    samples: Annotated[Whole, in_range(2, 100_000)] = 64   # bounded as the explore file's and the flags
     params: Annotated[Any, AfterValidator(_names)] = None   # a list, or "a,b" (split by the sweep)
     bounds: dict[str, Pair] = {}
     outputs: list[str] | None = None
-    seeds: Annotated[Whole, in_range(1, None)] = 1
+    seeds: Annotated[Whole, in_range(1, 1000)] = 1
     seed: Annotated[Whole, in_range(0, None)] = 0
-    steps: Annotated[Whole, in_range(1, None)] | None = None
+    steps: Annotated[Whole, in_range(1, MAX_STEPS)] | None = None
     per_year: bool = False
     by_group: bool = False
     options: dict[str, Any] = {}

@@ -19,7 +19,6 @@ from .. import outcomes, schema
 from ..api import replicate_seeds
 from ..experiments import functions
 from ..experiments.functions import FunctionSpec, ModelError
-from ..experiments.limits import MAX_POINT_SEEDS, MAX_SAMPLES, MAX_STEPS
 from ..experiments.runner import RunSpec
 from ..inputs import show
 from ..params import DUMMY, REGISTRY, ParameterError, suggest
@@ -120,13 +119,7 @@ class SweepConfig:
         """Check every field; raise one SweepConfigError naming the first problem."""
         src = self.source
         fields = {k: v for k, v in self.to_dict().items() if k != "source"}
-        schema.validate(schema.SweepFile, src, fields, SweepConfigError)
-        # the file's keys bound only below: bounded here as the explore file's (and the flags), so neither a
-        # config nor a resumed manifest runs without bound
-        for key, high in (("samples", MAX_SAMPLES), ("seeds", MAX_POINT_SEEDS), ("steps", MAX_STEPS)):
-            value = getattr(self, key)
-            if value is not None and value > high:
-                raise SweepConfigError(src, key, f"must be at most {high}, got {show(value)}")
+        schema.validate(schema.SweepFile, src, fields, SweepConfigError)  # bounded as the flags (limits)
         if self.method not in METHODS:
             raise SweepConfigError(src, "method",
                                    f"unknown method {show(self.method)}{suggest(self.method, METHODS)}; "
