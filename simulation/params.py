@@ -375,6 +375,12 @@ def resolve(overrides: Mapping[str, Any] | None = None) -> dict[str, float | int
     return values
 
 
+def plausible_range(name: str) -> tuple[float, float]:
+    """The range a parameter plausibly takes: its provenance's judged range, else its sweep range."""
+    lo, hi = _PROVENANCE[name].plausible or REGISTRY[name].sweep_bounds
+    return float(lo), float(hi)
+
+
 def markdown_table() -> str:
     """The registry as a Markdown table (used verbatim in docs/ODD.md)."""
     lines = ["| name | group | default | valid range | sweep range | unit | meaning | where the value comes from |",

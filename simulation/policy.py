@@ -277,9 +277,7 @@ class PolicyPackage:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "catalogue", _catalogue_items(self.catalogue))
-        changes: dict[str, dict[str, float]] = {}
-        for instrument, key, value in self.catalogue:
-            changes.setdefault(instrument, {})[key] = value
+        changes = self.catalogue_changes
         object.__setattr__(self, "entries", tuple(
             replace(e, spec_override=_changed(CATALOGUE[e.instrument], changes[e.instrument]))
             if e.instrument in changes else replace(e, spec_override=None) for e in self.entries))
@@ -304,6 +302,14 @@ class PolicyPackage:
     @property
     def total_budget(self) -> float:
         return float(sum(e.budget for e in self.entries))
+
+    @property
+    def catalogue_changes(self) -> dict[str, dict[str, float]]:
+        """The catalogue changes as instrument -> {"unit_cost": kUSD, "effects": factor} (as a file writes them)."""
+        changes: dict[str, dict[str, float]] = {}
+        for instrument, key, value in self.catalogue:
+            changes.setdefault(instrument, {})[key] = value
+        return changes
 
     def with_catalogue(self, changes: Mapping[str, Mapping[str, float]]) -> PolicyPackage:
         """The same package with these catalogue changes (instrument -> {"unit_cost": kUSD, "effects": factor})
@@ -359,10 +365,7 @@ class PolicyPackage:
                                "entries": [{k: v for k, v in asdict(e).items() if k != "spec_override"}
                                            for e in self.entries]}
         if self.catalogue:  # only when changed, so a package's plain data (and its runs' ids) stay as they were
-            changes: dict[str, dict[str, float]] = {}
-            for instrument, key, value in self.catalogue:
-                changes.setdefault(instrument, {})[key] = value
-            out["catalogue"] = changes
+            out["catalogue"] = self.catalogue_changes
         return out
 
 

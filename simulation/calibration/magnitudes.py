@@ -35,7 +35,7 @@ exporters" by its size, not only its sign:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,9 +46,8 @@ from ..api import replicate_seeds, run_batch
 from ..engine import Batch, RunInput
 from ..experiments.shapley import t_interval
 from ..mechanisms import trade
-from ..params import REGISTRY, resolve
+from ..params import plausible_range, resolve
 from ..policy import CATALOGUE, PackageEntry, PolicyPackage
-from ..provenance import PARAMETERS
 from ..scenario import Scenario
 from ..state import STRENGTHENING
 from .targets import without
@@ -86,11 +85,13 @@ def _measures(ts: pd.DataFrame, window: tuple[int, int]) -> dict[str, float]:
 
 
 def _arm(scenario: Scenario, seeds: Sequence[int], window: tuple[int, int],
-         package: PolicyPackage | None = None, **params: Any) -> pd.DataFrame:
+         package: PolicyPackage | None = None, measure: Callable[..., dict[str, float]] | None = None,
+         **params: Any) -> pd.DataFrame:
+    """One arm on ``seeds``: ``measure(timeseries, window)`` of each run (by default :func:`_measures`)."""
     p = {**scenario.params, **params}
     pkg = scenario.package if package is None else package
     results = run_batch([RunInput(pkg, p, s) for s in seeds], steps=scenario.steps, regions=False)
-    return pd.DataFrame([_measures(r.timeseries, window) for r in results])
+    return pd.DataFrame([(measure or _measures)(r.timeseries, window) for r in results])
 
 
 SUNK_COST = ("entry_cost", "knowledge_cost")  # the two parts of the sunk entry cost (trade.entry_cost)
@@ -166,9 +167,9 @@ def sunk_cost_cut(scenario: Scenario, seed: int = 0) -> float:
 PROMOTION = "export_promotion"
 
 
-def _returns(ts: pd.DataFrame) -> dict[str, float]:
-    """SME export sales, foreign operating profit and policy spending, summed over the run's quarters."""
-    w = ts[ts["step"] >= 1]
+def _returns(ts: pd.DataFrame, window: tuple[int, int]) -> dict[str, float]:
+    """SME export sales, foreign operating profit and policy spending, summed over the window's quarters."""
+    w = ts[(ts["step"] >= window[0]) & (ts["step"] <= window[1])]
     return {"export_sales": float(w["sme_export_sales"].sum()), "foreign_profit": float(w["sme_foreign_profit"].sum()),
             "spent": float(w["budget_spent"].sum())}
 
@@ -181,17 +182,14 @@ def promotion_return(scenario: Scenario, seeds: int | Sequence[int] = 20, gains:
     seeds = _seeds(seeds, root)
     value = resolve(scenario.params)["promotion_demand_gain"]
     if gains is None:
-        lo, hi = PARAMETERS["promotion_demand_gain"].plausible or REGISTRY["promotion_demand_gain"].sweep_bounds
+        lo, hi = plausible_range("promotion_demand_gain")
         gains = sorted({lo, value, hi})
     off = without(scenario, PROMOTION)
     rows = []
     for gain in gains:
-        arms = []
-        for sc in (scenario, off):
-            p = {**sc.params, "promotion_demand_gain": gain}
-            results = run_batch([RunInput(sc.package, p, s) for s in seeds], steps=sc.steps, regions=False)
-            arms.append(pd.DataFrame([_returns(r.timeseries) for r in results]))
-        on, without_it = arms
+        horizon = (1, scenario.steps)
+        on, without_it = (_arm(sc, seeds, horizon, measure=_returns, promotion_demand_gain=gain)
+                          for sc in (scenario, off))
         spent = on["spent"] - without_it["spent"]
         rows.append({"promotion_demand_gain": gain, "seeds": len(seeds),
                      "export_sales_per_dollar": Estimate.of((on["export_sales"] - without_it["export_sales"]) / spent),

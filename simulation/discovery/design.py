@@ -28,7 +28,7 @@ from ..experiments import ablation, functions
 from ..experiments.functions import FunctionSpec
 from ..experiments.runner import RunSpec
 from ..inputs import show
-from ..params import REGISTRY, ParameterError, suggest
+from ..params import REGISTRY, ParameterError, plausible_range, suggest
 from ..policy import CATALOGUE
 from ..provenance import CATALOGUE as CATALOGUE_SOURCES
 from ..provenance import PARAMETERS as PARAMETER_SOURCES
@@ -95,7 +95,7 @@ def judgment_space(claims: list[Claim]) -> dict[str, tuple[float, float]]:
     space = {}
     for name, source in PARAMETER_SOURCES.items():
         if source.kind == "judgment" and name not in fixed:
-            space[name] = tuple(map(float, source.plausible or REGISTRY[name].sweep_bounds))
+            space[name] = plausible_range(name)
     for instrument, numbers in CATALOGUE_SOURCES.items():
         for key, source in numbers.items():
             if source.kind == "judgment":
