@@ -1,6 +1,7 @@
 """What a class reads off its runs: monitors, the end-of-run sentence, the runs so far, and the gap over seeds.
 
-Everything here is plain Python over a :class:`~simulation.classroom.ClassroomModel`,
+Everything here is plain Python over a :class:`~simulation.classroom.ClassroomModel`
+or its frozen :class:`~simulation.classroom.Snapshot` (what the page reads),
 so the tests read the same numbers the browser shows. The class is judged
 first on exporting that lasts (:data:`LEAD`): *exporter-years*, the exporting
 SMEs (directly or within a global value chain) summed over the quarters run
@@ -26,7 +27,7 @@ from scipy import stats
 
 from . import levers, outcomes
 from .api import run_batch
-from .classroom import ClassroomModel
+from .classroom import ClassroomModel, Snapshot
 from .engine import RunInput
 from .lessons import FIRST_SEED, SEEDS, Lesson, Quote, load_lessons, number
 from .params import REGISTRY
@@ -103,7 +104,7 @@ class Monitors:
         return self.quarter >= self.horizon
 
 
-def monitors(model: ClassroomModel) -> Monitors:
+def monitors(model: ClassroomModel | Snapshot) -> Monitors:
     """The monitors of ``model`` now."""
     ts, ref = model.timeseries(), model.reference_ts
     now = int(ts["step"].iloc[-1])
@@ -140,7 +141,7 @@ def gap_sentence(m: Monitors) -> str:
             f"{m.reference_lasting_entrants}")
 
 
-def end_message(model: ClassroomModel) -> str:
+def end_message(model: ClassroomModel | Snapshot) -> str:
     """What the screen says when the run reaches its horizon ('' before)."""
     m = monitors(model)
     if not m.finished:
@@ -171,7 +172,7 @@ class RunRecord:
         return self.exporter_years - self.reference_exporter_years
 
 
-def record(model: ClassroomModel, number: int) -> RunRecord:
+def record(model: ClassroomModel | Snapshot, number: int) -> RunRecord:
     """``model`` as a line of the runs table (and a ghost line on the key chart)."""
     m = monitors(model)
     return RunRecord(number, model.source.title, model.reference_scenario.title, moved_text(model.changes),
@@ -266,7 +267,7 @@ class SeedGaps:
         return pd.DataFrame(columns)
 
 
-def seed_gaps(model: ClassroomModel, n: int = SEEDS, measured: Sequence[str] = VERDICT) -> SeedGaps:
+def seed_gaps(model: ClassroomModel | Snapshot, n: int = SEEDS, measured: Sequence[str] = VERDICT) -> SeedGaps:
     """The live set-up and its reference run to the horizon on ``n`` seeds (this one and the next).
 
     Both arms of a seed share the world (every non-policy parameter follows

@@ -16,6 +16,8 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +106,54 @@ class ClassroomModel(SMEModel):
     def network(self) -> Network:
         """The alliance and cluster network of a sample of SMEs and all large enterprises."""
         return network_view(self, self._sample_rows)
+
+    def snapshot(self) -> Snapshot:
+        """This run as it stands, frozen: call it between quarters (the app does, under its lock)."""
+        return Snapshot(run=id(self), t=int(self.t), horizon=self.horizon, seed=self.seed, source=self.source,
+                        reference_scenario=self.reference_scenario, live=self.live,
+                        changes=types.MappingProxyType(dict(self.changes)), idle=tuple(self.idle),
+                        notice=self.notice, p=types.MappingProxyType(dict(self.p)),
+                        reference_ts=self.reference_ts, ts=self.timeseries(), regions=self.regions_now(),
+                        net=self.network())
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: compared by identity (a field-wise == of tables is ambiguous)
+class Snapshot:
+    """A classroom run at the end of one quarter: copies of what the page reads, never changed afterwards.
+
+    It answers every question :mod:`simulation.class_runs` and
+    :mod:`simulation.views` ask of a :class:`ClassroomModel` (its tables, its
+    scenarios, seed and parameters), so a page can draw it while the model
+    itself steps on in another thread.
+    """
+
+    run: int                        # the model it was taken from (``id``): tells a Reset's new run from the old
+    t: int
+    horizon: int
+    seed: int
+    source: Scenario
+    reference_scenario: Scenario
+    live: Scenario
+    changes: Mapping[str, tuple[Any, Any]]
+    idle: tuple[str, ...]
+    notice: str
+    p: Mapping[str, Any]
+    reference_ts: pd.DataFrame
+    ts: pd.DataFrame
+    regions: pd.DataFrame
+    net: Network
+
+    def timeseries(self) -> pd.DataFrame:
+        """The quarters run so far (step 0 is the start)."""
+        return self.ts
+
+    def regions_now(self) -> pd.DataFrame:
+        """One row per region at this quarter."""
+        return self.regions
+
+    def network(self) -> Network:
+        """The network view at this quarter."""
+        return self.net
 
 
 def _with_params(scenario: Scenario, params: dict[str, Any]) -> Scenario:

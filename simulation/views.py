@@ -9,7 +9,8 @@ hundred numbers. Each chart reads named data sets:
 - ``ghosts``: the exporters line of earlier runs on this page (key chart only).
 
 :func:`specs` gives the specifications for a horizon, :func:`datasets` the
-data of a model at its current quarter. Nothing here imports Solara.
+data of a model at its current quarter (the app passes the model's frozen
+:class:`~simulation.classroom.Snapshot`). Nothing here imports Solara.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .class_runs import SeedGaps
-from .classroom import ClassroomModel
+from .classroom import ClassroomModel, Snapshot
 from .policy import LEVELS, POLICY_STAGES
 from .state import LIVE_STAGES
 
@@ -219,7 +220,7 @@ def _regions(reg: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return bars, measures
 
 
-def _network(model: ClassroomModel) -> dict[str, list[dict[str, Any]]]:
+def _network(model: ClassroomModel | Snapshot) -> dict[str, list[dict[str, Any]]]:
     net = model.network()
     stage = [STAGE_NAMES[LIVE_STAGES[min(int(k), len(LIVE_STAGES) - 1)]] for k in net.sme_stage]
     smes = [{"x": float(x), "y": float(y), "stage": s} for (x, y), s in zip(net.sme_xy, stage)]
@@ -231,7 +232,7 @@ def _network(model: ClassroomModel) -> dict[str, list[dict[str, Any]]]:
     return {"smes": smes, "les": les, "edges": edges}
 
 
-def datasets(model: ClassroomModel, ghosts: Sequence[pd.DataFrame] = (),
+def datasets(model: ClassroomModel | Snapshot, ghosts: Sequence[pd.DataFrame] = (),
              charts: Iterable[str] = CHARTS) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Each chart's named data sets at the model's current quarter.
 

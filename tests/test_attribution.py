@@ -154,7 +154,10 @@ def test_the_command_writes_its_folder_and_resumes_to_the_same_table(tmp_path):
     (out / "attribution.csv").unlink()
     manifest["status"] = "running"
     (out / "manifest.json").write_text(json.dumps(manifest))
-    again = attribute("--resume", str(out), "--quiet")
+    refused = attribute("--resume", str(out), "--quiet")  # the model named only by the folder is never imported
+    assert refused.returncode == 2 and "a resume never imports code a folder names" in refused.stderr
+    assert not (out / "attribution.csv").exists()
+    again = attribute("--resume", str(out), "--model", "simulation.sensitivity.known:complementary_game", "--quiet")
     assert again.returncode == 0, again.stderr
     pd.testing.assert_frame_equal(pd.read_csv(out / "attribution.csv"), table)
     bad = attribute("--model", "x:y", "--outcomes", "value")

@@ -17,13 +17,14 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from simulation import cli
+from simulation import cli, files
 from simulation.calibration import TARGETS_FILE
 from simulation.cli.attribute import Settings as AttributeSettings
 from simulation.cli.optimize import Settings as OptimizeSettings
@@ -293,15 +294,21 @@ def test_an_os_error_is_one_sentence_naming_the_path_and_what_to_do(code, advice
     assert advice in bare
 
 
-def _refuse_writing(monkeypatch, name: str, code: int) -> None:
-    """Make every ``DataFrame.to_csv`` to a file called ``name`` fail as the system would with ``code``."""
-    real = pd.DataFrame.to_csv
+def _refuse_writing(monkeypatch, name: str, code: int, partial: bool = True) -> None:
+    """Make every write of a file called ``name`` fail part way as the system would with ``code``: the one
+    writer (simulation.files) gets the error from inside its temporary file, as from a full disk."""
+    real = files._write
 
-    def to_csv(self, path=None, *args, **kwargs):
-        if path is not None and Path(path).name == name:
-            raise OSError(code, os.strerror(code), str(path))
-        return real(self, path, *args, **kwargs)
-    monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+    def write(root, target, fill):
+        if Path(target).name != name:
+            return real(root, target, fill)
+
+        def fails(fh):
+            if partial:
+                fh.write(b"half of it fits")
+            raise OSError(code, os.strerror(code), str(Path(root) / target))
+        return real(root, target, fails)
+    monkeypatch.setattr(files, "_write", write)
 
 
 @pytest.mark.parametrize(("code", "name"), [(errno.ENOSPC, "scenario_means.csv"), (errno.EROFS, "summaries.csv")])
@@ -324,17 +331,10 @@ def test_a_full_or_read_only_disk_while_finishing_is_one_line_and_the_run_resume
 
 def test_a_full_disk_before_anything_ran_leaves_the_folder_empty_to_reuse(tiny, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    real = Path.write_text
-
-    def write_text(self, data, *args, **kwargs):
-        if self.name == ".manifest.json.tmp":
-            real(self, data[: len(data) // 2], *args, **kwargs)  # half of it fits
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-        return real(self, data, *args, **kwargs)
     with monkeypatch.context() as m:
-        m.setattr(Path, "write_text", write_text)
+        _refuse_writing(m, "manifest.json", errno.ENOSPC)
         assert main(["run", str(tiny), "--seeds", "1", "--workers", "1", "--quiet", "--out", str(out)]) == 2
-    one_line(capsys.readouterr().err, ".manifest.json.tmp", os.strerror(errno.ENOSPC))
+    one_line(capsys.readouterr().err, "manifest.json", os.strerror(errno.ENOSPC))
     assert list(out.iterdir()) == [], "no lock, no half-written manifest: the folder can be used again"
     assert main(["run", str(tiny), "--seeds", "1", "--workers", "1", "--quiet", "--out", str(out)]) == 0
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
@@ -343,13 +343,8 @@ def test_a_full_disk_before_anything_ran_leaves_the_folder_empty_to_reuse(tiny, 
 def test_a_full_disk_while_updating_the_manifest_keeps_the_old_one(tmp_path, monkeypatch):
     job = _job(tmp_path, "run", {"seeds": [1], "runs": []})
     before = (job.folder / "manifest.json").read_text()
-    real = Path.write_text
-
-    def write_text(self, data, *args, **kwargs):
-        real(self, data[:100], *args, **kwargs)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
     with monkeypatch.context() as m:
-        m.setattr(Path, "write_text", write_text)
+        _refuse_writing(m, "manifest.json", errno.ENOSPC)
         with pytest.raises(OSError):
             job.update(seeds=[1, 2])
     assert (job.folder / "manifest.json").read_text() == before and leftovers(job.folder) == []
@@ -378,11 +373,10 @@ def test_a_full_disk_while_writing_the_lock_leaves_no_lock(tmp_path, monkeypatch
     folder = tmp_path / "f"
     folder.mkdir()
 
-    def fdopen(fd, *args, **kwargs):
-        os.close(fd)
+    def pwrite(fd, *args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     with monkeypatch.context() as m:
-        m.setattr(os, "fdopen", fdopen)
+        m.setattr(os, "pwrite", pwrite)
         with pytest.raises(FolderError, match="cannot write the folder's lock .No space left on device.; free"):
             folders.lock(folder)
     assert list(folder.iterdir()) == []
@@ -475,23 +469,43 @@ def test_a_named_pipe_as_the_lock_is_refused_and_never_opened(tmp_path):
     assert (job.folder / folders.LOCK).exists()  # left for the user to judge
 
 
-def test_a_stale_lock_that_cannot_be_removed_says_how_to_take_over(tmp_path, monkeypatch):
+def test_a_stale_lock_in_a_folder_that_cannot_be_written_says_what_to_do(tmp_path, monkeypatch):
     folder = tmp_path / "f"
     folder.mkdir()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (folder / folders.LOCK).write_text(_holder(int(dead.stdout)))
-    real = Path.unlink
+    real = os.open
 
-    def unlink(self, *args, **kwargs):
-        if self.name == folders.LOCK:
-            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
-        return real(self, *args, **kwargs)
+    def read_only(path, flags, *args, **kwargs):
+        if os.fspath(path) == folders.LOCK and flags & (os.O_RDWR | os.O_WRONLY):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder / folders.LOCK))
+        return real(path, flags, *args, **kwargs)
     with monkeypatch.context() as m:
-        m.setattr(Path, "unlink", unlink)
+        m.setattr(os, "open", read_only)
         with pytest.raises(FolderError) as err:
             folders.lock(folder)
-    assert "no longer runs cannot be removed (Read-only file system)" in str(err.value)
-    assert f"delete {folder / folders.LOCK}" in str(err.value)
+    assert "cannot take its lock (Read-only file system); make the folder writable" in str(err.value)
+    assert len(str(err.value).splitlines()) == 1
+
+
+def test_of_several_resumes_taking_over_a_killed_jobs_lock_exactly_one_gets_it(tmp_path):
+    """Taking over by removing the stale file and making a new one let two takers each remove the other's
+    lock; the flock gives it to exactly one, whatever the interleaving."""
+    folder = tmp_path / "f"
+    folder.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    code = ("import sys, time\nfrom pathlib import Path\nfrom simulation.experiments import folders\n"
+            "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+            "try:\n    folders.lock(Path(sys.argv[1]))\nexcept folders.FolderError:\n    print('refused')\n"
+            "else:\n    print('took it')\n    time.sleep(2)\n")
+    for _ in range(3):
+        (folder / folders.LOCK).write_text(_holder(int(dead.stdout)))
+        start = time.time() + 3
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(folder), str(start)], cwd=ROOT,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(6)]
+        said = [p.communicate(timeout=120)[0].strip() for p in procs]
+        assert sorted(said) == ["refused"] * 5 + ["took it"], said
+        assert not (folder / folders.LOCK).exists()  # the winner let go when it ended
 
 
 # --- 5. the manifest's size -------------------------------------------------------------------------------

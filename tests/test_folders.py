@@ -17,6 +17,7 @@ import pytest
 from simulation.experiments import folders
 from simulation.experiments.folders import FolderError
 from simulation.experiments.store import RunStore, StoreError
+from simulation.files import UnsafePath
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +101,7 @@ def test_results_are_never_written_through_a_symlink(tmp_path):
     (folder / "parts").mkdir(parents=True)
     (folder / "parts" / "summaries").symlink_to(target)
     store = RunStore(folder, ("summaries",))
-    with pytest.raises(StoreError, match="symbolic link"):
+    with pytest.raises(UnsafePath, match="symbolic link"):
         store.write("ab" * 8, {"summaries": pd.DataFrame({"run_id": ["ab" * 8]})})
     (folder / "manifest.json").symlink_to(tmp_path / "victim.json")
     with pytest.raises(FolderError, match="symbolic link"):

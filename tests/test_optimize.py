@@ -169,7 +169,11 @@ def test_a_killed_search_resumes_to_the_same_front(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["status"] = "running"
     (out / "manifest.json").write_text(json.dumps(manifest))
-    again = _cli("--resume", str(out), "--quiet")
+    refused = _cli("--resume", str(out), "--quiet")  # the model named only by the folder is never imported
+    assert refused.returncode == 2 and f"--model {PEAKED}" in refused.stderr and "Traceback" not in refused.stderr
+    other = _cli("--resume", str(out), "--model", "simulation.sensitivity.known:ishigami", "--quiet")
+    assert other.returncode == 2 and "is not the model this study runs" in other.stderr
+    again = _cli("--resume", str(out), "--model", PEAKED, "--quiet")
     assert again.returncode == 0, again.stderr
     pd.testing.assert_frame_equal(pd.read_csv(out / "front.csv"), front)
     pd.testing.assert_frame_equal(pd.read_csv(out / "history.csv"), history)

@@ -12,7 +12,9 @@ The page is built from Solara components around Mesa's model
 (:class:`~simulation.classroom.ClassroomModel`, an ``SMEModel``): SolaraViz's
 single page could not keep a lesson across Reset, nor hold a /teacher page.
 Charts are drawn by the browser (Vega-Lite, from Solara's own asset store),
-so a quarter sends data, not pictures.
+so a quarter sends data, not pictures. The page draws a frozen snapshot of
+each quarter while the play loop steps the model, and an error in any action
+is one line on the page, never a traceback (see :mod:`.state`).
 """
 
 from __future__ import annotations

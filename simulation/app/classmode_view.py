@@ -4,7 +4,9 @@
 and :data:`TOKEN_ENV`; the one :class:`~simulation.classmode.ClassSession` of
 the server process is built from them on first use. Students move policy
 levers only (the panel shows nothing else, and ``submit`` refuses anything
-else); the teacher's page needs the token printed at start.
+else); the teacher's page needs the token printed at start. As on the
+classroom page, an error in a handler is one line on the page, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -81,14 +83,17 @@ def SubmitCard() -> None:
         name, values = request
         try:
             sub = run.classroom.submit(name, values)
-        except classmode.ClassModeError as err:
+        except classmode.ClassModeError as err:  # written for students: one sentence
             set_message(("error", str(err)))
+        except Exception as err:  # anything else: one line here, the traceback in the server's log
+            set_message(("error", state.explain(err)))
         else:
             set_message(("ok", f"Submitted as {sub.nickname}: {sub.mean:,.1f} exporter-years over "
                                f"{len(sub.exporter_years)} seeds (95% interval {sub.low:,.1f} to {sub.high:,.1f}), "
                                f"{sub.gain_mean:+.1f} against the class's starting package; "
                                f"{sub.lasting_mean:.1f} lasting entrants."))
-        set_request(None)
+        finally:
+            set_request(None)
 
     solara.use_thread(evaluate, dependencies=[request], intrusive_cancel=False)
 
@@ -99,7 +104,7 @@ def SubmitCard() -> None:
 
     with solara.Card("Submit to the class"):
         solara.InputText("Nickname", value=nickname, on_value=set_nickname, continuous_update=True)
-        solara.Button("Submit my package", on_click=submit, color="primary",
+        solara.Button("Submit my package", on_click=state.guarded(submit), color="primary",
                       disabled=not nickname.strip() or request is not None)
         kind, text = message
         if kind == "error":
@@ -149,8 +154,8 @@ def Teacher() -> None:
         with solara.Row(style={"flex-wrap": "wrap"}, gap="4px"):
             for sub in subs:
                 solara.Button(f"Replay {sub.nickname} #{sub.id}", small=True, outlined=True,
-                              on_click=lambda sub=sub: replay(run, sub))
-    if state.model.value is not None:
+                              on_click=state.guarded(lambda sub=sub: replay(run, sub)))
+    if state.snapshot.value is not None:  # a submission replayed
         Workers()
         with solara.Div(classes=["sme-grid"]):
             with solara.Div(classes=["sme-left"]):

@@ -3,12 +3,18 @@
 Laid out for a 1280 x 720 projector: Play, Step, Reset, the monitors and the
 key chart are above the fold; the lesson card, the levers, the other charts,
 the runs so far and the seeds' verdict follow. Text is at least 14 px.
+
+Components draw the live run from its frozen snapshot (``state.shown()``),
+never from the model the play loop is stepping, and every event handler is
+wrapped by ``state.guarded``: a refused value or a failure is one line under
+the controls (:func:`Problem`), not a traceback.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +102,7 @@ def score_html(m: class_runs.Monitors) -> str:
 
 @solara.component
 def Monitors() -> None:
-    state.tick.use_value()
-    live = state.model.value
-    m = state.reading(class_runs.monitors, live)
+    m = class_runs.monitors(state.shown())
     with solara.Div(classes=["sme-monitors"]):
         Monitor("Quarter", f"{m.quarter}/{m.horizon}")
         Monitor("Exporters", f"{m.exporters} ({100 * m.exporters_share:.1f}%)")
@@ -109,24 +113,38 @@ def Monitors() -> None:
 
 @solara.component
 def Controls() -> None:
-    state.tick.use_value()
-    live = state.model.value
+    live = state.shown()
     playing, finished = state.playing.value, live.t >= live.horizon
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
         if playing:
-            solara.Button("Pause", on_click=lambda: state.playing.set(False), color="warning")
+            solara.Button("Pause", on_click=state.guarded(lambda: state.playing.set(False)), color="warning")
         else:
-            solara.Button("Play", on_click=lambda: state.playing.set(True), color="primary", disabled=finished)
-        solara.Button("Step", on_click=state.step, disabled=playing or finished, outlined=True)
-        solara.Button("Reset", on_click=lambda: state.start(), outlined=True)
-        solara.Button(SEEDS_BUTTON if not state.seeds_busy.value else f"Running {2 * class_runs.SEEDS} runs...",
-                      on_click=lambda: seeds_request.set(seeds_request.value + 1),
+            solara.Button("Play", on_click=state.guarded(lambda: state.playing.set(True)), color="primary",
+                          disabled=finished)
+        solara.Button("Step", on_click=state.guarded(state.step), disabled=playing or finished, outlined=True)
+        solara.Button("Reset", on_click=state.guarded(state.start), outlined=True)
+        busy = ("Queued..." if state.seeds_waiting.value else f"Running {2 * class_runs.SEEDS} runs...")
+        solara.Button(busy if state.seeds_busy.value else SEEDS_BUTTON,
+                      on_click=state.guarded(lambda: seeds_request.set(seeds_request.value + 1)),
                       disabled=state.seeds_busy.value, outlined=True)
-    message = state.reading(class_runs.end_message, live)
+    message = class_runs.end_message(live)
     if message:
         solara.Success(message, classes=["sme-end"])
+    if state.seeds_waiting.value:
+        solara.Info(state.WAITING)
     if state.notice.value:
         solara.Info(state.notice.value)
+    Problem()
+
+
+@solara.component
+def Problem() -> None:
+    """The last action's error, as one line (``state.problem``), with a button to dismiss it."""
+    text = state.problem.value
+    if text:
+        with solara.Row(classes=["sme-problem"], gap="4px", style={"align-items": "center"}):
+            solara.Warning(text, dense=True)
+            solara.Button("OK", on_click=lambda: state.problem.set(""), small=True, text=True)
 
 
 seeds_request = solara.reactive(0)
@@ -134,12 +152,16 @@ seeds_request = solara.reactive(0)
 
 @solara.component
 def Workers() -> None:
-    """The play loop and 'Run 20 seeds', each in a thread of this tab, so clicks stay answered."""
+    """The play loop and 'Run 20 seeds', each in a thread of this tab, so clicks stay answered.
+
+    Both report their own errors (``state.attempt``): an error escaping a
+    thread would stop it unseen, with the Pause button still showing.
+    """
     solara.use_thread(state.play_loop, dependencies=[state.playing.value], intrusive_cancel=False)
 
-    def seeds() -> None:
+    def seeds(cancel: threading.Event) -> None:
         if seeds_request.value:
-            state.run_seeds()
+            state.attempt(lambda: state.run_seeds(cancel))
 
     solara.use_thread(seeds, dependencies=[seeds_request.value], intrusive_cancel=False)
 
@@ -151,14 +173,13 @@ def LessonPicker(locked: bool = False) -> None:
         for lesson in load_lessons():
             chosen = current is not None and current.name == lesson.name
             solara.Button(lesson.hypothesis, small=True, color="primary" if chosen else None, outlined=not chosen,
-                          disabled=locked, on_click=lambda lesson=lesson: state.start(
-                              state.lesson_setup(lesson, state.setup.value.seed)))
+                          disabled=locked, on_click=state.guarded(lambda lesson=lesson: state.start(
+                              state.lesson_setup(lesson, state.setup.value.seed))))
 
 
 @solara.component
 def LessonCard() -> None:
-    state.tick.use_value()
-    live, lesson = state.model.value, state.setup.value.lesson
+    live, lesson = state.shown(), state.setup.value.lesson
     with solara.Card(lesson.title if lesson else live.source.title, classes=["sme-card"]):
         if lesson:
             _p("What the paper claims.", lesson.claim)
@@ -180,9 +201,7 @@ def LessonCard() -> None:
 
 def _control(name: str, value: Any, scenario: Any) -> None:
     lever = levers.LEVERS[name]
-
-    def move(v: Any, name: str = name) -> None:
-        state.move_lever(name, v)
+    move = state.guarded(lambda v, name=name: state.move_lever(name, v))
 
     if isinstance(lever, levers.Toggle):
         solara.Checkbox(label=lever.label, value=bool(value), on_value=move)
@@ -195,18 +214,18 @@ def _control(name: str, value: Any, scenario: Any) -> None:
         else:
             low, high, whole = lever.low, lever.high, False
         text = f"{int(value)}" if whole else f"{float(value):g}"
-        slider = solara.SliderInt if whole else solara.SliderFloat
         # The label on a line of its own: beside a long label Vuetify's track shrinks to a dot.
         solara.HTML(tag="div", classes=["sme-lever"], unsafe_innerHTML=f"{html.escape(lever.label)}: <b>{text}</b>")
         with solara.Div(classes=["sme-slider", f"sme-slider-{name}"]):
-            slider("", value=value, min=low, max=high, step=lever.step, on_value=move, thumb_label=False)
+            # Vuetify's slider itself, not solara.SliderFloat/Int: their float()/int() of what the browser
+            # sends would raise outside our handler; the lever checks the value instead.
+            solara.v.Slider(v_model=value, min=low, max=high, step=lever.step, on_v_model=move, thumb_label=False,
+                            dense=False, hide_details=True)
 
 
 @solara.component
 def LeverPanel(names: tuple[str, ...] | None = None, seed_box: bool = True) -> None:
-    state.tick.use_value()
-    live = state.model.value
-    scenario = live.source
+    scenario = state.shown().source
     values = {**levers.read(scenario), **dict(state.setup.value.levers)}
     policy = [lv.name for lv in levers.POLICY_LEVERS if names is None or lv.name in names]
     world = [lv.name for lv in levers.WORLD_LEVERS if names is None or lv.name in names]
@@ -214,8 +233,8 @@ def LeverPanel(names: tuple[str, ...] | None = None, seed_box: bool = True) -> N
         for name in policy:
             _control(name, values[name], scenario)
         if seed_box:
-            solara.InputText("Seed (whole number)", value=state.setup.value.seed, on_value=state.set_seed,
-                             continuous_update=False)
+            solara.InputText("Seed (whole number)", value=state.setup.value.seed,
+                             on_value=state.guarded(state.set_seed), continuous_update=False)
     if world:
         with solara.Details("The world (the same for the live and the dashed line)"):
             for name in world:
@@ -231,11 +250,13 @@ def ScenarioPicker() -> None:
         choices = scenario_choices()
         solara.Select("Live scenario", value=current.scenario,
                       values=choices if current.scenario in choices else [current.scenario, *choices],
-                      on_value=lambda v: state.start(state.Setup(v, current.reference, None, {}, current.seed)))
+                      on_value=state.guarded(lambda v: state.start(state.Setup(v, current.reference, None, {},
+                                                                               current.seed))))
         solara.Select("Reference (dashed line)", value=current.reference or SAME_AS_LIVE,
                       values=[SAME_AS_LIVE, *choices],
-                      on_value=lambda v: state.start(state.Setup(current.scenario, "" if v == SAME_AS_LIVE else v,
-                                                                 current.lesson, current.levers, current.seed)))
+                      on_value=state.guarded(lambda v: state.start(state.Setup(
+                          current.scenario, "" if v == SAME_AS_LIVE else v, current.lesson, current.levers,
+                          current.seed))))
         solara.InputText("Scenario file (path to a .toml)", value=path, on_value=set_path)
 
         def load_file() -> None:
@@ -247,20 +268,18 @@ def ScenarioPicker() -> None:
             set_message("")
             state.start(state.Setup(str(Path(path.strip()).resolve()), current.reference, None, {}, current.seed))
 
-        solara.Button("Load file", on_click=load_file, small=True)
+        solara.Button("Load file", on_click=state.guarded(load_file), small=True)
         if message:
             solara.Error(message)
 
 
 @solara.component
 def Charts(key: str = "outcomes", charts: tuple[str, ...] = views.CHARTS) -> None:
-    tick = state.tick.use_value()
-    live = state.model.value
+    live = state.shown()
     specs = solara.use_memo(lambda: views.specs(live.horizon, key), [live.horizon, key])
     ghosts = state.ghosts()
-    data = solara.use_memo(lambda: state.reading(views.datasets, live, ghosts, charts),
-                           [live, tick, len(state.history.value)])
-    stamp = f"{id(live)}:{live.t}:{len(ghosts)}"
+    data = solara.use_memo(lambda: views.datasets(live, ghosts, charts), [live, len(ghosts), charts])
+    stamp = f"{live.run}:{live.t}:{len(ghosts)}"
     VegaChart(name=key, spec=specs[key], datasets=data[key], stamp=stamp)
     rest = [c for c in charts if c != key]
     if rest:

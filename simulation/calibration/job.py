@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import files
 from ..api import replicate_seeds
 from ..experiments.backends import Backend
 from ..experiments.runner import RunSpec, chunk_size, run_specs
@@ -67,11 +68,11 @@ def calibrate(targets: Targets, scenario: Scenario, folder: Path, backend: Backe
     cal = Calibration(targets, scenario, RunStore(folder, KINDS), backend,
                       replicate_seeds(targets.seeds, root=seed), quiet=quiet)
     history = cal.run(budget, seed=seed)
-    history.to_parquet(folder / "points.parquet", index=False)
+    files.write_parquet(folder, "points.parquet", history)
     best, fit, tried = select_robust(cal, targets, scenario, folder, backend, quiet)
-    tried.to_csv(folder / "selection.csv", index=False)
-    fit.to_csv(folder / "fit.csv", index=False)
-    write_params(folder / "calibrated.toml", scenario, best, folder)
+    files.write_csv(folder, "selection.csv", tried)
+    files.write_csv(folder, "fit.csv", fit)
+    write_params(scenario, best, folder)
     write_calibration_report(folder, targets, best, fit, history, dict(zip(cal.names, cal.bounds.tolist())), tried)
     return {"best": best, "fit": fit, "history": history}
 
@@ -110,9 +111,10 @@ def select_robust(cal: Calibration, targets: Targets, scenario: Scenario, folder
         pd.DataFrame(tried)
 
 
-def write_params(path: Path, scenario: Scenario, best: dict[str, Any], folder: Path) -> None:
-    """The best fit as a scenario file: extends the calibrated scenario by name if it is shipped, else the
-    scenario written out whole (``extends`` may not reach a file outside the allowed folders)."""
+def write_params(scenario: Scenario, best: dict[str, Any], folder: Path) -> None:
+    """The best fit as ``folder/calibrated.toml``, a scenario file: extends the calibrated scenario by name
+    if it is shipped, else the scenario written out whole
+    (``extends`` may not reach a file outside the allowed folders)."""
     title = f"{scenario.name}, calibrated"
     note = f"Best fit of the calibration in {folder.name} (see its manifest.json)."
     rounded = {name: (value if REGISTRY[name].kind is int else float(f"{value:.6g}")) for name, value in best.items()}
@@ -121,6 +123,4 @@ def write_params(path: Path, scenario: Scenario, best: dict[str, Any], folder: P
                 "\n\n[params]\n" + "".join(f"{k} = {v!r}\n" for k, v in rounded.items()))
     else:
         text = to_toml(scenario, rounded, title=title, description=note)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    files.write_text(folder, "calibrated.toml", text)

@@ -66,7 +66,7 @@ class Calibration:
 
     def _refresh(self) -> None:
         """Read the files written since the last look (the store only grows while a calibration runs)."""
-        for path in self.store.files(KINDS[0]):
+        for path in self.store.stored(KINDS[0]):
             if path not in self._read:
                 for row in pd.read_parquet(path).to_dict("records"):
                     self._moments[row["run_id"]] = row

@@ -23,7 +23,9 @@ import os
 import sys
 
 from ..experiments.folders import FolderError
+from ..experiments.functions import ModelError
 from ..experiments.store import StoreError
+from ..files import UnsafePath
 from ..inputs import printable, shorten
 from ..params import ParameterError
 from ..policy import PolicyError
@@ -77,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.func(args)
-    except (ScenarioError, ParameterError, PolicyError, UsageError, FolderError, StoreError) as err:
+    except (ScenarioError, ParameterError, PolicyError, UsageError, FolderError, StoreError, UnsafePath,
+            ModelError) as err:
         # TargetsError is a ScenarioError
         return _error(args.command, str(err))
     except BrokenPipeError:  # output piped into `head` and the like

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from ..api import replicate_seeds
 from ..experiments.job import Job
 from ..experiments.limits import MAX_SEEDS
@@ -72,19 +73,19 @@ def cmd_ablate(args: argparse.Namespace) -> int:
     finally:
         backend.close()
     table = ablation.effects(cells, results, directions)
-    table.to_csv(job.folder / "effects.csv", index=False)
+    files.write_csv(job.folder, "effects.csv", table)
     n_smes = int(load(directions[0].scenarios[0]).resolved_params["n_smes"])
     text = markdown(table, directions, len(seeds), n_smes, _again(directions, seeds, job.manifest.get("base_seed")))
-    (job.folder / "hypotheses.md").write_text(text, encoding="utf-8")
-    verdicts(table, directions).to_csv(job.folder / "verdicts.csv", index=False)
+    files.write_text(job.folder, "hypotheses.md", text)
+    files.write_csv(job.folder, "verdicts.csv", verdicts(table, directions))
     job.complete()
     print(f"results: {job.folder}")
     if args.markdown is not None:  # with the plausible-worlds study's shares when they are beside it
         text = markdown(table, directions, len(seeds), n_smes, _again(directions, seeds, job.manifest.get("base_seed")),
                         read_worlds(args.markdown))
-        Path(args.markdown).write_text(text, encoding="utf-8")
+        files.write_user_file(args.markdown, text)  # a path the user named: their choice
         beside = Path(args.markdown).with_suffix(".csv")
-        verdicts(table, directions).to_csv(beside, index=False)
+        files.write_user_file(beside, verdicts(table, directions).to_csv(index=False))
         print(f"wrote {args.markdown} and {beside} (asked for with --markdown)")
     if not args.quiet:
         for d in directions:

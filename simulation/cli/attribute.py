@@ -7,10 +7,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import files
 from ..api import replicate_seeds
+from ..experiments.functions import ModelError, probe
 from ..experiments.job import Job
 from ..scenario import load
-from .common import UsageError, already_complete, check_out, cluster, create, run_session, scenario_info
+from .common import (
+    UsageError,
+    already_complete,
+    check_out,
+    cluster,
+    create,
+    run_session,
+    scenario_info,
+    trusted_model,
+)
 
 
 def _outcomes(text: str | None, model: bool) -> list[str]:
@@ -48,10 +59,12 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
     """What the design depends on, from the flags (a new job) or the manifest (a resumed one)."""
     if job is not None:
         try:
-            return Settings.model_validate(job.manifest).model_dump()
+            s = Settings.model_validate(job.manifest).model_dump()
         except ValidationError as err:
             first = err.errors(include_url=False)[0]
             raise job.unreadable(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        trusted_model(job, s["model"], args.model)
+        return s
     model = args.model
     if model and not args.players:
         raise UsageError("--model needs --players: the model's inputs that play (1 in a coalition, 0 outside)")
@@ -74,6 +87,10 @@ def _design(s: dict[str, Any]):
         names = s["players"]
         if len(set(names)) != len(names) or len(names) < 2:
             raise UsageError("--players: at least two distinct input names")
+        try:
+            probe(s["model"], {n: 1.0 for n in names}, s["outcomes"], s["seeds"][0])
+        except ModelError as err:
+            raise UsageError(f"--model {s['model']}: {err}") from None
         return attribution.design_model(s["model"], names, s["seeds"], s["exact"], orders, s["order_seed"])
     scenario, baseline = load(s["scenario_ref"]), load(s["baseline_ref"])
     try:
@@ -118,7 +135,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 
     run_session(args, job, backend, go)
     table = attribution.table(d, holder["results"], s["outcomes"])
-    table.to_csv(job.folder / "attribution.csv", index=False)
+    files.write_csv(job.folder, "attribution.csv", table)
     write_report(job.folder, table, job.manifest)
     job.complete()
     print(f"results: {job.folder}")
@@ -158,7 +175,8 @@ def add_parser(sub: Any, raw: Any) -> None:
     p.add_argument("--reallocate", action="store_true",
                    help="a coalition gets the whole package's budget, shared as its entries' budgets are")
     p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION",
-                   help="attribute a model of the custom-model hook instead of a scenario")
+                   help="attribute a model of the custom-model hook instead of a scenario (with --resume: the same "
+                        "model, given again; a resume never imports code a folder names)")
     p.add_argument("--players", default=None, help="with --model: the inputs that play, comma-separated")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local", help="run on a Dask cluster")
     add_job_flags(p, "attribution", seed="root of the common seeds and of the sampled orders (default 0)")

@@ -124,6 +124,48 @@ def run_session(args: argparse.Namespace, job: Job, backend, run: Callable[[], i
                                                     "scheduler": args.scheduler})
 
 
+def trusted_model(job: Job, stored: Any, given: str | None, flag: str = "--resume") -> None:
+    """Refuse to resume a study whose code was named only by its folder.
+
+    A study of a custom model (``--model`` or a file's ``model``) imports and
+    runs that code. A resume reads the model's name from ``manifest.json``,
+    which anyone who handed over or altered the folder wrote: so a resume
+    runs a model only if the user names it again (``--model``) and the name
+    matches; a simulation study must not be given one. The folder is left
+    as it was found (its lock released).
+    """
+    where = f"{flag} {job.folder}"
+    try:
+        if stored is None:
+            if given is not None:
+                raise UsageError(f"{where}: this study runs the simulation, not a model; leave out --model")
+            return
+        if given is None:
+            raise UsageError(f"{where}: give --model {shorten(str(stored), 120)} to resume it if you made this "
+                             f"folder; a resume never imports code a folder names (its manifest.json names that "
+                             f"model)")
+        if given != stored:
+            raise UsageError(f"{where}: --model {show(given)} is not the model this study runs ({show(stored)}); "
+                             f"give the same model, or run a new study")
+    except UsageError:
+        folders.release(job.folder)
+        raise
+
+
+def stored_model(manifest: dict[str, Any]) -> Any:
+    """The model a sweep's or an exploration's manifest names in its config, read before the config is
+    validated (validating a model's config calls the model)."""
+    config = manifest.get("config")
+    return config.get("model") if isinstance(config, dict) else None
+
+
+def add_model_flag(p: argparse.ArgumentParser, study: str) -> None:
+    """``--model`` for the resumes of a study whose file names its model (sweep, explore)."""
+    p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION",
+                   help=f"with --resume (or --extend): the model the {study} runs, given again; a resume never "
+                        f"imports code a folder names (a new {study} names its model in its file)")
+
+
 def already_complete(job: Job) -> int:
     print(f"results: {job.folder} (already complete)")
     return 0

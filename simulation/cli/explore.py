@@ -6,7 +6,16 @@ import argparse
 from typing import Any
 
 from ..experiments.job import Job
-from .common import UsageError, already_complete, check_out, cluster, create, run_session
+from .common import (
+    UsageError,
+    already_complete,
+    check_out,
+    cluster,
+    create,
+    run_session,
+    stored_model,
+    trusted_model,
+)
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -36,6 +45,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
     if args.resume:
         return _resume(args)
+    if args.model is not None:
+        raise UsageError("--model is given again only with --resume; a new exploration names its model in its "
+                         "file (model = \"package.module:function\")")
     overrides = _overrides(args)
     if args.config:
         cfg = ExploreConfig.from_toml(args.config, overrides)
@@ -86,6 +98,7 @@ def _resume(args: argparse.Namespace) -> int:
     job = Job.resume(args.resume, "explore", what="an exploration")
     if job.is_complete:
         return already_complete(job)
+    trusted_model(job, stored_model(job.manifest), args.model)
     try:
         cfg = ExploreConfig(**dict(job.manifest["config"]))
         cfg.validate()

@@ -8,10 +8,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .. import files
 from ..api import replicate_seeds
+from ..experiments.functions import ModelError, probe
 from ..experiments.job import Job
 from ..scenario import load, to_toml
-from .common import UsageError, already_complete, check_out, cluster, create, run_session, scenario_info
+from .common import (
+    UsageError,
+    already_complete,
+    check_out,
+    cluster,
+    create,
+    run_session,
+    scenario_info,
+    trusted_model,
+)
 
 Name = Annotated[str, Field(max_length=200)]
 
@@ -58,10 +69,12 @@ def _inputs(text: str) -> dict[str, list[float]]:
 def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
     if job is not None:
         try:
-            return Settings.model_validate(job.manifest).model_dump()
+            s = Settings.model_validate(job.manifest).model_dump()
         except ValidationError as err:
             first = err.errors(include_url=False)[0]
             raise job.unreadable(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        trusted_model(job, s["model"], args.model)
+        return s
     from ..optimize.problem import DEFAULT_OBJECTIVES, programmes, regulations
 
     model = args.model
@@ -103,6 +116,11 @@ def _search(s: dict[str, Any]):
         objectives = parse_objectives(s["objectives"], model=s["mode"] == "model")
         if s["mode"] == "model":
             space = ModelSpace({k: (v[0], v[1]) for k, v in s["inputs"].items()})
+            try:
+                probe(s["model"], {k: (v[0] + v[1]) / 2 for k, v in s["inputs"].items()},
+                      [o.name for o in objectives], s["seeds"][0])
+            except ModelError as err:
+                raise UsageError(f"--model {s['model']}: {err}") from None
             return Search(space, objectives, s["seeds"], model=s["model"], population=s["population"],
                           generations=s["generations"], seed=s["seed"])
         base = load(s["scenario_ref"])
@@ -171,20 +189,19 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 def _write(folder: Path, search: Any, holder: dict[str, Any], s: dict[str, Any]) -> None:
     """The tables, and each front package as a scenario file every command reads."""
-    holder["history"].to_csv(folder / "history.csv", index=False)
-    holder["table"].to_csv(folder / "front.csv", index=False)
-    holder["progress"]["table"].to_csv(folder / "convergence.csv", index=False)
+    files.write_csv(folder, "history.csv", holder["history"])
+    files.write_csv(folder, "front.csv", holder["table"])
+    files.write_csv(folder, "convergence.csv", holder["progress"]["table"])
     if holder["robust"] is not None:
-        holder["robust"].to_csv(folder / "robust.csv", index=False)
+        files.write_csv(folder, "robust.csv", holder["robust"])
     if s["mode"] != "simulation":
         return
-    (folder / "front").mkdir(exist_ok=True)
     for k, x in enumerate(holder["front"], start=1):
         scenario = search.space.scenario(search.base, x, name=f"package_{k}",
                                          title=f"Optimized package {k} ({s['budget']:,.0f} kUSD)")
         text = to_toml(scenario, description=f"Front package {k} of run.py optimize in {folder.name}: "
                                              f"{', '.join(str(o) for o in search.objectives)}.")
-        (folder / "front" / f"package_{k}.toml").write_text(text, encoding="utf-8")
+        files.write_text(folder, f"front/package_{k}.toml", text)
 
 
 def add_parser(sub: Any, raw: Any) -> None:
@@ -230,7 +247,9 @@ def add_parser(sub: Any, raw: Any) -> None:
                    help="run the front and the baseline over this many sampled worlds")
     p.add_argument("--robust-seeds", type=bounded("robust_seeds", low=1), default=3,
                    help="seeds per world with --robust (default 3)")
-    p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION", help="optimize a model's inputs")
+    p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION",
+                   help="optimize a model's inputs (with --resume: the same model, given again; a resume never "
+                        "imports code a folder names)")
     p.add_argument("--inputs", default=None, help="with --model: NAME=LOW:HIGH,...")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local", help="run on a Dask cluster")
     add_job_flags(p, "optimization", seed="root of the seeds and of the search (default 0)")

@@ -12,7 +12,17 @@ from ..inputs import printable
 from .ablate import cmd_ablate
 from .attribute import add_parser as add_attribute
 from .calibrate import cmd_calibrate, cmd_check_facts
-from .common import add_common, add_job_flags, fraction, port, seed_count, seed_root, whole, worker_count
+from .common import (
+    add_common,
+    add_job_flags,
+    add_model_flag,
+    fraction,
+    port,
+    seed_count,
+    seed_root,
+    whole,
+    worker_count,
+)
 from .demo import cmd_demo
 from .explore import cmd_explore
 from .optimize import add_parser as add_optimize
@@ -112,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--extend", default=None, metavar="DIR",
                    help="a finished Sobol' sweep at the larger --samples, in a new folder: its runs are reused, "
                         "only the new points run")
+    add_model_flag(p, "sweep")
     add_common(p)
     p.set_defaults(func=cmd_sweep, seed=None)
 
@@ -152,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "plausible worlds (no map)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local",
                    help="run on a Dask cluster (scheduler address) or a Dask LocalCluster ('local')")
+    add_model_flag(p, "exploration")
     add_common(p)
     p.set_defaults(func=cmd_explore, seed=None)
 

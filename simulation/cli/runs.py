@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .. import files
 from ..api import replicate_seeds
 from ..experiments.job import Job
 from ..params import REGISTRY
@@ -79,7 +80,7 @@ def _execute(job: Job, specs, workers: int, quiet: bool) -> None:
 
     backend = make_backend(workers)
     try:
-        run_specs(specs, RunStore(job.folder), backend, quiet=quiet, label=job.command)
+        run_specs(specs, RunStore(job.folder), backend, quiet=quiet, label=job.command, whole=True)
     finally:
         backend.close()
 
@@ -97,9 +98,9 @@ def _finish(job: Job, quiet: bool, baseline: str | None, note: str = "") -> None
     diffs = None
     if baseline is not None:
         diffs = compare.differences(summaries, baseline)
-        diffs.to_csv(folder / "comparison.csv", index=False)
+        files.write_csv(folder, "comparison.csv", diffs)
     per_scenario = summaries.groupby("scenario").mean(numeric_only=True).drop(columns=["seed", "steps"])
-    per_scenario.to_csv(folder / "scenario_means.csv")
+    files.write_csv(folder, "scenario_means.csv", per_scenario, index=True)
     write_report(folder, manifest, manifest["scenarios"], summaries, ts, diffs, note)
     job.complete()
     print(f"results: {folder}")

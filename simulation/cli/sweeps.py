@@ -8,7 +8,17 @@ from typing import Any
 from ..api import replicate_seeds
 from ..experiments.folders import FolderError, release
 from ..experiments.job import Job
-from .common import UsageError, already_complete, check_out, cluster, create, run_session, scenario_info
+from .common import (
+    UsageError,
+    already_complete,
+    check_out,
+    cluster,
+    create,
+    run_session,
+    scenario_info,
+    stored_model,
+    trusted_model,
+)
 
 # What --extend keeps from the sweep it extends: every flag that shapes the design (only N changes).
 DESIGN_FLAGS = ("scenario", "config", "method", "params", "outputs", "seeds", "seed", "steps", "per_year",
@@ -45,6 +55,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _resume_sweep(args)
     if args.extend:
         return _extend_sweep(args)
+    if args.model is not None:
+        raise UsageError("--model is given again only with --resume or --extend; a new sweep names its model "
+                         "in its sweep file (model = \"package.module:function\")")
     overrides = _sweep_overrides(args)
     if args.config:
         cfg = SweepConfig.from_toml(args.config, overrides)
@@ -118,6 +131,7 @@ def _extend_sweep(args: argparse.Namespace) -> int:
         if old.manifest.get("version") != __version__:
             raise UsageError(f"--extend {old.folder}: made by version {old.manifest.get('version')}, this is "
                              f"{__version__}; its runs are not runs of this version: run a new sweep")
+        trusted_model(old, stored_model(old.manifest), args.model, "--extend")
         cfg_old, _ = sweep.load_config(old.folder, old.manifest)
         try:
             cfg, design, reused = sweep.extension(cfg_old, old.folder, args.samples)
@@ -177,6 +191,7 @@ def _resume_sweep(args: argparse.Namespace) -> int:
     job = Job.resume(args.resume, "sweep")
     if job.is_complete:
         return already_complete(job)
+    trusted_model(job, stored_model(job.manifest), args.model)
     cfg, _ = sweep.load_config(job.folder, job.manifest)
     try:
         design = sweep.check_resumable(cfg, job.folder)

@@ -17,9 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from .. import files
 from ..experiments.backends import Backend
 from ..experiments.runner import run_specs
-from ..experiments.store import RunStore, write_parquet
+from ..experiments.store import RunStore
 from ..sensitivity.sweep import check_runs, work_of
 from . import effects as fx
 from .design import ExploreConfig, Plan, build
@@ -29,14 +30,14 @@ RESULT_KINDS = ("results",)
 
 def prepare(plan: Plan, folder: Path) -> None:
     """Write the points and the run plan (before any run)."""
-    write_parquet(plan.points, folder / "points.parquet")
-    write_parquet(plan.runs, folder / "runs.parquet")
+    files.write_parquet(folder, "points.parquet", plan.points)
+    files.write_parquet(folder, "runs.parquet", plan.runs)
 
 
 def check_resumable(cfg: ExploreConfig, folder: Path) -> Plan:
     """Rebuild the plan of an interrupted exploration and check it is the one on disk."""
     plan = build(cfg)
-    check_runs(folder, plan.runs, "exploration")
+    check_runs(folder, plan.runs, "exploration", plan.points, "points.parquet")
     return plan
 
 
@@ -81,10 +82,8 @@ def finish(cfg: ExploreConfig, plan: Plan, folder: Path, manifest: dict[str, Any
     store = RunStore(folder, RESULT_KINDS)
     store.consolidate()
     out = analyze(cfg, plan, store.read("results"))
-    out["effects"].to_csv(folder / "effects.csv", index=False)
-    out["summary"].to_csv(folder / "summary.csv", index=False)
-    out["boxes"].to_csv(folder / "boxes.csv", index=False)
-    out["trajectory"].to_csv(folder / "prim_trajectory.csv", index=False)
-    out["cart"].to_csv(folder / "cart.csv", index=False)
+    for name, key in (("effects", "effects"), ("summary", "summary"), ("boxes", "boxes"),
+                      ("prim_trajectory", "trajectory"), ("cart", "cart")):
+        files.write_csv(folder, f"{name}.csv", out[key])
     write_explore_report(folder, manifest, plan.claims, out, plan.problem, cfg.map)
     return out

@@ -1,15 +1,16 @@
 """Results folders: created atomically, held by one invocation at a time, never followed out of.
 
 A job's folder is made with ``mkdir`` (atomic and exclusive on every
-platform), then locked by creating ``.lock`` with ``O_CREAT | O_EXCL``
-(portable to Linux and macOS, unlike ``fcntl`` alone). Of two invocations
-given the same folder, exactly one takes the lock; the other gets a
-:class:`FolderError`. The lock records the process id and, on Linux, the
-process's start time, so a lock left by a process that no longer runs (a
-killed job), or whose id now belongs to another program, is taken over by
-``--resume``; a lock that cannot be judged says how to take it over. A
-lock that is not a regular file (a pipe, a folder, a symlink) is refused
-and never opened. The lock goes when the process ends.
+platform), then locked by an ``flock`` on ``.lock`` (Linux and macOS),
+which the kernel drops when the process ends, however it ends. Of two
+invocations given the same folder, exactly one takes the lock; the other
+gets a :class:`FolderError`, and of several resumes of a killed job
+exactly one takes it over. The lock records the process id and, on Linux,
+the process's start time, for the message; a record of a process that no
+longer runs (a killed job), or whose id now belongs to another program, is
+taken over by ``--resume``; one that cannot be judged says how to take it
+over. A lock that is not a regular file (a pipe, a folder, a symlink) is
+refused and never opened. The lock goes when the process ends.
 
 A manifest is at most :data:`~simulation.experiments.limits.MAX_MANIFEST_BYTES`:
 a larger one is neither written nor read.
@@ -18,6 +19,7 @@ a larger one is neither written nor read.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -29,14 +31,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from ..inputs import reason, shorten, show
 from .limits import MAX_MANIFEST_BYTES
 
 LOCK = ".lock"
 # The layout of manifest.json and of the folder. Raised when a change means an older folder
 # cannot be resumed by this code; a resume of another schema says what to do.
-SCHEMA_VERSION = 5
-_held: set[Path] = set()
+SCHEMA_VERSION = 6
+_held: dict[Path, int] = {}  # lock file -> the descriptor holding its flock
 # Tests set this to widen the window between taking a lock and writing into the folder.
 _PAUSE_AFTER_LOCK = float(os.environ.get("SME_TEST_PAUSE_AFTER_LOCK", "0") or 0)
 
@@ -140,39 +143,44 @@ def _held_by(folder: Path, path: Path) -> str | None:
 
 
 def lock(folder: Path) -> None:
-    """Take ``folder``'s lock for this process, or raise :class:`FolderError` if another live one holds it."""
+    """Take ``folder``'s lock for this process, or raise :class:`FolderError` if another live one holds it.
+
+    The lock is an ``flock`` on ``.lock`` (:func:`simulation.files.hold`): the kernel drops it when its
+    process ends, so of several invocations taking over a killed job's lock exactly one gets it. The file
+    records the holder, for the message another invocation gets; a record naming a live process on this
+    host is respected even with the ``flock`` free (a lock written by an older version of the tool).
+    """
     path = Path(folder) / LOCK
     me = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "start": start_time(os.getpid()),
                      "since": dt.datetime.now().isoformat(timespec="seconds")})
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        except FileExistsError:
-            _refuse_odd_lock(folder, path)
-            why = _held_by(folder, path)
-            if why is not None:
-                raise FolderError(why) from None
-            try:
-                path.unlink(missing_ok=True)  # left by a killed invocation
-            except OSError as err:
-                raise FolderError(f"{folder}: the lock left by an invocation that no longer runs cannot be removed "
-                                  f"({reason(err)}); make the folder writable, or delete {path}, then try "
-                                  f"again") from None
-            continue
-        except OSError as err:
-            raise FolderError(f"{folder}: cannot write into this folder ({reason(err)})") from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(me)
-        except OSError as err:  # a full disk: an empty lock would hold the folder for a minute
-            path.unlink(missing_ok=True)
-            fix = "free some space and try again" if err.errno == errno.ENOSPC else "try again"
-            raise FolderError(f"{path}: cannot write the folder's lock ({reason(err)}); {fix}") from None
-        _held.add(path)
-        if _PAUSE_AFTER_LOCK:
-            time.sleep(_PAUSE_AFTER_LOCK)
-        return
-    raise FolderError(f"{folder}: could not take the folder's lock")
+    _refuse_odd_lock(folder, path)
+    try:
+        handle = files.hold(Path(folder), LOCK)
+    except files.UnsafePath:
+        _refuse_odd_lock(folder, path)  # replaced meanwhile by something that is not a file
+        raise FolderError(f"{folder}: is a symbolic link or not a folder; results are never written through "
+                          f"one") from None
+    except OSError as err:
+        raise FolderError(f"{folder}: cannot take its lock ({reason(err)}); make the folder writable, or give "
+                          f"another folder, then try again") from None
+    if handle is None:
+        raise FolderError(_held_by(folder, path) or f"{folder}: another invocation is writing into this folder "
+                                                    f"(it holds {path.name}); wait for it to finish")
+    try:
+        why = _held_by(folder, path) if os.fstat(handle).st_size else None
+        if why is not None:
+            raise FolderError(why)
+        files.rewrite(handle, me)
+    except OSError as err:  # a full disk: an empty lock, released, holds nothing
+        files.let_go(Path(folder), LOCK, handle)
+        fix = "free some space and try again" if err.errno == errno.ENOSPC else "try again"
+        raise FolderError(f"{path}: cannot write the folder's lock ({reason(err)}); {fix}") from None
+    except BaseException:
+        os.close(handle)  # the record stays as it was, for its holder
+        raise
+    _held[path] = handle
+    if _PAUSE_AFTER_LOCK:
+        time.sleep(_PAUSE_AFTER_LOCK)
 
 
 def _stale(path: Path) -> bool:
@@ -185,22 +193,30 @@ def _stale(path: Path) -> bool:
 
 @atexit.register
 def _release() -> None:
-    for path in list(_held):
-        holder = read_lock(path)
-        if holder is not None and holder.get("pid") == os.getpid():
-            try:
-                path.unlink()
-            except OSError:
-                pass
-        _held.discard(path)
+    for path, handle in list(_held.items()):
+        files.let_go(path.parent, path.name, handle)
+        _held.pop(path, None)
+
+
+def _forget_in_child() -> None:
+    """A forked worker closes its copies of the held locks: a killed job's lock must go with the job, not
+    stay held by workers it leaves behind."""
+    for handle in _held.values():
+        with contextlib.suppress(OSError):
+            os.close(handle)
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def release(folder: Path) -> None:
     """Give up ``folder``'s lock now (it also goes when the process ends)."""
     path = Path(folder) / LOCK
-    if path in _held:
-        path.unlink(missing_ok=True)
-        _held.discard(path)
+    handle = _held.pop(path, None)
+    if handle is not None:
+        files.let_go(path.parent, path.name, handle)
 
 
 def refuse_filled(out: str) -> None:
@@ -218,8 +234,7 @@ def new_folder(outputs: Path, command: str, names: list[str], out: str | None) -
         if path.is_symlink():
             raise FolderError(f"--out {out}: is a symbolic link; give a real folder")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.mkdir()
+            files.create_root(path)
         except FileExistsError:
             refuse_filled(out)
         except OSError as err:
@@ -235,13 +250,13 @@ def new_folder(outputs: Path, command: str, names: list[str], out: str | None) -
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(names))[:80]
     base = outputs / f"{stamp}-{command}-{slug}"
     try:
-        outputs.mkdir(parents=True, exist_ok=True)
+        files.create_root(outputs, exist_ok=True)
     except OSError as err:
         raise FolderError(f"{outputs}: cannot create the outputs folder ({reason(err)})") from None
     for k in range(1, 10_000):
         path = base if k == 1 else base.with_name(f"{base.name}-{k}")
         try:
-            path.mkdir()
+            files.create_root(path)
         except FileExistsError:
             continue  # another invocation took this name first
         except OSError as err:
@@ -307,14 +322,8 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
     A manifest.json gets the folder schema and is refused past the size cap, before anything is written.
     """
-    if path.is_symlink():
-        raise FolderError(f"{path}: is a symbolic link; results are never written through one")
     text = encode_manifest(data) if path.name == "manifest.json" else json.dumps(data, indent=2, default=str)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
     try:
-        tmp.write_text(text, encoding="utf-8")
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a full disk: leave the old manifest and no half-written copy
-        raise
-    os.replace(tmp, path)
+        files.write_text(path.parent, path.name, text)  # a full disk leaves the old file, no half-written copy
+    except files.UnsafePath as err:
+        raise FolderError(str(err)) from None

@@ -67,7 +67,11 @@ def takes_seed(fn: Model) -> bool:
 
 def call(fn: Model, inputs: Mapping[str, float], seed: int, outputs: Sequence[str]) -> dict[str, float]:
     """``fn(inputs)`` (with ``seed=`` if it takes one), checked: the named outputs, as finite or NaN floats."""
-    got = fn(dict(inputs), seed=seed) if takes_seed(fn) else fn(dict(inputs))
+    try:
+        got = fn(dict(inputs), seed=seed) if takes_seed(fn) else fn(dict(inputs))
+    except Exception as err:  # the user's code: any failure is theirs to see, in one line, with where it happened
+        raise ModelError(f"the model failed at {_where(inputs)} (seed {seed}): {type(err).__name__}: "
+                         f"{str(err)[:120]}") from None
     if not isinstance(got, Mapping):
         raise ModelError(f"the model must return a mapping of output names to numbers, got {type(got).__name__}")
     missing = [o for o in outputs if o not in got]
@@ -84,6 +88,17 @@ def call(fn: Model, inputs: Mapping[str, float], seed: int, outputs: Sequence[st
             raise ModelError(f"output {o!r} is infinite at {dict(inputs)}")
         out[o] = value
     return out
+
+
+def _where(inputs: Mapping[str, float]) -> str:
+    text = ", ".join(f"{k}={show(v)}" for k, v in list(inputs.items())[:8])
+    return "{" + text + (", ..." if len(inputs) > 8 else "") + "}"
+
+
+def probe(target: str, inputs: Mapping[str, float], outputs: Sequence[str], seed: int = 0) -> None:
+    """Call the model once, before any folder is made: it loads, runs at ``inputs`` and returns every named
+    output as a number (ModelError otherwise), so a wrong model is one line, not a half-made study."""
+    call(load(target), inputs, seed, outputs)
 
 
 @dataclass(frozen=True)

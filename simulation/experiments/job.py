@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import platform
 import subprocess
 import sys
@@ -25,8 +26,9 @@ from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from .._version import __version__
-from ..inputs import show
+from ..inputs import shorten, show
 from . import folders
 from .folders import FolderError
 from .manifest import check as check_manifest
@@ -110,7 +112,7 @@ class Job:
             folders.release(folder)
             if out is None:
                 with contextlib.suppress(OSError):
-                    folder.rmdir()
+                    files.remove_empty_root(folder)
             raise
         return job
 
@@ -155,13 +157,30 @@ class Job:
         RunStore(self.folder).clear_temporaries()
 
     def run_specs(self) -> list[Any]:
-        """The manifest's runs as :class:`~simulation.experiments.runner.RunSpec` (run and compare)."""
+        """The manifest's runs as :class:`~simulation.experiments.runner.RunSpec` (run and compare), each
+        checked: its package and parameters are valid, and its id is the one they give (a run whose record
+        was changed under its old id would be skipped as done, or mixed with runs it is not)."""
+        from ..params import resolve
+        from ..policy import PolicyPackage
         from .runner import RunSpec
 
         try:
-            return [RunSpec(**r) for r in self.manifest["runs"]]
-        except (KeyError, TypeError) as err:
-            raise self.unreadable(f"{type(err).__name__}: {str(err)[:80]}") from None
+            specs = [RunSpec(**r) for r in self.manifest["runs"]]
+            checked: set[str] = set()
+            for spec in specs:  # each distinct package and parameter set once (thousands of seeds share one)
+                key = json.dumps([spec.package, spec.params], sort_keys=True, default=str)
+                if key not in checked:
+                    PolicyPackage.from_dict(spec.package)
+                    resolve(spec.params)
+                    checked.add(key)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise self.unreadable(f"{type(err).__name__}: {shorten(str(err), 80)}") from None
+        for k, spec in enumerate(specs):
+            if not spec.verified():
+                raise FolderError(f"--resume {self.folder}: manifest.json, runs[{k}] (run {spec.run_id}) does not "
+                                  f"match its scenario, package, parameters, seed and horizon; the folder was "
+                                  f"altered: run the command again into a new folder")
+        return specs
 
     # --- progress and the end ---
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from ..inputs import show
 from ..schema import describe
-from .limits import MAX_SEEDS, MAX_STEPS
+from .limits import MAX_SEED, MAX_SEEDS, MAX_STEPS
 from .store import RUN_ID
 
 RunId = Annotated[str, StringConstraints(pattern=f"^{RUN_ID.pattern}$")]
@@ -26,11 +26,15 @@ Seeds = Annotated[int, Field(ge=1, le=MAX_SEEDS)]       # as compare's --max-see
 
 
 class RunRecord(BaseModel):
-    """One planned run of a run or compare job."""
+    """One planned run of a run or compare job: all a run depends on (its id is recomputed from the rest)."""
 
     model_config = ConfigDict(extra="allow", strict=True)
     run_id: RunId
-    steps: Steps | None = None
+    scenario: str = Field(max_length=200)
+    package: dict[str, Any]
+    params: dict[str, Any]
+    seed: int = Field(ge=0, le=MAX_SEED)
+    steps: Steps
 
 
 class Manifest(BaseModel):

@@ -48,6 +48,15 @@ class RunSpec:
     steps: int
     run_id: str
 
+    @staticmethod
+    def identify(scenario: str, package: dict[str, Any], params: dict[str, Any], seed: int, steps: int) -> str:
+        """The run id: a hash of what the run depends on (the scenario's name, package and parameters, the seed,
+        the horizon) and the package version. A manifest records all of them, so a resume recomputes each id
+        and a run whose record was changed under its old id is refused."""
+        ident = {"scenario": scenario, "package": package, "params": dict(sorted(params.items())),
+                 "seed": int(seed), "steps": int(steps), "version": __version__}
+        return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
     @classmethod
     def make(cls, scenario: Scenario, seed: int, steps: int | None = None,
              extra_params: dict[str, Any] | None = None) -> RunSpec:
@@ -56,18 +65,16 @@ class RunSpec:
     @classmethod
     def for_seeds(cls, scenario: Scenario, seeds: Sequence[int], steps: int | None = None,
                   extra_params: dict[str, Any] | None = None) -> list[RunSpec]:
-        """One spec per seed; the scenario is serialized once (large explorations make ~10^5 specs)."""
-        steps = scenario.steps if steps is None else steps
+        """One spec per seed (large explorations make ~10^5 specs)."""
+        steps = int(scenario.steps if steps is None else steps)
         params = {**scenario.params, **(extra_params or {})}
-        ident = {"scenario": scenario.to_dict(), "params": dict(sorted(params.items())),
-                 "seed": 0, "steps": int(steps), "version": __version__}
         package = scenario.package.to_dict()
-        specs = []
-        for seed in seeds:
-            ident["seed"] = int(seed)
-            digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
-            specs.append(cls(scenario.name, package, params, int(seed), int(steps), digest))
-        return specs
+        return [cls(scenario.name, package, params, int(seed), steps,
+                    cls.identify(scenario.name, package, params, seed, steps)) for seed in seeds]
+
+    def verified(self) -> bool:
+        """Whether the run id is the one its scenario, package, parameters, seed and horizon give."""
+        return self.run_id == self.identify(self.scenario, self.package, self.params, self.seed, self.steps)
 
 
 Work = Callable[[Sequence[RunSpec]], tuple[list[str], dict[str, pd.DataFrame]]]

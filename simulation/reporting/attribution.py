@@ -246,7 +246,7 @@ def write_report(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any])
     info = _filled(manifest, table)
     outcomes = list(dict.fromkeys(table["outcome"]))
     keys = {o: f"attribution_{i}_{re.sub(r'[^A-Za-z0-9_-]+', '_', str(o))}" for i, o in enumerate(outcomes)}
-    images = save_and_embed(folder / "figures", {keys[o]: figure(table, o) for o in outcomes})
+    images = save_and_embed(folder, {keys[o]: figure(table, o) for o in outcomes})
     sections = []
     for o in outcomes:
         t = table[table["outcome"] == o]
@@ -255,5 +255,5 @@ def write_report(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any])
                          "sentences": sentences(table, o), "key": keys[o], "image": images.get(keys[o], ""),
                          "table": shown.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="–",
                                                 escape=True)})
-    return render("attribution.html", folder / "report.html", title=info["title"], manifest=info,
+    return render("attribution.html", folder, title=info["title"], manifest=info,
                   sections=sections)

@@ -76,12 +76,12 @@ def write_calibration_report(folder: Path, targets: Targets, best: Mapping[str, 
     ``bounds``: each free parameter's (low, high); ``tried``: the points re-checked on fresh seeds.
     """
     folder = Path(folder)
-    images = save_and_embed(folder / "figures", {
+    images = save_and_embed(folder, {
         "fit": fit_figure(fit), "loss": loss_figure(history),
         "marginals": marginals_figure(history, list(bounds), list(bounds.values()))})
     rows = [{"name": name, "value": value, "default": REGISTRY[name].default, "meaning": REGISTRY[name].meaning}
             for name, value in best.items()]
-    return render("calibration.html", folder / "report.html", title="Calibration", targets_path=str(targets.path),
+    return render("calibration.html", folder, title="Calibration", targets_path=str(targets.path),
                   evaluated=len(history), seeds=targets.seeds, inside=int(fit["inside"].sum()), checked=len(fit),
                   tried=0 if tried is None else len(tried),
                   found=tried is not None and len(tried) > 0 and bool(tried["robust"].any()), best=rows,

@@ -188,7 +188,7 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
                 f"{key}_worlds": sample_scatter(effects, claim, scatter_axes(effects, holds, map_names,
                                                                             problem["names"]), holds),
                 f"{key}_prim": tradeoff(trajectory, claim, holds) if len(trajectory) else None}
-        images = save_and_embed(Path(directory) / "figures", made)
+        images = save_and_embed(Path(directory), made)
         b = boxes[boxes["claim"] == claim.name] if len(boxes) else boxes
         table = (b[["of", "parameter", "min", "max", "qp_low", "qp_high", "significant", "words"]]
                  .to_html(index=False, float_format=_g, na_rep="–", escape=True) if len(b) else "")
@@ -202,7 +202,7 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
     params = pd.DataFrame({"parameter": problem["names"], "low": [b[0] for b in problem["bounds"]],
                            "high": [b[1] for b in problem["bounds"]],
                            "meaning": [_meaning(n) for n in problem["names"]]})
-    return render("explore.html", Path(directory) / "report.html", title=manifest["title"], manifest=manifest,
+    return render("explore.html", Path(directory), title=manifest["title"], manifest=manifest,
                   sections=sections, map_names=list(map_names),
                   overview=overview[["claim", "outcome", "points", "holds", "unclear", "fails", "default_effect",
                                      "at the defaults"]].to_html(index=False, float_format="{:.2f}".format,

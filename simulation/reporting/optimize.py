@@ -347,7 +347,7 @@ def write_report(folder: Path, history: pd.DataFrame, front: pd.DataFrame, robus
     history = history if history is not None else pd.DataFrame()
     front = front if front is not None else pd.DataFrame()
     info = _filled(manifest, objectives, front)
-    images = save_and_embed(folder / "figures", {"front": front_figure(history, front, objectives),
+    images = save_and_embed(folder, {"front": front_figure(history, front, objectives),
                                                  "shares": shares_figure(front),
                                                  "robust": robust_figure(robust, objectives)})
     first = ["package", "on_front_after_reevaluation", "budget"]
@@ -357,7 +357,7 @@ def write_report(folder: Path, history: pd.DataFrame, front: pd.DataFrame, robus
     outcomes = front[[c for c in ["package"] if c in front] + measured]
     has_robust = robust is not None and not robust.empty
     written = "budget" in front or bool(_shares(front))
-    return render("optimize.html", folder / "report.html", title=info["title"], manifest=info,
+    return render("optimize.html", folder, title=info["title"], manifest=info,
                   sentences=sentences(front, robust, objectives, progress), images=images,
                   first=_label(objectives[0][0]) if objectives else "", packages_table=_html(packages),
                   outcomes_table=_html(outcomes), robust_table=_html(robust) if has_robust else "",

@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from .. import files
 from .figures import plt
 
 ENV = jinja2.Environment(loader=jinja2.PackageLoader("simulation.reporting", "templates"),
@@ -28,10 +29,9 @@ ENV.filters["fmt"] = lambda value, spec="": format(value, spec)
 DPI = 110
 
 
-def render(template: str, path: Path, **context: Any) -> Path:
-    """Render ``template`` with ``context`` into ``path`` (UTF-8); returns ``path``."""
-    Path(path).write_text(ENV.get_template(template).render(**context), encoding="utf-8")
-    return Path(path)
+def render(template: str, folder: Path, **context: Any) -> Path:
+    """Render ``template`` with ``context`` into ``folder/report.html`` (UTF-8); returns its path."""
+    return files.write_text(Path(folder), "report.html", ENV.get_template(template).render(**context))
 
 
 def png(fig: plt.Figure) -> bytes:
@@ -42,18 +42,17 @@ def png(fig: plt.Figure) -> bytes:
     return buf.getvalue()
 
 
-def save_and_embed(fig_dir: Path, made: Mapping[str, plt.Figure | None]) -> dict[str, str]:
-    """Write each figure as ``fig_dir/<name>.png``; return them base64-encoded, for ``<img src="data:...">``.
+def save_and_embed(folder: Path, made: Mapping[str, plt.Figure | None]) -> dict[str, str]:
+    """Write each figure as ``folder/figures/<name>.png``; return them base64-encoded, for ``<img src="data:...">``.
 
     Figures that are None (nothing to draw) are skipped.
     """
-    fig_dir = Path(fig_dir)
-    fig_dir.mkdir(parents=True, exist_ok=True)
+    files.make_folder(Path(folder), "figures")
     out = {}
     for name, fig in made.items():
         if fig is None:
             continue
         data = png(fig)
-        (fig_dir / f"{name}.png").write_bytes(data)
+        files.write_bytes(Path(folder), f"figures/{name}.png", data)
         out[name] = base64.b64encode(data).decode()
     return out

@@ -24,7 +24,7 @@ def save_figures(directory: Path, ts: pd.DataFrame, diffs: pd.DataFrame | None) 
             "budget": figures.budget(ts)}
     if diffs is not None and not diffs.empty:
         made["differences"] = figures.forest(diffs)
-    return save_and_embed(Path(directory) / "figures", made)
+    return save_and_embed(Path(directory), made)
 
 
 def write_report(directory: Path, manifest: dict[str, Any], scenarios: list[dict[str, Any]],
@@ -34,7 +34,7 @@ def write_report(directory: Path, manifest: dict[str, Any], scenarios: list[dict
     images = save_figures(directory, ts, diffs)
     has_diffs = diffs is not None and not diffs.empty
     means = summaries.groupby("scenario")[OUTCOME_COLUMNS].mean()
-    return render("run.html", Path(directory) / "report.html", title=manifest["title"], manifest=manifest,
+    return render("run.html", Path(directory), title=manifest["title"], manifest=manifest,
                   note=note, scenarios=scenarios, images=images, figures=FIGURES,
                   diffs=diffs.to_dict("records") if has_diffs else [],
                   baseline=diffs["baseline"].iloc[0] if has_diffs else None,

@@ -343,7 +343,7 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
     if convergence is not None and convergence["samples"].nunique() > 1:
         made["convergence"] = convergence_lines(convergence, method.MAIN)
         settled = convergence_sentence(convergence, method.MAIN)
-    images = save_and_embed(Path(directory) / "figures", made)
+    images = save_and_embed(Path(directory), made)
     captions = {"indices": f"{method.TITLE} at the horizon",
                 "morris": "Morris mu* against sigma",
                 "heatmaps": "Where the two strongest parameters take each output",
@@ -358,7 +358,7 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
         elif out in sentences and share > 0.2:
             sentences[out] += (f" Seed noise may be {share:.0%} of the spread of its point means (its interval "
                                f"reaches below 20%): read the weaker parameters with care.")
-    return render("sweep.html", Path(directory) / "report.html", title=manifest["title"], manifest=manifest,
+    return render("sweep.html", Path(directory), title=manifest["title"], manifest=manifest,
                   method_title=method.TITLE,
                   options=", ".join(f"{k}={v}" for k, v in manifest.get("options", {}).items()),
                   sentences=list(sentences.values()), noise_note=NOISE_NOTE, noise_table=_noise_table(nh),

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import outcomes
+from .. import files, outcomes
 from ..experiments import functions
 from ..experiments.backends import Backend, make_backend
 from ..experiments.folders import FolderError
 from ..experiments.functions import FUNCTION_CHUNK, Model, ModelError, evaluate_function
 from ..experiments.runner import chunk_size, evaluate, run_specs
-from ..experiments.store import RunStore, write_parquet
+from ..experiments.store import RunStore
 from ..params import REGISTRY
 from . import analysis
 from .design import COMMAND_LINE, Design, SweepConfig, build, model_outputs
@@ -37,22 +37,39 @@ RESULT_KINDS = ("results",)
 
 def prepare(design: Design, folder: Path) -> None:
     """Write the sample and the run plan (before any run)."""
-    write_parquet(design.points, folder / "samples.parquet")
-    write_parquet(design.runs, folder / "runs.parquet")
+    files.write_parquet(folder, "samples.parquet", design.points)
+    files.write_parquet(folder, "runs.parquet", design.runs)
 
 
-def check_runs(folder: Path, runs: pd.DataFrame, what: str) -> None:
-    """The runs a rebuilt design plans are the ones ``folder`` planned (ValueError otherwise)."""
-    stored = pd.read_parquet(folder / "runs.parquet")
-    if list(stored["run_id"]) != list(runs["run_id"]):
-        raise ValueError(f"the design no longer matches the runs on disk (a scenario, the parameter "
-                         f"registry or the version changed since the {what} started)")
+def check_runs(folder: Path, runs: pd.DataFrame, what: str, points: pd.DataFrame | None = None,
+               sample: str = "samples.parquet") -> None:
+    """The runs (and points) a rebuilt design plans are the ones ``folder`` planned (ValueError otherwise).
+
+    The analysis reads the rebuilt design, never the stored sample; a stored sample that differs from it
+    (edited, or from another sampler) would leave the folder describing points it did not run.
+    """
+    try:
+        stored = pd.read_parquet(folder / "runs.parquet")
+        same = list(stored["run_id"]) == list(runs["run_id"])
+        if same and points is not None:
+            try:
+                pd.testing.assert_frame_equal(pd.read_parquet(folder / sample).reset_index(drop=True),
+                                              points.reset_index(drop=True), check_dtype=False, check_exact=True)
+            except AssertionError:
+                same = False
+    except Exception as err:  # noqa: BLE001 - an unreadable plan is refused the same way
+        raise ValueError(f"its plan ({sample}, runs.parquet) cannot be read ({type(err).__name__}); the folder "
+                         f"was altered: run the command again into a new folder") from None
+    if not same:
+        raise ValueError(f"the design no longer matches the plan on disk ({sample}, runs.parquet): a scenario, the "
+                         f"parameter registry or the version changed since the {what} started, or the folder was "
+                         f"altered; run the command again into a new folder")
 
 
 def check_resumable(cfg: SweepConfig, folder: Path) -> Design:
     """Rebuild the design of an interrupted sweep and check it is the one on disk."""
     design = build(cfg)
-    check_runs(folder, design.runs, "sweep")
+    check_runs(folder, design.runs, "sweep", design.points)
     return design
 
 
@@ -134,11 +151,11 @@ def finish(cfg: SweepConfig, design: Design, folder: Path, manifest: dict[str, A
     store = RunStore(folder, RESULT_KINDS)
     store.consolidate()
     out = analyze(cfg, design, store.read("results"), manifest["steps"])
-    write_parquet(out["points"], folder / "point_means.parquet")
-    out["indices"].to_csv(folder / "indices.csv", index=False)
-    out["noise"].to_csv(folder / "seed_noise.csv", index=False)
+    files.write_parquet(folder, "point_means.parquet", out["points"])
+    files.write_csv(folder, "indices.csv", out["indices"])
+    files.write_csv(folder, "seed_noise.csv", out["noise"])
     if out["convergence"] is not None:
-        out["convergence"].to_csv(folder / "convergence.csv", index=False)
+        files.write_csv(folder, "convergence.csv", out["convergence"])
     meanings = {k: o.meaning for k, o in outcomes.OUTCOMES.items()} if cfg.model is None else {}
     param_meanings = {k: p.meaning for k, p in REGISTRY.items()} if cfg.model is None else {}
     write_sweep_report(folder, manifest, out["indices"], out["points"], out["noise"], out["skipped"], cfg.method,
