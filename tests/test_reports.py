@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,9 @@ def test_a_scenario_title_with_markup_is_escaped_in_the_run_report(tmp_path):
     assert EVIL not in html and "<script" not in html
     assert f"<td>{ESCAPED}</td>" in html and f"a &amp; b {ESCAPED}" in html
     assert html.count("data:image/png;base64,") >= 3
+    listed = re.findall(r"<code>([a-z_]+\.(?:csv|json))</code>", html.split("<h2>Files</h2>")[1])
+    assert listed and all((out / name).is_file() for name in listed), listed  # every file it names exists
+    assert "table{" in html and "overflow-x:auto" in html  # wide tables scroll inside the page
 
 
 def test_the_calibration_report_writes_figures_and_escapes_the_facts(tmp_path):

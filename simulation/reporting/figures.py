@@ -9,6 +9,7 @@ matplotlib.use("Agg")  # files only, no screen
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from ..policy import LEVELS, POLICY_STAGES  # noqa: E402
 from ..state import LIVE_STAGES  # noqa: E402
@@ -16,6 +17,14 @@ from ..state import LIVE_STAGES  # noqa: E402
 sns.set_theme(style="whitegrid", context="notebook")
 STAGE_LABELS = {"precondition": "Precondition", "strengthening": "Strengthening", "exporting": "Exporting",
                 "gvc": "GVC-integrated"}
+
+
+def compact(x: float) -> str:
+    """A tick label of at most a few characters: 150000 -> 150k, 2500000 -> 2.5M, 0.004 -> 0.004."""
+    for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:g}{unit}"
+    return f"{x:g}"
 
 
 def stage_composition(ts: pd.DataFrame) -> plt.Figure:
@@ -64,6 +73,9 @@ def forest(diffs: pd.DataFrame) -> plt.Figure:
         ax.set_yticks(range(len(scenarios)), scenarios)
         ax.set_ylim(-0.6, len(scenarios) - 0.4)
         ax.invert_yaxis()
+        # few, short tick labels: export sales run to hundreds of thousands and would overlap
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: compact(x)))
     fig.suptitle(f"Difference from {diffs['baseline'].iloc[0]} (paired 95% CI)")
     fig.tight_layout()
     return fig
@@ -80,5 +92,8 @@ def budget(ts: pd.DataFrame) -> plt.Figure:
         part.plot.barh(stacked=True, ax=ax, colormap="viridis")
         ax.set_title(f"Budget spent {title} (kUSD, mean per run)")
         ax.set_xlabel("kUSD")
+        # below the bars, never over them
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(mean) < 4 else -0.15),
+                  ncol=len(keys), frameon=False)
     fig.tight_layout()
     return fig
