@@ -24,6 +24,7 @@ the dotted key and what is allowed. Loading never executes code.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 import re
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .inputs import InputError, refused, show
+from .inputs import InputError, printable, refused, show
 from .inputs import read_toml as _read_toml
 from .params import REGISTRY, resolve, suggest
 from .policy import CATALOGUE, PackageEntry, PolicyError, PolicyPackage, Targeting
@@ -45,6 +46,23 @@ TOP_KEYS, ENTRY_KEYS, TARGETING_KEYS = schema.TOP_KEYS, schema.ENTRY_KEYS, schem
 
 class ScenarioError(InputError):
     """A scenario file cannot be used: says which file, which key, and what is allowed (one line)."""
+
+
+class UnknownScenario(ScenarioError):
+    """A scenario name that is not shipped: the nearest shipped name and every one of them, on one line
+    that is never cut (the list is what the user needs)."""
+
+    def __init__(self, path: str | Path, ref: str, names: Sequence[str]) -> None:
+        close = difflib.get_close_matches(ref, list(names), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "."
+        message = (f"unknown scenario {show(ref, 60)}{hint} Known scenarios: {', '.join(names)} "
+                   f"(or give a path to a .toml file)")
+        super().__init__(path, "", "")
+        self.message = message
+        self.args = (printable(message),)
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 @dataclass(frozen=True)
@@ -177,9 +195,7 @@ def find(ref: str | Path, directory: Path = SCENARIO_DIR, roots: Sequence[Path] 
         return real
     candidate = directory / f"{ref}.toml"
     if not _is_file(candidate):
-        names = scenario_names(directory)
-        raise ScenarioError(candidate, "", f"no scenario named {str(ref)!r}{suggest(str(ref), names)}; "
-                                           f"known scenarios: {', '.join(names)}")
+        raise UnknownScenario(candidate, str(ref), scenario_names(directory))
     return candidate
 
 

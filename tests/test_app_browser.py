@@ -12,8 +12,9 @@ reach anything but each other: the app must load with no internet. Where
 namespaces are not allowed (not root), the test still blocks and fails every
 request that leaves 127.0.0.1. Screenshots go to ``outputs/test-artifacts/``.
 
-Skipped when Chromium is not installed, unless ``SME_REQUIRE_BROWSER=1`` (set
-by ``.ci/run``), which turns the skip into a failure.
+Skipped when Chromium or Playwright (the ``test-full`` extra) is not installed,
+unless ``SME_REQUIRE_BROWSER=1`` (set by ``.ci/run``), which turns the skip into a
+failure.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _need_browser() -> None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        missing.append("the playwright package")
+        missing.append("the playwright package (the test-full extra: pip install -e '.[test-full]')")
     if not Path(CHROMIUM).exists():
         missing.append(f"{CHROMIUM} (apt-get install chromium)")
     if missing:

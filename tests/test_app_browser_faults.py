@@ -9,8 +9,8 @@ server). The page must then show the refusal as one line under the controls,
 keep the run and the runs so far, and show no traceback or server path.
 
 The server and browser are set up as in ``test_app_browser.py`` (Debian's
-Chromium through Playwright, no network); skipped likewise when Chromium is
-missing, unless ``SME_REQUIRE_BROWSER=1``.
+Chromium through Playwright, no network); skipped likewise when Chromium or
+Playwright (the ``test-full`` extra) is missing, unless ``SME_REQUIRE_BROWSER=1``.
 """
 
 from __future__ import annotations

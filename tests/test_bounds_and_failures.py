@@ -129,6 +129,7 @@ FLAGS = [
     (["run", "--workers", "1025"], "--workers", "[1, 1024]"),
     (["compare", "--max-seeds", "10001"], "--max-seeds", "[1, 10000]"),
     (["compare", "--batch", "0"], "--batch", "[1, 10000]"),
+    (["compare", "--precision", "1"], "--precision", "(0, 1)"),  # a share of each difference itself
     (["sweep", "--samples", "100001"], "--samples", "[2, 100000]"),
     (["sweep", "--seeds", "1001"], "--seeds", "[1, 1000]"),
     (["sweep", "--seed", "1" + "0" * 16], "--seed", f"[0, {MAX_SEED}]"),

@@ -43,7 +43,7 @@ def _front(objectives=THREE, instruments=INSTRUMENTS, gain: dict[str, tuple[floa
 def _history(objectives=THREE, instruments=INSTRUMENTS, generations: int = 4, size: int = 8) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
-    for g in range(generations):
+    for g in range(1, generations + 1):  # counted from 1, as the search numbers them
         for _ in range(size):
             w = rng.dirichlet(np.ones(len(instruments)))
             row = {"generation": g, **{f"share_{i}": float(s) for i, s in zip(instruments, w)}}
@@ -55,7 +55,7 @@ def _history(objectives=THREE, instruments=INSTRUMENTS, generations: int = 4, si
 
 
 def _robust(objectives=THREE) -> pd.DataFrame:
-    # package 2 beats the baseline on new exporters in most worlds, and still does in its worst tenth
+    # package 2 beats the control on new exporters in most worlds, and still does in its worst tenth
     share = {1: 0.6, 2: 0.9, 3: 0.7, 4: 0.8}
     worst = {1: -3.0, 2: 2.5, 3: -1.0, 4: -6.0}
     return pd.DataFrame([{"package": k, **{c: v for name, _ in objectives for c, v in (
@@ -93,9 +93,9 @@ def test_a_gain_whose_interval_includes_zero_is_not_distinguishable():
     lines = sentences(_front(TWO, gain={"new_exporters": (3.0, -2.0, 8.0)}), None, TWO)
     best = next(line for line in lines if line.startswith("On new exporters"))
     assert "package 4 does best: 200 new exporters (95% interval 194 to 206)" in best
-    assert "gain over the baseline is not distinguishable from zero (+3.0 new exporters, 95% interval -2.0 to " \
+    assert "gain over the control is not distinguishable from zero (+3.0 new exporters, 95% interval -2.0 to " \
            "+8.0)" in best
-    assert "Against the baseline it gives" not in best
+    assert "Against the control it gives" not in best
     assert "new exporters not distinguishable for 4" in " ".join(lines)
 
 
@@ -104,14 +104,14 @@ def test_sentences_name_the_front_the_best_package_the_trade_off_and_the_budget(
     text = " ".join(lines)
     assert lines[0].startswith("The search ended with 4 distinct packages on its front; re-evaluated on new "
                                "seeds, 3 of them stay on it. Package 3 drops off")
-    assert "Against the baseline it gives +40.0 new exporters (95% interval +34.0 to +46.0): better" in text
+    assert "Against the control it gives +40.0 new exporters (95% interval +34.0 to +46.0): better" in text
     assert "its interval overlaps no other package's" in text
     # new exporters best in package 4, GVC participation in package 1; their intervals are apart on both
     assert ("New exporters and GVC participation pull against each other: package 4 is best on new exporters "
             "(200 new exporters against 160 from package 1), package 1 on GVC participation (GVC participation "
             "of 15.0% against 11.0% from package 4)") in text
     assert "the trade-off is beyond the seeds' noise" in text
-    assert ("package 2 beats the baseline on new exporters in the largest share of them, 90%" in text
+    assert ("package 2 beats the control on new exporters in the largest share of them, 90%" in text
             and "in its worst tenth of worlds +2.5 new exporters, so even there it does better" in text)
     assert "Every package spends the same budget, 2,400 kUSD" in text
     assert "front/package_<k>.toml" in text

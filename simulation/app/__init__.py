@@ -24,6 +24,10 @@ import os
 # Solara's banner would sit over a chart on a projector (read when the server starts).
 os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
 
+from ..extras import require  # noqa: E402
+
+require("solara", "demo", "run.py demo")  # without the demo extra: one line naming it, before any page imports
+
 import solara  # noqa: E402
 
 from . import classmode_view, state  # noqa: E402

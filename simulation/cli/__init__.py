@@ -25,15 +25,16 @@ import sys
 from ..experiments.folders import FolderError
 from ..experiments.functions import ModelError
 from ..experiments.store import StoreError
+from ..extras import MissingExtra
 from ..files import UnsafePath
 from ..inputs import printable, shorten
 from ..params import ParameterError
 from ..policy import PolicyError
-from ..scenario import ScenarioError
+from ..scenario import ScenarioError, UnknownScenario
 from .ablate import cmd_ablate
 from .attribute import cmd_attribute
 from .calibrate import cmd_calibrate, cmd_check_facts
-from .common import OUTPUTS, UsageError
+from .common import OUTPUTS, UsageError, seed_note
 from .demo import OFFLINE_CDN, cmd_demo
 from .optimize import cmd_optimize
 from .parser import build_parser
@@ -77,11 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    note = seed_note(args)
+    if note:
+        print(note, file=sys.stderr)
     try:
         return args.func(args)
     except (ScenarioError, ParameterError, PolicyError, UsageError, FolderError, StoreError, UnsafePath,
-            ModelError) as err:
-        # TargetsError is a ScenarioError
+            ModelError, MissingExtra) as err:
+        # TargetsError is a ScenarioError; MissingExtra names the extra that brings a missing package
+        unknown = _unknown_scenario(err)
+        if unknown:  # its list of known names is never cut
+            return _error(args.command, unknown, limit=None)
         return _error(args.command, str(err))
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
@@ -93,8 +100,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _error(command: str, message: str) -> int:
-    """Print one printable line of at most 300 characters; exit code 2."""
+def _unknown_scenario(err: BaseException) -> str | None:
+    """The whole message of an unknown scenario name, also when a sweep's or an exploration's settings
+    (the command line or a file) wrapped it: the wrapper's file and key, then every known name."""
+    inner: BaseException | None = err
+    for _ in range(5):
+        if inner is None or isinstance(inner, UnknownScenario):
+            break
+        inner = inner.__context__
+    if not isinstance(inner, UnknownScenario):
+        return None
+    text, start = str(err), str(err).find("unknown scenario ")
+    return str(inner) if inner is err or start < 0 else text[:start] + str(inner)
+
+
+def _error(command: str, message: str, limit: int | None = 300) -> int:
+    """Print one printable line of at most ``limit`` characters (None: the whole line, for a message whose
+    every part is needed, as the list of known scenarios); exit code 2."""
     line = printable(" ".join(f"run.py {command}: error: {message}".split()))
-    print(line if len(line) < 300 else line[:296] + "...", file=sys.stderr)
+    print(line if limit is None or len(line) < limit else line[:limit - 4] + "...", file=sys.stderr)
     return 2

@@ -72,7 +72,8 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
         raise UsageError("give a SCENARIO to attribute (or --model with --players)")
     if args.exact and args.orders:
         raise UsageError("--exact and --orders exclude each other")
-    return {"scenario_ref": args.scenario, "baseline_ref": args.baseline, "model": model,
+    # the manifest's "baseline_ref" is the control (--control), the key kept for folders already written
+    return {"scenario_ref": args.scenario, "baseline_ref": args.control, "model": model,
             "players": [p.strip() for p in args.players.split(",")] if args.players else None, "by": args.by,
             "seeds": replicate_seeds(args.seeds, root=args.seed), "outcomes": _outcomes(args.outcomes, bool(model)),
             "exact": True if args.exact else None, "orders": args.orders or None, "order_seed": args.seed,
@@ -147,7 +148,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any, raw: Any) -> None:
     from ..experiments.attribution import BY, EXACT_MAX, ORDERS, PRIMARY
-    from .common import add_job_flags, key_bounds, whole
+    from .common import Given, add_control_flag, add_job_flags, key_bounds, whole
 
     p = sub.add_parser(
         "attribute", help="a package's effect split among its entries by Shapley values, with intervals",
@@ -159,14 +160,15 @@ def add_parser(sub: Any, raw: Any) -> None:
                     "the whole budget over the coalition instead).",
         epilog="examples:\n  python run.py attribute indonesia_2014\n"
                "  python run.py attribute integrated --by level --seeds 20\n"
-               "  python run.py attribute my.toml --baseline baseline --reallocate\n"
+               "  python run.py attribute my.toml --control baseline --reallocate\n"
                "  python run.py attribute --model mypkg.game:worth --players a,b,c --outcomes value\n\n"
                f"exact up to {EXACT_MAX} players, else {ORDERS} sampled orders (--orders, --exact)")
     p.add_argument("scenario", nargs="?", default=None, help="the scenario whose package is attributed")
-    p.add_argument("--baseline", default="no_policy", help="what no entry means (default no_policy)")
+    add_control_flag(p, "no_policy", "the scenario that means no entry: its package is the empty coalition's "
+                                     "(default no_policy)")
     p.add_argument("--by", choices=BY, default="entry", help="players: entries (default) or groups of them")
     # bounded as the manifest's keys a resume checks (Settings)
-    p.add_argument("--seeds", type=whole(1, key_bounds(Settings, "seeds")[1]), default=20,
+    p.add_argument("--seeds", type=whole(1, key_bounds(Settings, "seeds")[1]), default=20, action=Given,
                    help="common seeds per coalition (default 20)")
     p.add_argument("--outcomes", default=None, help=f"comma-separated (default {','.join(PRIMARY)})")
     p.add_argument("--exact", action="store_true", help="every coalition, however many players")

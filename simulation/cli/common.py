@@ -74,8 +74,58 @@ def key_bounds(model: type[BaseModel], key: str) -> tuple[int, int]:
     return (0 if low is None else low), high
 
 
-def fraction(text: str) -> float:
-    return _number(text, float, lambda v: 0 < v < 10, "in (0, 10)")
+def share_of_effect(text: str) -> float:
+    """compare's --precision: the 95% half-width as a share of the difference itself, below 1 (a half-width
+    of the difference's size or more leaves an interval that may include 0)."""
+    return _number(text, float, lambda v: 0 < v < 1,
+                   "in (0, 1), the 95% half-width as a share of each difference (e.g. 0.25)")
+
+
+class Given(argparse.Action):
+    """A flag's value stored as usual, its destination also recorded in ``given_flags``: whether the user
+    gave it, not only its value (``--seed 0`` and no ``--seed`` differ)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        given = set(getattr(namespace, "given_flags", None) or ())
+        namespace.given_flags = given | {self.dest}
+
+
+CONTROL_RENAMED = "--baseline was renamed --control (the arm others are compared with)"
+
+
+class Renamed(argparse.Action):
+    """A flag that was renamed: hidden from help, and given, one line saying its new name (exit 2)."""
+
+    def __init__(self, option_strings: list[str], dest: str, message: str = CONTROL_RENAMED,
+                 renamed_to: str = "--control", **kwargs: Any) -> None:
+        kwargs.update(nargs="?", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+        self.message, self.renamed_to = message, renamed_to
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser.error(self.message)
+
+
+def add_control_flag(p: argparse.ArgumentParser, default: str | None, help: str) -> None:
+    """``--control`` (the arm the others are compared with), and ``--baseline``, its old name, hidden: given,
+    it says it was renamed. "baseline" names the status-quo scenario (scenarios/baseline.toml) only."""
+    p.add_argument("--control", default=default, metavar="SCENARIO", help=help)
+    p.add_argument("--baseline", action=Renamed, dest="renamed_baseline")
+
+
+def seed_note(args: argparse.Namespace) -> str | None:
+    """The line warning that ``--seed N`` (the root the seeds are drawn from) was given without ``--seeds``
+    (how many), on a command that has both; None when it was not, or when the job is resumed."""
+    given = getattr(args, "given_flags", None) or set()
+    if "seed" not in given or "seeds" in given or not hasattr(args, "seeds") or getattr(args, "resume", None):
+        return None
+    line = f"note: --seed {args.seed} is the root the replicate seeds are drawn from, not how many"
+    if getattr(args, "precision", None) is None and 1 <= args.seed <= MAX_SEEDS:
+        line += f"; for {args.seed} seeds give --seeds {args.seed}"
+    return line
 
 
 def port(text: str) -> int:
@@ -87,7 +137,7 @@ def add_job_flags(p: argparse.ArgumentParser, what: str = "invocation",
     """The flags every job shares: workers, seed root, results folder, resume, quiet."""
     p.add_argument("--workers", type=worker_count, default=min(os.cpu_count() or 1, MAX_WORKERS),
                    help="worker processes (default: one per core); results do not depend on it")
-    p.add_argument("--seed", type=seed_root, default=0, help=seed)
+    p.add_argument("--seed", type=seed_root, default=0, action=Given, help=seed)
     p.add_argument("--out", default=None, help="folder for the results (must be new or empty; "
                                                "default outputs/<time>-<command>-<names>/)")
     p.add_argument("--resume", default=None, metavar="DIR", help=f"finish an interrupted {what} in DIR")

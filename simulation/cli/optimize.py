@@ -91,7 +91,8 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
     regs = [r.strip() for r in (args.regulations or "").split(",") if r.strip()]
     regs = regulations() if "all" in regs else regs
     base = None if model else load(args.scenario)
-    return {"scenario_ref": None if model else args.scenario, "baseline_ref": None if model else args.baseline,
+    # the manifest's "baseline_ref" is the control (--control), the key kept for folders already written
+    return {"scenario_ref": None if model else args.scenario, "baseline_ref": None if model else args.control,
             "model": model, "inputs": _inputs(args.inputs) if model else None,
             "instruments": None if model else ([i.strip() for i in args.instruments.split(",")]
                                                if args.instruments else programmes()),
@@ -206,7 +207,7 @@ def _write(folder: Path, search: Any, holder: dict[str, Any], s: dict[str, Any])
 
 def add_parser(sub: Any, raw: Any) -> None:
     from ..optimize.problem import DEFAULT_OBJECTIVES
-    from .common import add_job_flags, key_bounds, real, whole
+    from .common import Given, add_control_flag, add_job_flags, key_bounds, real, whole
 
     p = sub.add_parser(
         "optimize", help="packages within a budget on a Pareto front (NSGA-II), re-evaluated on new seeds",
@@ -214,7 +215,8 @@ def add_parser(sub: Any, raw: Any) -> None:
         description="Search the budget shares of the instruments (optionally their start quarters and "
                     "deliverers) for packages on the Pareto front of the objectives, on common seeds; "
                     "re-evaluate the front on new seeds; write each front package as a scenario file. "
-                    "--robust runs the front and the baseline over sampled worlds.",
+                    "Gains are measured against --control (default no_policy) in the same world. "
+                    "--robust runs the front and the control over sampled worlds.",
         epilog="examples:\n  python run.py optimize\n"
                "  python run.py optimize --budget 2400 --objectives new_exporters:max,budget_spent:min\n"
                "  python run.py optimize --timing --delivery --robust 20\n"
@@ -222,7 +224,8 @@ def add_parser(sub: Any, raw: Any) -> None:
                "  python run.py optimize --model mypkg.m:f --inputs a=0:1,b=0:1 --objectives y:max\n\n"
                f"default objectives: {','.join(DEFAULT_OBJECTIVES)}")
     p.add_argument("--scenario", default="baseline", help="the world packages run in (default baseline)")
-    p.add_argument("--baseline", default="no_policy", help="what gains are measured against (default no_policy)")
+    add_control_flag(p, "no_policy", "the scenario whose package gains are measured against, run in the same "
+                                     "world (default no_policy)")
     p.add_argument("--budget", type=real(0, 1e12), default=None,  # as Settings.budget
                    help="kUSD (default: the scenario's package budget)")
     p.add_argument("--instruments", default=None, help="comma-separated (default: every programme)")
@@ -237,14 +240,15 @@ def add_parser(sub: Any, raw: Any) -> None:
         least, most = key_bounds(Settings, key)
         return whole(max(least, low), most)
 
-    p.add_argument("--seeds", type=bounded("seeds"), default=4, help="common seeds per candidate (default 4)")
+    p.add_argument("--seeds", type=bounded("seeds"), default=4, action=Given,
+                   help="common seeds per candidate (default 4)")
     p.add_argument("--reeval-seeds", type=bounded("reeval_seeds"), default=20,
                    help="new seeds for the front, at least 2 (default 20)")
     p.add_argument("--population", type=bounded("population"), default=24,
                    help="candidates per generation (default 24)")
     p.add_argument("--generations", type=bounded("generations"), default=12, help="generations (default 12)")
     p.add_argument("--robust", type=bounded("robust_worlds", low=1), default=None, metavar="WORLDS",
-                   help="run the front and the baseline over this many sampled worlds")
+                   help="run the front and the control over this many sampled worlds")
     p.add_argument("--robust-seeds", type=bounded("robust_seeds", low=1), default=3,
                    help="seeds per world with --robust (default 3)")
     p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION",

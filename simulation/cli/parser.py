@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from .._version import __version__
 from ..experiments.limits import MAX_BUDGET_RUNS, MAX_POINT_SEEDS, MAX_SAMPLES, MAX_WORKERS
-from ..inputs import printable
+from ..inputs import printable, shorten
 from .ablate import cmd_ablate
 from .attribute import add_parser as add_attribute
 from .calibrate import cmd_calibrate, cmd_check_facts
 from .common import (
+    Given,
+    Renamed,
     add_common,
+    add_control_flag,
     add_job_flags,
     add_model_flag,
-    fraction,
     port,
     seed_count,
     seed_root,
+    share_of_effect,
     whole,
     worker_count,
 )
@@ -38,6 +43,65 @@ class Parser(argparse.ArgumentParser):
         line = printable(" ".join(f"{self.prog}: error: {message} (see {self.prog} --help)".split()))
         self.exit(2, (line if len(line) < 300 else line[:296] + "...") + "\n")
 
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:
+        """As argparse's, but an unknown argument is refused by the command it was given to (its name in
+        the line, its --help), with the nearest of that command's flags: 'did you mean --seeds?'."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            target = self._command(parsed) or self
+            target.error(unrecognized(extras, target))
+        return parsed
+
+    def _command(self, parsed: argparse.Namespace) -> argparse.ArgumentParser | None:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(getattr(parsed, action.dest, None) or "")
+        return None
+
+
+def unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
+    """The message for arguments ``parser`` does not know: the first unknown flag with the nearest of the
+    parser's flags (a renamed flag's new name), then any others."""
+    flags = {}
+    for action in parser._actions:
+        for option in action.option_strings:
+            if isinstance(action, Renamed):
+                flags.setdefault(option, action.renamed_to)
+            elif action.help is not argparse.SUPPRESS:
+                flags[option] = option
+    unknown = [t.partition("=")[0] if t.startswith("--") else t for t in extras
+               if t.startswith("-") and len(t) > 1 and not _is_number(t)]
+    if not unknown:
+        return f"unrecognized argument{'s' if len(extras) > 1 else ''} {shorten(' '.join(extras), 80)}"
+    first = unknown[0]
+    # difflib's nearest, ties broken by the fewest edits, then the same length (--seedz: --seeds, not --seed)
+    close = sorted(difflib.get_close_matches(first, list(flags), n=3, cutoff=0.6),
+                   key=lambda c: (_edits(first, c), abs(len(c) - len(first))))
+    line = f"unrecognized argument {shorten(first, 60)}"
+    if close:
+        line += f"; did you mean {flags[close[0]]}?"
+    if len(unknown) > 1:
+        line += f" (also unrecognized: {shorten(', '.join(unknown[1:]), 80)})"
+    return line
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions from ``a`` to ``b``."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
 
 def build_parser() -> argparse.ArgumentParser:
     ap = Parser(
@@ -45,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  python run.py list\n  python run.py show integrated\n"
                "  python run.py run baseline --seeds 20\n  python run.py compare integrated fragmented --seeds 30\n"
-               "  python run.py compare no_policy integrated fragmented --precision 0.05 --max-seeds 200")
+               "  python run.py compare no_policy integrated fragmented --precision 0.25 --max-seeds 200")
     ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     raw = argparse.RawDescriptionHelpFormatter
@@ -65,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "  python run.py run --resume outputs/20261123-101500-run-integrated")
     p.add_argument("scenario", nargs="?", default="baseline",
                    help="a name in scenarios/ or a path to a .toml file (default: baseline)")
-    p.add_argument("--seeds", type=seed_count, default=10, help="number of replicate seeds (default 10)")
+    p.add_argument("--seeds", type=seed_count, default=10, action=Given,
+                   help="number of replicate seeds (default 10)")
     add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -73,13 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=raw,
                        epilog="examples:\n  python run.py compare fragmented integrated --seeds 30\n"
                               "  python run.py compare no_policy liberalization_only liberalization_with_support "
-                              "--baseline no_policy --precision 0.05 --max-seeds 300")
+                              "--control no_policy --precision 0.25 --max-seeds 300")
     p.add_argument("scenarios", nargs="*", help="two or more scenario names or paths")
-    p.add_argument("--baseline", default=None, help="the scenario others are compared with (default: the first)")
-    p.add_argument("--seeds", type=seed_count, default=20, help="number of common seeds (default 20)")
-    p.add_argument("--precision", type=fraction, default=None, metavar="X",
-                   help="add seeds in batches until every primary difference's 95%% half-width is at most "
-                        "X times the baseline mean (e.g. 0.05), or --max-seeds is reached")
+    add_control_flag(p, None, "the scenario the others are compared with, their differences taken from it "
+                              "(default: the first)")
+    p.add_argument("--seeds", type=seed_count, default=20, action=Given,
+                   help="number of common seeds (default 20; with --precision, not used)")
+    p.add_argument("--precision", type=share_of_effect, default=None, metavar="X",
+                   help="add seeds in batches of --batch until every primary difference is distinguishable "
+                        "from zero with a 95%% half-width at most X times the difference itself (X in (0, 1), "
+                        "e.g. 0.25), or --max-seeds is reached; the stop says, for each difference, whether "
+                        "it is distinguishable from zero")
     p.add_argument("--max-seeds", type=seed_count, default=200, help="ceiling for --precision (default 200)")
     p.add_argument("--batch", type=seed_count, default=10, help="seeds added per round with --precision (default 10)")
     add_common(p)
@@ -107,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "(default competitiveness,connectivity)")
     p.add_argument("--outputs", default=None, help=f"outcomes, comma-separated "
                                                    f"(default {','.join(DEFAULT_SWEEP_OUTCOMES)})")
-    p.add_argument("--seeds", type=whole(1, MAX_POINT_SEEDS), default=None, metavar="R",
+    p.add_argument("--seeds", type=whole(1, MAX_POINT_SEEDS), default=None, metavar="R", action=Given,
                    help="seeds per point, the same at every point (default 1, with a noise probe)")
     p.add_argument("--per-year", action="store_true", help="also indices for each year of the horizon")
     p.add_argument("--by-group", action="store_true", help="one index per registry group (Sobol, Morris)")
@@ -151,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     # as the explore file's keys (simulation/schema/files.py, ExploreFile)
     p.add_argument("--samples", type=whole(10, MAX_SAMPLES), default=None, metavar="N",
                    help="sampled worlds (default 200)")
-    p.add_argument("--seeds", type=whole(1, MAX_POINT_SEEDS), default=None, metavar="R",
+    p.add_argument("--seeds", type=whole(1, MAX_POINT_SEEDS), default=None, metavar="R", action=Given,
                    help="common seeds per point and arm, at least 2 (default 10)")
     p.add_argument("--map", default=None, metavar="X,Y",
                    help="the robustness map's two parameters (default comp_mean,conn_mean)")
@@ -191,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  python run.py ablate --seeds 30 --markdown docs/hypotheses.md\n\n"
                f"directions: {', '.join(d.name for d in DIRECTIONS)}")
     p.add_argument("--directions", default=None, help="comma-separated (default: all)")
-    p.add_argument("--seeds", type=seed_count, default=30, help="common seeds per arm and variant (default 30)")
+    p.add_argument("--seeds", type=seed_count, default=30, action=Given,
+                   help="common seeds per arm and variant (default 30)")
     p.add_argument("--markdown", default=None, metavar="FILE",
                    help="also write the hypotheses document to FILE (e.g. docs/hypotheses.md; replaced) and its "
                         "verdict table beside it (FILE with .csv)")
@@ -226,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="class_mode", action="store_true",
                    help="class mode: each student's browser submits a package; the teacher's page ranks them")
     p.add_argument("--lesson", default="h1", help="class mode: the lesson every student plays (default h1)")
-    p.add_argument("--seed", type=seed_root, default=1, help="class mode: the class's world and seed (default 1)")
+    p.add_argument("--seed", type=seed_root, default=1,
+                   help="class mode: the seed of the class's live runs, the same world for every student "
+                        "(default 1); one number, not a count of seeds")
     p.set_defaults(func=cmd_demo)
     return ap

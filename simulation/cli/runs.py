@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .. import files
@@ -85,7 +86,7 @@ def _execute(job: Job, specs, workers: int, quiet: bool) -> None:
         backend.close()
 
 
-def _finish(job: Job, quiet: bool, baseline: str | None, note: str = "") -> None:
+def _finish(job: Job, quiet: bool, control: str | None, note: str = "") -> None:
     from ..experiments import compare
     from ..experiments.store import RunStore
     from ..reporting.report import write_report
@@ -96,8 +97,8 @@ def _finish(job: Job, quiet: bool, baseline: str | None, note: str = "") -> None
     summaries = store.read("summaries")
     ts = store.read("timeseries")
     diffs = None
-    if baseline is not None:
-        diffs = compare.differences(summaries, baseline)
+    if control is not None:
+        diffs = compare.differences(summaries, control)
         files.write_csv(folder, "comparison.csv", diffs)
     per_scenario = summaries.groupby("scenario").mean(numeric_only=True).drop(columns=["seed", "steps"])
     files.write_csv(folder, "scenario_means.csv", per_scenario, index=True)
@@ -107,7 +108,7 @@ def _finish(job: Job, quiet: bool, baseline: str | None, note: str = "") -> None
     if quiet:
         return
     if diffs is not None:
-        print(f"\ndifferences from {baseline} (paired 95% CI, {len(manifest['seeds'])} seeds):")
+        print(f"\ndifferences from {control} (paired 95% CI, {len(manifest['seeds'])} seeds):")
         for r in diffs.itertuples():
             print(f"  {r.scenario:28} {r.outcome:34} {r.difference:+11.4g}  [{r.ci_low:+.4g}, {r.ci_high:+.4g}]  "
                   f"{r.verdict}")
@@ -140,17 +141,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs at least two scenarios")
     scenarios = load_all(refs)
     names = [s.name for s in scenarios]
-    baseline = args.baseline or names[0]
-    if baseline not in names:
-        raise UsageError(f"--baseline {baseline!r} is not among the scenarios compared ({', '.join(names)})")
+    control = args.control or names[0]
+    if control not in names:
+        raise UsageError(f"--control {control!r} is not among the scenarios compared ({', '.join(names)}); "
+                         f"give one of their names")
     steps = {args.steps or s.steps for s in scenarios}
     if len(steps) > 1:
         raise UsageError("the scenarios have different horizons; pass --steps to compare them over the same one")
     precision = args.precision
+    if precision is not None and "seeds" in (getattr(args, "given_flags", None) or ()):
+        print(f"note: with --precision, --seeds is not used: seeds are added {args.batch} at a time (--batch) up "
+              f"to {args.max_seeds} (--max-seeds)", file=sys.stderr)
     first = args.seeds if precision is None else min(args.batch, args.max_seeds)
     seeds = replicate_seeds(first, root=args.seed)
     specs = _plan(args, scenarios, seeds)
-    extra = {"baseline": baseline, "precision": precision, "max_seeds": args.max_seeds, "batch": args.batch}
+    # "baseline" names the control arm in the manifest (the key kept for folders already written)
+    extra = {"baseline": control, "precision": precision, "max_seeds": args.max_seeds, "batch": args.batch}
     job = _create(args, "compare", scenarios, seeds, specs, extra)
     return _compare_loop(args, job, scenarios, specs)
 
@@ -169,14 +175,9 @@ def _compare_loop(args: argparse.Namespace, job: Job, scenarios: list[Scenario],
             break
         diffs = compare.differences(RunStore(job.folder).read("summaries"), manifest["baseline"])
         n = len(manifest["seeds"])
-        if compare.precise_enough(diffs, precision):
-            note = (f"Precision reached: every primary difference's 95% half-width is at most "
-                    f"{precision:g} x the baseline mean, with {n} seeds.")
-            break
-        if n >= manifest["max_seeds"]:
-            worst = diffs[diffs["outcome"].isin(compare.PRECISION_OUTCOMES)]["relative_half_width"].max()
-            note = (f"Precision NOT reached: stopped at the maximum of {n} seeds; the widest primary "
-                    f"half-width is {worst:.3g} x the baseline mean (asked: {precision:g}).")
+        at_max = n >= manifest["max_seeds"]
+        if compare.precise_enough(diffs, precision) or at_max:
+            note = compare.precision_note(diffs, precision, n, at_max)
             break
         more = min(manifest["batch"], manifest["max_seeds"] - n)
         seeds = replicate_seeds(n + more, root=manifest["base_seed"])

@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats as st
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
-from sklearn.tree import DecisionTreeClassifier
 
 from ..experiments.compare import paired_ci
+from ..extras import MissingExtra, require
 from .design import SAMPLE, Claim, Plan
 from .prim import Prim, describe
 
@@ -28,6 +27,8 @@ LEAF_SHARE = 0.05   # CART: a leaf holds at least this share of the points (no r
 DEPTH = 3           # CART: at most three conditions per rule, so a rule reads as a sentence
 SIGNIFICANT = 0.05  # a PRIM restriction is kept only if its quasi-p-value is below this
 LIFT = 0.2          # a box is a finding when its density exceeds the share over all worlds by this much
+CART_COLUMNS = ["rule", "verdict", "purity", "points", "cv_accuracy", "majority"]
+CART = "CART (run.py explore)"  # what needs scikit-learn, the explore extra
 
 
 def verdict(low: float, high: float, expect: int) -> str:
@@ -114,7 +115,11 @@ def cart_rules(effects: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """A CART tree (scikit-learn) of the verdicts over the sample points, one row per leaf: its rule in
     words, the verdict most of its points have, that share (purity) and how many points it holds; with
     the tree's 5-fold cross-validated accuracy and, to read it against, the share of the commonest
-    verdict (what always guessing it scores): a tree no better than that has found no region."""
+    verdict (what always guessing it scores): a tree no better than that has found no region.
+
+    Needs scikit-learn (the ``explore`` extra): :class:`~simulation.extras.MissingExtra` without it."""
+    tree_module = require("sklearn.tree", "explore", CART)
+    selection = require("sklearn.model_selection", "explore", CART)
     pts = effects[effects["kind"] == SAMPLE].reset_index(drop=True)
     majority = float(pts["verdict"].value_counts(normalize=True).iloc[0])
     if pts["verdict"].nunique() < 2:
@@ -122,10 +127,10 @@ def cart_rules(effects: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
                               "points": len(pts), "cv_accuracy": 1.0, "majority": majority}])
     X = pts[list(names)].astype(float).to_numpy()
     leaf = max(5, int(LEAF_SHARE * len(pts)))
-    model = DecisionTreeClassifier(max_depth=DEPTH, min_samples_leaf=leaf, random_state=0)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0) \
-        if pts["verdict"].value_counts().min() >= 5 else KFold(n_splits=5, shuffle=True, random_state=0)
-    accuracy = float(cross_val_score(model, X, pts["verdict"], cv=folds).mean())
+    model = tree_module.DecisionTreeClassifier(max_depth=DEPTH, min_samples_leaf=leaf, random_state=0)
+    folds = selection.StratifiedKFold(n_splits=5, shuffle=True, random_state=0) \
+        if pts["verdict"].value_counts().min() >= 5 else selection.KFold(n_splits=5, shuffle=True, random_state=0)
+    accuracy = float(selection.cross_val_score(model, X, pts["verdict"], cv=folds).mean())
     tree = model.fit(X, pts["verdict"])
     t = tree.tree_
     rows: list[dict[str, Any]] = []
@@ -156,6 +161,15 @@ def cart_rules(effects: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     for r in rows:
         r.update(cv_accuracy=accuracy, majority=majority)
     return pd.DataFrame(rows).sort_values(["verdict", "points"], ascending=[True, False]).reset_index(drop=True)
+
+
+def cart_skipped() -> str:
+    """Empty when CART can run; else one line saying it was skipped and which extra brings it (PRIM runs)."""
+    try:
+        require("sklearn", "explore", CART)
+    except MissingExtra as err:
+        return f"CART regions skipped, PRIM ran: {err}"
+    return ""
 
 
 def signal_to_noise(sample: pd.DataFrame, level: float = 0.95) -> float:

@@ -54,6 +54,7 @@ def analyze(cfg: ExploreConfig, plan: Plan, results: pd.DataFrame) -> dict[str, 
     bounds = dict(zip(names, map(tuple, plan.problem["bounds"])))
     effects = fx.point_effects(plan, results)
     trajectories, boxes, leaves = [], [], []
+    skipped = fx.cart_skipped()  # without scikit-learn (the explore extra): an empty CART table and this note
     for claim in plan.claims:
         e = effects[effects["claim"] == claim.name]
         for of in (fx.HOLDS, fx.FAILS):
@@ -61,11 +62,13 @@ def analyze(cfg: ExploreConfig, plan: Plan, results: pd.DataFrame) -> dict[str, 
             if not trajectory.empty:
                 trajectories.append(trajectory.reset_index(names="step").assign(claim=claim.name, of=of))
                 boxes.append(limits.assign(claim=claim.name, of=of, **limits.attrs))
-        leaves.append(fx.cart_rules(e, names).assign(claim=claim.name))
+        if not skipped:
+            leaves.append(fx.cart_rules(e, names).assign(claim=claim.name))
     first = ["claim", "of"]
+    cart = _frame(leaves, ["claim"]) if leaves else pd.DataFrame(columns=["claim", *fx.CART_COLUMNS])
+    cart.attrs["skipped"] = skipped
     return {"effects": effects, "summary": fx.summary(effects, plan.claims),
-            "trajectory": _frame(trajectories, first), "boxes": _frame(boxes, first),
-            "cart": _frame(leaves, ["claim"])}
+            "trajectory": _frame(trajectories, first), "boxes": _frame(boxes, first), "cart": cart}
 
 
 def _frame(frames: list[pd.DataFrame], first: list[str]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..extras import require
 from .problem import Objective
 
 REFERENCE = 1.1
@@ -25,8 +26,9 @@ STILL_RISING = 0.02     # a rise of more than this share over the last quarter o
 
 
 def hypervolume(history: pd.DataFrame, objectives: Sequence[Objective]) -> pd.DataFrame:
-    """Per generation, the hypervolume of every candidate evaluated up to it, and its share of the final one."""
-    from pymoo.indicators.hv import HV
+    """Per generation (numbered as the history numbers them: from 1), the hypervolume of every candidate
+    evaluated up to it, and its share of the final one."""
+    HV = require("pymoo.indicators.hv", "optimize", "run.py optimize").HV
 
     names = [o.name for o in objectives]
     if history.empty or "generation" not in history or not set(names) <= set(history.columns):

@@ -33,6 +33,7 @@ from ..experiments.backends import Backend
 from ..experiments.functions import FunctionSpec, evaluate_function
 from ..experiments.runner import RunSpec, chunk_size, outcome_rows, run_specs
 from ..experiments.store import RunStore
+from ..extras import require
 from ..outcomes import evaluate
 from ..scenario import Scenario
 from .problem import ModelSpace, Objective, Space
@@ -90,6 +91,7 @@ def _means(search: Search, X: np.ndarray, seeds: Sequence[int], results: pd.Data
 
 def optimize(search: Search, folder: Path, backend: Backend, quiet: bool = False) -> tuple[np.ndarray, pd.DataFrame]:
     """Run the search; the final front's decision vectors and every evaluation (one row per candidate)."""
+    require("pymoo", "optimize", "run.py optimize")  # without it: one line naming the extra
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.moo.nsga3 import NSGA3
     from pymoo.core.evaluator import Evaluator
@@ -109,7 +111,7 @@ def optimize(search: Search, folder: Path, backend: Backend, quiet: bool = False
     signs = np.array([o.sign for o in search.objectives], dtype=float)
     rows = []
     bar = tqdm(total=search.generations, desc="generations", unit="gen", disable=quiet, dynamic_ncols=True)
-    generation = 0
+    generation = 1  # counted from 1, as the user sees them (history.csv, convergence.csv, the report)
     try:
         while algorithm.has_next():
             pop = algorithm.ask()

@@ -3,7 +3,7 @@
 The table (``attribution.csv``) splits a package's effect on each outcome among its players (entries or
 groups of entries) by Shapley values over coalitions, on common seeds, each with a 95% interval; its
 special rows are the ``total`` effect, the ``interaction`` (total minus the sum of each player's effect
-alone) and, when the scenario's own settings differ from the baseline's, their effect (``settings``),
+alone) and, when the scenario's own settings differ from the control's, their effect (``settings``),
 which the split does not attribute. Every claim in the sentences is decided by an interval, never by a
 point estimate alone.
 """
@@ -213,7 +213,7 @@ def sentences(table: pd.DataFrame, outcome: str, label: str | None = None) -> li
         amount, interval = _amount(x, outcome, label, scale), _interval(r, k, scale)
         what = (f"{amount} ({interval})" if _side(lo, hi) else
                 f"no effect distinguishable from the seeds' noise ({amount}, {interval})")
-        out.append(f"The scenario's own settings (outside the package, different from the baseline's) alone give "
+        out.append(f"The scenario's own settings (outside the package, different from the control's) alone give "
                    f"{what}; this is not split among the entries.")
     return out
 
@@ -233,7 +233,7 @@ def _filled(manifest: Mapping[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     method = manifest.get("method") or (str(table["method"].iloc[0]) if "method" in table and len(table) else "")
     scenario = _record_name(manifest.get("scenario")) or _record_name(manifest.get("model")) or "the scenario"
     return {**manifest, "title": manifest.get("title") or f"Who brings the effect of {scenario}",
-            "scenario": scenario, "baseline": _record_name(manifest.get("baseline")) or "the baseline", "n_seeds": n,
+            "scenario": scenario, "baseline": _record_name(manifest.get("baseline")) or "the control", "n_seeds": n,
             "method": method, "by": manifest.get("by") or "", "version": manifest.get("version") or "(unrecorded)",
             "git_commit": manifest.get("git_commit") or "", "command": manifest.get("command") or "run.py attribute",
             "created": manifest.get("created") or "", "finished": manifest.get("finished") or "",

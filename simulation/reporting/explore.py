@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,7 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
                          map_names: Sequence[str]) -> Path:
     """Write the figures into ``directory/figures`` and ``report.html`` into ``directory``."""
     effects, boxes, cart, trajectory = out["effects"], out["boxes"], out["cart"], out["trajectory"]
+    skipped = cart.attrs.get("skipped", "")  # CART not run (no scikit-learn): this line stands for its table
     summary = out["summary"].set_index("claim")
     sections = []
     for claim in claims:
@@ -197,7 +199,8 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
                                                                           if len(boxes) else pd.DataFrame(
                                                                               columns=["claim", "of"]), cart),
                          "images": images, "boxes_table": table,
-                         "cart_table": rules.to_html(index=False, float_format="{:.2f}".format, escape=True)})
+                         "cart_table": f"<p>{html.escape(skipped)}</p>" if skipped else
+                         rules.to_html(index=False, float_format="{:.2f}".format, escape=True)})
     overview = out["summary"].rename(columns={"default_verdict": "at the defaults"})
     params = pd.DataFrame({"parameter": problem["names"], "low": [b[0] for b in problem["bounds"]],
                            "high": [b[1] for b in problem["bounds"]],

@@ -1,11 +1,13 @@
 """Figures, plain-words sentences and the HTML report of a search for packages (``run.py optimize``), from its
 tables only.
 
-The tables: ``history`` (every candidate the search evaluated, one row each: its generation, its decision
-columns and each objective's mean over the search's common seeds), ``front`` (the final front re-evaluated on
-new seeds: each objective's mean and 95% interval, the paired gain over the baseline when there is one, and
+The control is the scenario gains are measured against (``--control``, by default no_policy; the manifest keeps
+it under ``baseline``). The tables: ``history`` (every candidate the search evaluated, one row each: its
+generation, counted from 1, its decision columns and each objective's mean over the search's common seeds),
+``front`` (the final front re-evaluated on
+new seeds: each objective's mean and 95% interval, the paired gain over the control when there is one, and
 whether the package is still on the front by the new means) and ``robust`` (with ``--robust``: each front
-package against the baseline over sampled worlds). Decision columns are ``share_<instrument>`` (the budget
+package against the control over sampled worlds). Decision columns are ``share_<instrument>`` (the budget
 share), optionally ``start_<instrument>`` (start quarter), ``local_<instrument>`` (delivered locally) and
 ``enforce_<regulation>`` (enforcement level, its ``share_`` the administration's share of the budget); for a
 model of the custom-model hook they are its inputs. Every claim in the sentences is decided by an interval,
@@ -87,15 +89,15 @@ def _first_sentence(front: pd.DataFrame, objectives: Sequence[tuple[str, str]]) 
         amount, interval = _amount(g[i], name, label, gs), _bounds(glo[i], ghi[i], name, gs, sign=True)
         side = _side(glo[i], ghi[i])
         if side == 0:
-            text += (f" Its gain over the baseline is not distinguishable from zero ({amount}, {interval}).")
+            text += (f" Its gain over the control is not distinguishable from zero ({amount}, {interval}).")
         else:
             verdict = "better" if side * _dir(sense) > 0 else "worse"
-            text += f" Against the baseline it gives {amount} ({interval}): {verdict} beyond the seeds' noise."
+            text += f" Against the control it gives {amount} ({interval}): {verdict} beyond the seeds' noise."
     return text
 
 
 def _gain_sentence(front: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -> str | None:
-    """How many packages do better, worse or no differently from the baseline on each objective."""
+    """How many packages do better, worse or no differently from the control on each objective."""
     parts = []
     for name, sense in objectives:
         if f"{name}_gain" not in front:
@@ -108,7 +110,7 @@ def _gain_sentence(front: pd.DataFrame, objectives: Sequence[tuple[str, str]]) -
     if not parts:
         return None
     n = len(front)
-    return (f"Against the baseline, each package's paired 95% interval over the new seeds says, of the {n} "
+    return (f"Against the control, each package's paired 95% interval over the new seeds says, of the {n} "
             f"package{'s' if n != 1 else ''}: {'; '.join(parts)}.")
 
 
@@ -158,14 +160,14 @@ def _robust_sentence(robust: pd.DataFrame, objectives: Sequence[tuple[str, str]]
     r = order[0]
     ks = _packages(robust)
     label = _label(name)
-    text = (f"Across the sampled worlds, package {ks[r]} beats the baseline on {label} in the largest share of "
-            f"them, {share[r]:.0%} (its mean over the seeds of each world against the baseline's)")
+    text = (f"Across the sampled worlds, package {ks[r]} beats the control on {label} in the largest share of "
+            f"them, {share[r]:.0%} (its mean over the seeds of each world against the control's)")
     if np.isfinite(median[r]):
         text += f"; its median gain is {_amount(median[r], name, label, abs(median[r]))}"
     if np.isfinite(worst[r]):
         w = worst[r] * _dir(sense)
-        verdict = ("so even there it does better than the baseline" if w > 0 else
-                   "worse than the baseline" if w < 0 else "no different from the baseline")
+        verdict = ("so even there it does better than the control" if w > 0 else
+                   "worse than the control" if w < 0 else "no different from the control")
         text += (f", and in its worst tenth of worlds {_amount(worst[r], name, label, abs(worst[r]))}, "
                  f"{verdict}")
     return text + "."
@@ -228,11 +230,12 @@ def _progress_sentence(progress: Mapping[str, Any] | None) -> str | None:
     if table is None or len(table) < 2 or not np.isfinite(_column(table, "of_final")).all():
         return None
     share = _column(table, "of_final")
+    # generations are counted from 1 (history.csv and convergence.csv number them so): "generation 3 of 3"
     reached = int(table["generation"].iloc[int(np.argmax(share >= 0.9))])
     rise, threshold = progress.get("rise"), float(progress.get("threshold", 0.02))
     text = (f"Search progress: the hypervolume of the front (the share of objective space it dominates, with "
             f"each objective scaled to what the search saw) reached 90% of its final value by generation "
-            f"{reached} of {len(table) - 1}")
+            f"{reached} of {int(table['generation'].iloc[-1])}")
     if rise is None:
         return text + "; too few generations to tell whether it had settled."
     last = int(progress.get("last", 1))
@@ -246,7 +249,7 @@ def _progress_sentence(progress: Mapping[str, Any] | None) -> str | None:
 def sentences(front: pd.DataFrame, robust: pd.DataFrame | None,
               objectives: Sequence[tuple[str, str]], progress: Mapping[str, Any] | None = None) -> list[str]:
     """What the search found, in plain words: the front and what stays on it, the best package on the first
-    objective and its gain over the baseline, the trade-off between the first two objectives, the package most
+    objective and its gain over the control, the trade-off between the first two objectives, the package most
     often better across worlds, and the budget every package spends."""
     objectives = [(str(n), str(s)) for n, s in objectives]
     if front is None or front.empty or not objectives:
@@ -292,7 +295,7 @@ def _filled(manifest: Mapping[str, Any], objectives: Sequence[tuple[str, str]], 
     model = _text(manifest.get("model"), "")
     scenario = _text(manifest.get("scenario"), "" if model else "the scenario")
     return {"title": _text(manifest.get("title"), f"Packages on a front: {scenario or model}"),
-            "scenario": scenario, "baseline": _text(manifest.get("baseline"), "the baseline"),
+            "scenario": scenario, "baseline": _text(manifest.get("baseline"), "the control"),
             "model": model, "budget": float(budget) if budget else None, "instruments": [str(i) for i in instruments],
             "regulations": [str(r) for r in manifest.get("regulations") or [] if isinstance(r, str)],
             "objectives": [f"{_label(n)} ({s})" for n, s in objectives],

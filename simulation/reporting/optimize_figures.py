@@ -257,7 +257,7 @@ def shares_figure(front: pd.DataFrame) -> plt.Figure | None:
 
 
 def robust_figure(robust: pd.DataFrame | None, objectives: Sequence[tuple[str, str]]) -> plt.Figure | None:
-    """Per package, the share of sampled worlds where it beats the baseline on the first objective, with its
+    """Per package, the share of sampled worlds where it beats the control on the first objective, with its
     worst decile of the gain written beside the bar."""
     if robust is None or robust.empty or not objectives:
         return None
@@ -284,8 +284,8 @@ def robust_figure(robust: pd.DataFrame | None, objectives: Sequence[tuple[str, s
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     unit = "percentage points" if _unit(name) == "share" else _unit(name)
     unit = f" ({unit})" if unit and unit not in ("0-1", "ratio") else ""
-    ax.set_xlabel(_tex(f"share of sampled worlds where it beats the baseline on {label}"))
-    ax.set_title(_tex(f"Where each package beats the baseline on {label}; beside each bar, the worst tenth of its "
+    ax.set_xlabel(_tex(f"share of sampled worlds where it beats the control on {label}"))
+    ax.set_title(_tex(f"Where each package beats the control on {label}; beside each bar, the worst tenth of its "
                       f"gain{unit}"), fontsize=9)
     ax.grid(axis="y", visible=False)
     sns.despine(ax=ax, left=True)
