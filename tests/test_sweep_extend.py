@@ -19,6 +19,9 @@ ISHIGAMI = (f'model = "simulation.sensitivity.known:ishigami"\nmethod = "sobol"\
             f'[inputs]\nx1 = [-{PI}, {PI}]\nx2 = [-{PI}, {PI}]\nx3 = [-{PI}, {PI}]\n')
 
 
+MODEL = "simulation.sensitivity.known:ishigami"  # given again: a resume never imports code a folder names
+
+
 def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
@@ -57,7 +60,8 @@ def test_an_extended_sweep_equals_a_fresh_one_and_runs_only_the_new_points(tmp_p
     config.write_text(ISHIGAMI)
     small, extended, fresh = tmp_path / "n256", tmp_path / "n512", tmp_path / "fresh"
     assert cli("sweep", "--config", str(config), "--out", str(small), "--quiet", "--workers", "1").returncode == 0
-    res = cli("sweep", "--extend", str(small), "--samples", "512", "--out", str(extended), "--workers", "2")
+    res = cli("sweep", "--extend", str(small), "--model", MODEL, "--samples", "512", "--out", str(extended),
+              "--workers", "2")
     assert res.returncode == 0, res.stderr
     assert "(1,280 reused from" in res.stdout
     assert cli("sweep", "--config", str(config), "--samples", "512", "--out", str(fresh), "--quiet",
@@ -84,15 +88,16 @@ def test_extend_refuses_what_would_not_reuse_or_would_change_the_design(tmp_path
     config.write_text(ISHIGAMI.replace('"sobol"', '"morris"').replace("256", "8"))
     assert cli("sweep", "--config", str(config), "--out", str(morris), "--quiet").returncode == 0
     cases = [
-        (["--extend", str(small), "--samples", "128"], "must be larger than the sweep's N = 256"),
-        (["--extend", str(small), "--samples", "768"], "N a power of 2"),
-        (["--extend", str(small)], "--extend needs --samples"),
-        (["--extend", str(small), "--samples", "512", "--method", "morris"], "only --samples changes"),
-        (["--extend", str(small), "--samples", "512", "--params", "x1,x2"], "only --samples changes"),
-        (["--extend", str(small), "--samples", "512", "--second-order"], "only --samples changes"),
-        (["--extend", str(small), "--samples", "512", "--no-dummy"], "only --samples changes"),
-        (["--extend", str(morris), "--samples", "16"], "only Sobol' designs nest"),
-        (["--extend", str(tmp_path / "nowhere"), "--samples", "512"], "--extend"),
+        (["--extend", str(small), "--model", MODEL, "--samples", "128"], "must be larger than the sweep's N = 256"),
+        (["--extend", str(small), "--model", MODEL, "--samples", "768"], "N a power of 2"),
+        (["--extend", str(small), "--model", MODEL], "--extend needs --samples"),
+        (["--extend", str(small), "--model", MODEL, "--samples", "512", "--method", "morris"],
+         "only --samples changes"),
+        (["--extend", str(small), "--model", MODEL, "--samples", "512", "--params", "x1,x2"], "only --samples changes"),
+        (["--extend", str(small), "--model", MODEL, "--samples", "512", "--second-order"], "only --samples changes"),
+        (["--extend", str(small), "--model", MODEL, "--samples", "512", "--no-dummy"], "only --samples changes"),
+        (["--extend", str(morris), "--model", MODEL, "--samples", "16"], "only Sobol' designs nest"),
+        (["--extend", str(tmp_path / "nowhere"), "--model", MODEL, "--samples", "512"], "--extend"),
     ]
     for args, needle in cases:
         out = tmp_path / f"out{cases.index((args, needle))}"

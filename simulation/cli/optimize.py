@@ -142,6 +142,9 @@ def _worlds(s: dict[str, Any]):
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
+    from ..extras import require
+
+    require("pymoo", "optimize", "run.py optimize")  # before any folder is made
     from ..optimize import convergence
     from ..optimize import search as opt
     from ..reporting.optimize import sentences, write_report
