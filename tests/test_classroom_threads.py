@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from simulation import class_runs, levers, views
-from simulation.lessons import load_lessons
-from simulation.scenario import ScenarioError
-
 state = pytest.importorskip("simulation.app.state")  # skipped only where the 'demo' extra is missing
 page = pytest.importorskip("simulation.app.page")
+
+from simulation import class_runs, levers, views  # noqa: E402 - views needs the 'demo' extra too
+from simulation.lessons import load_lessons  # noqa: E402
+from simulation.scenario import ScenarioError  # noqa: E402
 
 APP = Path(state.__file__).parent
 TIMEOUT = 120  # seconds: generous, only so a deadlock fails instead of hanging the run
