@@ -31,12 +31,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO
 
 import pandas as pd
 
@@ -135,11 +134,6 @@ def write_bytes(root: Path, name: str | os.PathLike[str], data: bytes) -> Path:
 def write_text(root: Path, name: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``root/name`` atomically; returns the path."""
     return write_bytes(root, name, text.encode("utf-8"))
-
-
-def write_json(root: Path, name: str | os.PathLike[str], data: Any) -> Path:
-    """Write ``data`` as indented JSON to ``root/name`` atomically; returns the path."""
-    return write_text(root, name, json.dumps(data, indent=2, default=str))
 
 
 def write_csv(root: Path, name: str | os.PathLike[str], table: pd.DataFrame, index: bool = False) -> Path:
