@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 from simulation import scenario
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def need(module: str, extra: str, note: str = "") -> ModuleType:
+    """Import ``module`` for a test that needs an optional extra, or skip the test naming ``extra``.
+
+    A core install plus pytest skips such tests with the reason (``pip install -e '.[optimize]'``); CI sets
+    ``SME_REQUIRE_EXTRAS=1``, where every extra is installed, and there a missing module fails instead of
+    skipping. Works at module level too (it skips the whole file). ``note`` adds what else it takes.
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        why = f"needs the '{extra}' extra (pip install -e '.[{extra}]'{'; ' + note if note else ''}): {err}"
+        if os.environ.get("SME_REQUIRE_EXTRAS"):
+            pytest.fail(f"SME_REQUIRE_EXTRAS is set but this test {why}")
+        pytest.skip(why, allow_module_level=True)
 
 
 def draw_firms(p, n: int, seed: int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import need
 
 from simulation import class_runs
 from simulation.api import run
@@ -146,7 +147,7 @@ def test_runs_table_lists_what_was_moved():
 
 
 def test_the_scoreboard_monitor_shows_exporting_that_lasts():
-    page = pytest.importorskip("simulation.app.page")  # skipped only where the 'demo' extra is missing
+    page = need("simulation.app.page", "demo")
     cells = page.score_html(_monitors(1234.75, 1000.0))
     assert "<td>exporter-years</td><td>1,235</td><td>1,000</td><td>+235</td>" in cells
     assert "<td>lasting entrants</td><td>4</td><td>6</td><td>-2</td>" in cells
@@ -157,7 +158,7 @@ def test_the_scoreboard_monitor_shows_exporting_that_lasts():
 
 @pytest.fixture
 def state():
-    st = pytest.importorskip("simulation.app.state")  # skipped only where the 'demo' extra is missing
+    st = need("simulation.app.state", "demo")
     st.model.value, st.history.value, st.notice.value = None, (), ""
     yield st
     st.model.value, st.history.value = None, ()

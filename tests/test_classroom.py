@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import need
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -215,7 +216,7 @@ def test_no_combination_of_controls_breaks_the_model(values, scenario):
     assert len(ts) == 4 and (ts["n_smes"] == m.sme.n).all()
     assert np.isfinite(ts["export_participation"]).all()
     assert (ts["budget_spent"] <= m.live.package.total_budget + 1e-9).all()
-    from simulation import views
+    views = need("simulation.views", "demo")
 
     data = views.datasets(m)  # every chart has data whatever the controls say, as strict JSON
     json.dumps(data, allow_nan=False)
@@ -231,7 +232,7 @@ def test_mesa_scenario_argument_from_solaraviz_reset_is_ignored():
 # --- the app's controls (imports Solara) ---------------------------------------------------
 
 def test_app_setup_builds_the_lesson_with_its_levers():
-    state = pytest.importorskip("simulation.app.state")  # skipped only where the 'demo' extra is missing
+    state = need("simulation.app.state", "demo")
 
     for lesson in load_lessons():
         setup = state.lesson_setup(lesson, "3")
@@ -244,7 +245,7 @@ def test_app_setup_builds_the_lesson_with_its_levers():
 
 
 def test_the_scenario_picker_lists_extra_files(monkeypatch, tmp_path):
-    page = pytest.importorskip("simulation.app.page")  # skipped only where the 'demo' extra is missing
+    page = need("simulation.app.page", "demo")
     from simulation.app.state import Setup
 
     mine = tmp_path / "mine.toml"
@@ -255,7 +256,7 @@ def test_the_scenario_picker_lists_extra_files(monkeypatch, tmp_path):
 
 
 def test_charts_have_data_for_every_lesson():
-    from simulation import views
+    views = need("simulation.views", "demo")
 
     specs = views.specs(40)
     for lesson in load_lessons():
@@ -269,7 +270,9 @@ def test_charts_have_data_for_every_lesson():
 
 
 def test_the_seeds_chart_draws_the_exporter_years_gap():
-    from simulation import class_runs, views
+    from simulation import class_runs
+
+    views = need("simulation.views", "demo")
 
     m = ClassroomModel("integrated", reference="fragmented", seed="1", n_smes=100)
     gaps = class_runs.seed_gaps(m, n=3)
@@ -283,6 +286,7 @@ def test_the_seeds_chart_draws_the_exporter_years_gap():
 
 
 def test_demo_command_rejects_bad_input_with_one_line(tmp_path):
+    need("solara", "demo")  # without it the command stops first on the missing extra
     import socket
     import subprocess
     import sys

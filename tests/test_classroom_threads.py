@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import need
 
-state = pytest.importorskip("simulation.app.state")  # skipped only where the 'demo' extra is missing
-page = pytest.importorskip("simulation.app.page")
+state = need("simulation.app.state", "demo")
+page = need("simulation.app.page", "demo")
 
 from simulation import class_runs, levers, views  # noqa: E402 - views needs the 'demo' extra too
 from simulation.lessons import load_lessons  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import kill_part_way
+from helpers import kill_part_way, need
 
 import simulation
 from simulation import outcomes
@@ -57,6 +57,7 @@ def test_verdicts_follow_the_interval_and_the_predicted_sign():
 
 
 def test_prim_and_cart_find_the_known_box_where_the_claim_holds(tmp_path):
+    need("sklearn", "explore")  # CART
     cfg = boxed_config(tmp_path)
     plan, out = run_in_process(cfg)
     boxes = out["boxes"]

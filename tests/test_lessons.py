@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import need
 
 from simulation import class_runs, levers
 from simulation.class_runs import _value, measure, report
@@ -81,7 +82,7 @@ def test_stated_numbers_read_plainly():
 
 def test_quotes_are_measured_on_the_seeds_of_the_apps_button():
     assert BUILT_IN["seeds"] == class_runs.SEEDS == 20
-    page = pytest.importorskip("simulation.app.page")  # skipped only where the 'demo' extra is missing
+    page = need("simulation.app.page", "demo")
     from simulation.app import state
 
     assert page.SEEDS_BUTTON == "Run 20 seeds"

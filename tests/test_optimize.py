@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT
+from helpers import ROOT, need
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,15 @@ def _cli(*args):
                           text=True, timeout=900)
 
 
+def needs_pymoo(test):
+    """The tests that run the search need the 'optimize' extra (pymoo); the rest check the package encoding."""
+    def wrapped(*args, **kwargs):
+        need("pymoo", "optimize")
+        return test(*args, **kwargs)
+    return functools.wraps(test)(wrapped)
+
+
+@needs_pymoo
 def test_the_search_finds_a_known_optimum(tmp_path):
     space = ModelSpace({"x": (0.0, 1.0), "y": (0.0, 1.0)})
     search = Search(space, parse_objectives(["gain:max", "loss:min"], model=True), [0], model=PEAKED,
@@ -150,6 +160,7 @@ def test_nondominated_respects_the_senses():
     assert list(nondominated(means, objectives)) == [False, False, True, True]
 
 
+@needs_pymoo
 def test_a_killed_search_resumes_to_the_same_front(tmp_path):
     out = tmp_path / "search"
     args = ["--model", PEAKED, "--inputs", "x=0:1,y=0:1", "--objectives", "gain:max,loss:min",
@@ -179,6 +190,7 @@ def test_a_killed_search_resumes_to_the_same_front(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(out / "history.csv"), history)
 
 
+@needs_pymoo
 def test_front_packages_are_scenario_files_within_the_budget(tmp_path):
     world = tmp_path / "small.toml"
     world.write_text('title = "Small"\nextends = "baseline"\nsteps = 8\n[params]\nn_smes = 200\n'
@@ -205,6 +217,7 @@ def test_front_packages_are_scenario_files_within_the_budget(tmp_path):
     assert bad.returncode == 2 and "NAME:max" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@needs_pymoo
 def test_the_hypervolume_says_whether_the_search_had_settled():
     """Never falls (candidates only add to the front), reaches 1 of its final value, and a late jump
     shows as a rise in the last generations."""

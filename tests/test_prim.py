@@ -7,11 +7,10 @@ algorithm is the same, so the trajectories, limits and quasi-p-values agree to r
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import need
 
 from simulation.discovery.prim import Prim, describe
 
@@ -186,17 +185,8 @@ def ema_cases() -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
 
 
 def _ema_prim():
-    """EMA Workbench's PRIM; skipped without it (the test-full extra, on Python 3.12), failed under CI's
-    ``SME_REQUIRE_EXTRAS=1``, where it must be installed."""
-    try:
-        import ema_workbench.analysis.prim as ema
-    except ImportError as err:
-        why = (f"needs EMA Workbench, the reference (the test-full extra, Python 3.12: "
-               f"pip install -e '.[test-full]'): {err}")
-        if os.environ.get("SME_REQUIRE_EXTRAS"):
-            pytest.fail(f"SME_REQUIRE_EXTRAS is set but this {why}")
-        pytest.skip(why)
-    return ema
+    """EMA Workbench's PRIM, the reference (the test-full extra; EMA Workbench 3 needs Python 3.12)."""
+    return need("ema_workbench.analysis.prim", "test-full", "EMA Workbench 3 needs Python 3.12")
 
 
 @pytest.mark.parametrize("case", list(ema_cases()))

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import need
 
 from simulation import cli
 from simulation.experiments import compare
@@ -268,6 +270,7 @@ def test_attribute_control_is_what_no_entry_means(tiny, tmp_path, capsys):
 
 
 def test_optimize_control_and_generations_counted_from_one(tiny, tmp_path, capsys):
+    need("pymoo", "optimize")
     out = tmp_path / "opt"
     assert main(["optimize", "--scenario", str(tiny["baseline"]), "--control", str(tiny["no_policy"]),
                  "--instruments", "capacity_training,export_promotion", "--population", "4", "--generations", "2",
@@ -284,6 +287,7 @@ def test_optimize_control_and_generations_counted_from_one(tiny, tmp_path, capsy
 
 
 def test_optimize_says_generation_n_of_n(tmp_path, capsys):
+    need("pymoo", "optimize")
     out = tmp_path / "opt"
     assert main(["optimize", "--model", PEAKED, "--inputs", "x=0:1,y=0:1", "--objectives", "gain:max,loss:min",
                  "--population", "4", "--generations", "3", "--seeds", "1", "--reeval-seeds", "2", "--workers", "1",
@@ -320,3 +324,34 @@ def test_an_unknown_scenario_far_from_any_name_still_lists_them(capsys):
     line = error_line(capsys.readouterr().err)
     assert "unknown scenario 'zzzzzz'. Known scenarios: alliances_off," in line and "did you mean" not in line
     assert scenario_names()[-1] in line
+
+
+def test_a_missing_extra_skips_naming_it_and_fails_where_extras_are_required(monkeypatch):
+    monkeypatch.delenv("SME_REQUIRE_EXTRAS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"needs the 'optimize' extra \(pip install -e '\.\[optimize\]'"):
+        need("no_such_module_for_sme_tests", "optimize")
+    monkeypatch.setenv("SME_REQUIRE_EXTRAS", "1")
+    with pytest.raises(pytest.fail.Exception, match="SME_REQUIRE_EXTRAS is set"):
+        need("no_such_module_for_sme_tests", "optimize")
+    assert need("json", "optimize").dumps(1) == "1"  # an installed module is returned
+
+
+def test_explore_without_cart_says_so_on_the_console(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as in a core install: import sklearn fails
+    config = tmp_path / "boxed.toml"
+    config.write_text('model = "simulation.sensitivity.known:boxed_effect"\nsamples = 40\nseeds = 2\n'
+                      '[inputs]\nx1 = [0.0, 1.0]\nx2 = [0.0, 1.0]\nx3 = [0.0, 1.0]\nx4 = [0.0, 1.0]\n'
+                      '[comparisons.boxed]\noutput = "effect"\nexpect = 1\nclaim = "The effect is positive."\n')
+    assert main(["explore", "--config", str(config), "--out", str(tmp_path / "out"), "--workers", "1",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "note: CART regions skipped, PRIM ran" in out and "pip install -e '.[explore]'" in out
+
+
+def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert main(["sweep", "--samples", "8", "--params", "comp_mean,conn_mean", "--scheduler", "local",
+                 "--out", str(tmp_path / "s"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--scheduler needs the optional package distributed: pip install -e '.[dask]'" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "s").exists()

@@ -87,6 +87,8 @@ def _run(args: argparse.Namespace, cfg, plan, job: Job, backend) -> int:
         for r in out["summary"].itertuples():
             print(f"  {r.claim:16} holds {r.holds:4.0%}  unclear {r.unclear:4.0%}  fails {r.fails:4.0%}  "
                   f"at the defaults: {r.default_effect:+.3g} ({r.default_verdict})")
+    if skipped := out["cart"].attrs.get("skipped"):  # printed even with --quiet: a missing method, not progress
+        print(f"note: {skipped}")
     return 0
 
 

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
+from ..extras import require
+
 
 class Backend(Protocol):
     workers: int
@@ -90,10 +92,8 @@ class DaskBackend:
     """
 
     def __init__(self, scheduler: str, workers: int) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:  # pragma: no cover - depends on the installation
-            raise RuntimeError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+        distributed = require("distributed", "dask", "--scheduler")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
         self._cluster = None
         if scheduler == "local":
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

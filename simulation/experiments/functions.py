@@ -17,10 +17,8 @@ reads sweep files).
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import inspect
-import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -29,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from .._version import __version__
 from ..inputs import show
+from .store import run_id
 
 TARGET = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*")
 
@@ -112,9 +110,8 @@ class FunctionSpec:
 
     @classmethod
     def make(cls, model: str, params: Mapping[str, Any], seed: int) -> FunctionSpec:
-        ident = {"model": model, "params": dict(sorted(params.items())), "seed": int(seed), "version": __version__}
-        digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        return cls(model, dict(params), int(seed), digest)
+        return cls(model, dict(params), int(seed), run_id(model=model, params=dict(sorted(params.items())),
+                                                          seed=int(seed)))
 
 
 def evaluate_function(specs: Sequence[FunctionSpec], outputs: Sequence[str]

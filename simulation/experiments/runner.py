@@ -15,8 +15,6 @@ chunks in flight.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,14 +25,13 @@ from tqdm import tqdm
 tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked from this one
 
 from .. import outcomes
-from .._version import __version__
 from ..api import RunResult, run_batch
 from ..engine import RunInput
 from ..params import resolve
 from ..policy import PolicyPackage
 from ..scenario import Scenario
 from .backends import Backend
-from .store import RunStore
+from .store import RunStore, run_id
 
 
 @dataclass(frozen=True)
@@ -53,9 +50,8 @@ class RunSpec:
         """The run id: a hash of what the run depends on (the scenario's name, package and parameters, the seed,
         the horizon) and the package version. A manifest records all of them, so a resume recomputes each id
         and a run whose record was changed under its old id is refused."""
-        ident = {"scenario": scenario, "package": package, "params": dict(sorted(params.items())),
-                 "seed": int(seed), "steps": int(steps), "version": __version__}
-        return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return run_id(scenario=scenario, package=package, params=dict(sorted(params.items())), seed=int(seed),
+                      steps=int(steps))
 
     @classmethod
     def make(cls, scenario: Scenario, seed: int, steps: int | None = None,

@@ -11,17 +11,31 @@ one table per kind (Parquet and CSV) and removes them. Every file goes through
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import files
+from .._version import __version__
 
 KINDS = ("timeseries", "regions", "summaries")
 RUN_ID = re.compile(r"[0-9a-f]{8,64}")
+
+
+def run_id(**depends_on: Any) -> str:
+    """A run's id in the store: a hash of everything the run depends on, plus the package version.
+
+    The same inputs give the same id on any machine (JSON with sorted keys), so a resume recomputes each
+    id from its manifest record and refuses a record changed under its old id.
+    """
+    ident = {**depends_on, "version": __version__}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 class StoreError(ValueError):

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no screen
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
@@ -66,7 +67,10 @@ def forest(diffs: pd.DataFrame) -> plt.Figure:
     for ax, out in zip(axes.flat, outcomes):
         d = diffs[diffs["outcome"] == out]
         y = [scenarios.index(s) for s in d["scenario"]]
-        ax.errorbar(d["difference"], y, xerr=[d["difference"] - d["ci_low"], d["ci_high"] - d["difference"]],
+        # arrays, not Series or lists: matplotlib calls float() on a one-element Series (deprecated in
+        # pandas 2.2) and on each array of a list (deprecated in numpy 1.25)
+        mid, low, high = (d[c].to_numpy(float) for c in ("difference", "ci_low", "ci_high"))
+        ax.errorbar(mid, y, xerr=np.vstack([mid - low, high - mid]),
                     fmt="o", color="tab:blue", capsize=3)
         ax.axvline(0, color="grey", lw=1, ls="--")
         ax.set_title(out.replace("_", " "), fontsize=10)
