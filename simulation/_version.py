@@ -5,4 +5,4 @@ from importlib.metadata import PackageNotFoundError, version
 try:
     __version__ = version("sme-internationalization")
 except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.10.0"
+    __version__ = "0.11.0"

@@ -334,6 +334,9 @@ REGISTRY: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
 DUMMY = "(dummy)"
 # Given-data methods score this many such inputs on the same runs; the reference is their 95th percentile.
 DUMMY_COLUMNS = 20
+# The rows of a Sobol' sweep for all parameters together: the sum of their first-order indices, and the
+# share left to parameters acting together once the seed noise is set aside.
+ALL = "(all parameters)"
 
 
 def defaults() -> dict[str, float | int]:

@@ -352,21 +352,24 @@ def test_a_full_disk_while_updating_the_manifest_keeps_the_old_one(tmp_path, mon
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root may write a read-only file; the same failure is mocked above for every user")
-def test_a_read_only_file_on_resume_is_one_line_and_exit_2(tiny, tmp_path, capsys):
+                    reason="root may write a read-only folder; the same failure is mocked above for every user")
+def test_a_read_only_folder_on_resume_is_one_line_and_exit_2(tiny, tmp_path, capsys):
+    # Files are replaced whole (a new file renamed over the old), so what a resume needs is a folder it can
+    # write in: a read-only file in a writable folder is replaced like any other, a read-only folder stops it.
     out = tmp_path / "out"
     assert main(["run", str(tiny), "--seeds", "2", "--workers", "1", "--quiet", "--out", str(out)]) == 0
     folders.release(out)
     manifest = json.loads((out / "manifest.json").read_text())
     (out / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
-    (out / "summaries.csv").chmod(0o444)
+    before = sorted(p.name for p in out.iterdir())
+    out.chmod(0o555)
     capsys.readouterr()
     try:
         assert main(["run", "--resume", str(out), "--quiet", "--workers", "1"]) == 2
-        one_line(capsys.readouterr().err, str(out / "summaries.csv"), "Permission denied")
+        one_line(capsys.readouterr().err, str(out), "ermission denied")
+        assert sorted(p.name for p in out.iterdir()) == before
     finally:
-        (out / "summaries.csv").chmod(0o644)
-    folders.release(out)
+        out.chmod(0o755)
     assert main(["run", "--resume", str(out), "--quiet", "--workers", "1"]) == 0
 
 

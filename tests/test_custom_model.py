@@ -52,8 +52,8 @@ def test_ishigami_indices_are_recovered_within_0_05_and_x3_acts_only_with_x1():
     assert st["x3"] > 0.15 and abs(s1["x3"]) < 0.05
 
 
-def test_a_stochastic_model_gets_its_seeds_and_its_common_shift_is_not_noise():
-    out = sweep_model(known.noisy_sum, {"x1": (0.0, 1.0), "x2": (0.0, 1.0)}, samples=128)
+def test_a_stochastic_model_gets_its_seeds_and_its_common_shift_is_not_noise_without_the_reference():
+    out = sweep_model(known.noisy_sum, {"x1": (0.0, 1.0), "x2": (0.0, 1.0)}, samples=128, dummy=False)
     noise = out["noise"].iloc[0]
     assert noise["source"] == "probe" and noise["interaction_sd"] == pytest.approx(0.1, rel=0.35)
     assert noise["noise_share"] < 0.15  # the seed's shift (sd 3) would make it ~100% if counted

@@ -150,3 +150,11 @@ def test_every_docs_page_the_readme_links_is_in_the_site():
         path = link.split("#", 1)[0]
         if path.startswith("docs/") and path.endswith(".md"):
             assert path.removeprefix("docs/") in pages, f"README.md links to {path}, which is not in the nav"
+
+
+def test_the_coverage_page_is_what_its_script_writes_now():
+    """docs/coverage.md (how often Sobol' intervals cover known indices) is regenerated, never edited: the
+    estimator or the sweep's design changing would otherwise leave the page describing an older tool."""
+    done = subprocess.run([sys.executable, str(ROOT / "docs" / "coverage.py"), "--check"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr

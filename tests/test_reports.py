@@ -46,7 +46,7 @@ CONTEXTS = {
         "images": {"indices": PNG, "convergence": PNG},
         "figures": [("indices", "Sobol at the horizon"), ("convergence", "Settled?")],
         "indices_table": "<table></table>", "main": "ST", "has_conf": True, "has_reference": True,
-        "given_data": True, "dummy_columns": 20, "settled": EVIL,
+        "given_data": True, "dummy_columns": 20, "reference_words": EVIL, "seed_reference": False, "settled": EVIL,
         "skipped": [{"output": EVIL, "reason": EVIL}], "per_year": True},
     "attribution.html": lambda: {
         "title": f"attribution: {EVIL}",

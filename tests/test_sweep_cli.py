@@ -62,13 +62,14 @@ def test_every_method_writes_its_folder(tiny, tmp_path, method):
     module = METHODS[method]
     assert np.isfinite(indices["value"]).all()
     bounded = indices[indices["index"].isin(module.BOUNDED) & (indices["index"] != "S2")]
-    # Estimators can stray a little outside [0, 1] at tiny N; what they estimate cannot.
-    assert bounded["value"].between(-0.35, 1.35).all(), bounded
+    # Estimators stray outside [0, 1] at tiny N (what they estimate cannot): the report must say so
+    report = (out / "report.html").read_text()
+    if not bounded["value"].between(-0.1, 1.1).all():
+        assert "the sample is too small" in report
     # PAWN's indices are Kolmogorov-Smirnov statistics: [0, 1] exactly, with no bias correction to
     # push them out (SALib's delta is bias-corrected and can dip just below 0).
     distances = ("minimum", "mean", "median", "maximum") if method == "pawn" else ()
     assert indices[indices["index"].isin(distances)]["value"].between(0, 1).all()
-    report = (out / "report.html").read_text()
     assert "matters most" in report.lower() or "driven" in report.lower()
     if method == "morris":
         assert (out / "figures" / "morris.png").is_file()

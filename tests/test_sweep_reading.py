@@ -10,7 +10,7 @@ from SALib.test_functions import Ishigami
 
 from simulation.cli.parser import build_parser
 from simulation.params import DUMMY
-from simulation.reporting.sweep import ranking_sentences
+from simulation.reporting.sweep_reading import ranking_sentences
 from simulation.reporting.sweep_trends import indices_over_time
 from simulation.sensitivity import METHODS, analysis, design
 from simulation.sensitivity.design import SweepConfig
@@ -62,7 +62,8 @@ def test_a_parameter_below_the_reference_level_is_not_named_a_driver():
                (DUMMY, "median", 0.197, np.nan)])
     text = ranking_sentences(t, "pawn", pawn, {})["exits"]
     assert "x1 (median 0.52 ± 0.03), then x2" in text
-    assert "x4 has no detectable effect (at or below 0.20, what an input the model never reads scores)" in text
+    assert "x4 has no detectable effect (not clear of 0.20, the top of what an input the model never reads " \
+           "scores)" in text
     without = ranking_sentences(t[t["parameter"] != DUMMY], "pawn", pawn, {})["exits"]
     assert "then x2 (0.41 ± 0.03) and x4" in without  # what the report said before the reference input
 
@@ -82,7 +83,7 @@ def test_efast_intervals_are_shown_but_decide_nothing():
 
 @pytest.mark.parametrize("conf, expected", [
     (0.02, "Interactions matter: the first-order indices add up to 0.50 (at most 0.53"),
-    (0.30, "whether parameters acting together matter is not settled at this sample size"),
+    (0.40, "No interaction is shown: the first-order indices add up to 0.50 (up to 1.07"),
 ])
 def test_interactions_are_claimed_only_when_the_first_order_intervals_allow(conf, expected):
     t = table([("a", "ST", 0.7, 0.05), ("a", "S1", 0.3, conf), ("b", "ST", 0.5, 0.05), ("b", "S1", 0.2, conf)])
@@ -96,7 +97,7 @@ def test_additive_outputs_claim_no_interactions():
     assert "together" not in ranking_sentences(t, "sobol", METHODS["sobol"], {})["exits"]
 
 
-def test_only_efast_carries_the_reference_input_in_its_design_and_it_costs_sobol_nothing():
+def test_sobol_morris_and_efast_carry_the_reference_input_in_their_design():
     params = ["comp_mean", "conn_mean"]
     fast = SweepConfig(method="fast", samples=65, params=params, steps=4)
     fast.validate()
@@ -105,10 +106,13 @@ def test_only_efast_carries_the_reference_input_in_its_design_and_it_costs_sobol
     assert all(DUMMY not in spec.params for spec in d.specs)  # the model never sees it
     off = SweepConfig(method="fast", samples=65, params=params, steps=4, dummy=False)
     assert off.problem()["names"] == params
-    # Sobol' and Morris: an input the model never reads scores exactly 0, so none is added
+    # Sobol' and Morris: the seed reference, which re-keys the streams (the simulation takes a seed)
     for method, n in (("sobol", 8), ("morris", 4)):
         cfg = SweepConfig(method=method, samples=n, params=params, steps=4)
-        assert cfg.problem()["names"] == params
+        d = design.build(cfg)
+        assert cfg.problem()["names"] == [*params, DUMMY] and cfg.reseeds()
+        assert all(DUMMY not in spec.params for spec in d.specs)
+        assert len({spec.seed for spec in d.specs}) > 1  # the reference's values gave points their own streams
 
 
 def test_the_command_line_turns_the_reference_input_off():

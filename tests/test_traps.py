@@ -345,7 +345,7 @@ def test_explore_without_cart_says_so_on_the_console(tmp_path, monkeypatch, caps
     assert main(["explore", "--config", str(config), "--out", str(tmp_path / "out"), "--workers", "1",
                  "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "note: CART regions skipped, PRIM ran" in out and "pip install -e '.[explore]'" in out
+    assert "note: CART regions and the effect tree skipped, PRIM ran" in out and "pip install -e '.[explore]'" in out
 
 
 def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
@@ -355,3 +355,15 @@ def test_scheduler_without_dask_names_the_extra(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert "--scheduler needs the optional package distributed: pip install -e '.[dask]'" in err
     assert len(err.splitlines()) == 1 and not (tmp_path / "s").exists()
+
+
+def test_a_long_error_line_keeps_its_end_where_the_advice_is(capsys):
+    from simulation.cli import _error
+
+    long_path = "/tmp/" + "deep/" * 80
+    assert _error("sweep", f"--resume {long_path}: the folder was altered; run the command again into a new "
+                           f"folder") == 2
+    line = capsys.readouterr().err.strip()
+    assert len(line) <= 300 and " ... " in line
+    assert line.startswith("run.py sweep: error: --resume /tmp/deep/")
+    assert line.endswith("the folder was altered; run the command again into a new folder")

@@ -96,10 +96,33 @@ def test_a_simulation_study_refuses_a_model_on_resume(tmp_path, capsys):
     one_line(capsys.readouterr().err, "runs the simulation, not a model")
 
 
-def test_a_new_sweep_or_exploration_names_its_model_in_its_file(capsys):
-    for command in ("sweep", "explore"):
-        assert main([command, "--model", "a.b:c", "--quiet"]) == 2
-        one_line(capsys.readouterr().err, "--model is given again only with --resume")
+def test_a_new_sweep_takes_its_model_from_the_flags_as_from_a_file(tmp_path, capsys):
+    path = tmp_path / "ishigami.toml"
+    path.write_text(ISHIGAMI)
+    assert main(["sweep", "--config", str(path), "--workers", "1", "--quiet", "--out", str(tmp_path / "file")]) == 0
+    flags = ["sweep", "--model", "simulation.sensitivity.known:ishigami", "--samples", "64",
+             "--inputs", "x1=-3.14159:3.14159,x2=-3.14159:3.14159,x3=-3.14159:3.14159"]
+    assert main([*flags, "--workers", "1", "--quiet", "--out", str(tmp_path / "flags")]) == 0
+    by_file, by_flags = (pd.read_csv(tmp_path / f / "indices.csv") for f in ("file", "flags"))
+    pd.testing.assert_frame_equal(by_file, by_flags)
+    manifest = json.loads((tmp_path / "flags" / "manifest.json").read_text())
+    # a model's study records what it used: no scenario, parameters or bounds of the simulation
+    assert manifest["config"]["model"] == "simulation.sensitivity.known:ishigami"
+    assert not {"scenario", "params", "bounds", "steps"} & set(manifest["config"])
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["sweep", "--model", "a.b:c"], "--model needs --inputs"),
+    (["sweep", "--inputs", "x=0:1,y=0:1"], "--inputs goes with --model"),
+    (["sweep", "--model", "simulation.sensitivity.known:ishigami", "--inputs", "x1=0:1,x2=1:0"],
+     "--inputs x2: LOW must be below HIGH"),
+    (["explore", "--model", "simulation.sensitivity.known:boxed_effect", "--inputs", "x1=0:1,x2=0:1"],
+     "judges the comparisons of a file"),
+])
+def test_model_flags_given_wrong_are_one_line(argv, needle, tmp_path, capsys):
+    assert main([*argv, "--quiet", "--out", str(tmp_path / "x")]) == 2
+    one_line(capsys.readouterr().err, needle)
+    assert not (tmp_path / "x").exists()
 
 
 # --- the one writer -------------------------------------------------------------------------------------

@@ -116,7 +116,11 @@ def _unknown_scenario(err: BaseException) -> str | None:
 
 def _error(command: str, message: str, limit: int | None = 300) -> int:
     """Print one printable line of at most ``limit`` characters (None: the whole line, for a message whose
-    every part is needed, as the list of known scenarios); exit code 2."""
+    every part is needed, as the list of known scenarios); exit code 2. A longer line loses its middle,
+    not its end: a message begins with what failed and ends with what to do (a long path in between)."""
     line = printable(" ".join(f"run.py {command}: error: {message}".split()))
-    print(line if limit is None or len(line) < limit else line[:limit - 4] + "...", file=sys.stderr)
+    if limit is not None and len(line) > limit:
+        tail = limit // 3
+        line = f"{line[:limit - tail - 5]} ... {line[-tail:]}"
+    print(line, file=sys.stderr)
     return 2

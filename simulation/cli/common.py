@@ -210,10 +210,32 @@ def stored_model(manifest: dict[str, Any]) -> Any:
 
 
 def add_model_flag(p: argparse.ArgumentParser, study: str) -> None:
-    """``--model`` for the resumes of a study whose file names its model (sweep, explore)."""
+    """``--model`` and ``--inputs`` of a study of a function model (sweep, explore), as attribute and
+    optimize take them; a resume takes ``--model`` again, since it never imports code a folder names."""
     p.add_argument("--model", default=None, metavar="PKG.MODULE:FUNCTION",
-                   help=f"with --resume (or --extend): the model the {study} runs, given again; a resume never "
-                        f"imports code a folder names (a new {study} names its model in its file)")
+                   help=f"a function from named inputs to named outputs to run instead of the simulation (with "
+                        f"--inputs); with --resume (or --extend): the model the {study} runs, given again, since "
+                        f"a resume never imports code a folder names")
+    p.add_argument("--inputs", default=None, metavar="NAME=LOW:HIGH,...",
+                   help="with --model: the model's inputs and their ranges")
+
+
+def parse_inputs(text: str) -> dict[str, list[float]]:
+    """``--inputs NAME=LOW:HIGH,...`` as {name: [low, high]} (UsageError naming the item otherwise)."""
+    out: dict[str, list[float]] = {}
+    for item in text.split(","):
+        name, _, span = item.strip().partition("=")
+        low, _, high = span.partition(":")
+        try:
+            lo, hi = float(low), float(high)
+        except ValueError:
+            raise UsageError(f"--inputs: write NAME=LOW:HIGH,..., got {item.strip()!r}") from None
+        if not name.strip():
+            raise UsageError(f"--inputs: an input needs a name, got {item.strip()!r}")
+        if not lo < hi:
+            raise UsageError(f"--inputs {name.strip()}: LOW must be below HIGH")
+        out[name.strip()] = [lo, hi]
+    return out
 
 
 def already_complete(job: Job) -> int:

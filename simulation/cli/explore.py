@@ -16,6 +16,7 @@ from .common import (
     stored_model,
     trusted_model,
 )
+from .sweeps import model_overrides
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -45,10 +46,10 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
     if args.resume:
         return _resume(args)
-    if args.model is not None:
-        raise UsageError("--model is given again only with --resume; a new exploration names its model in its "
-                         "file (model = \"package.module:function\")")
-    overrides = _overrides(args)
+    overrides = {**_overrides(args), **model_overrides(args)}
+    if overrides["model"] is not None and not args.config:
+        raise UsageError("--model: an exploration of a model judges the comparisons of a file (--config FILE "
+                         "with [comparisons.NAME] output, expect and claim)")
     if args.config:
         cfg = ExploreConfig.from_toml(args.config, overrides)
     else:
@@ -97,6 +98,8 @@ def _resume(args: argparse.Namespace) -> int:
     from ..discovery.design import ExploreConfig
     from ..experiments.folders import FolderError
 
+    if args.inputs is not None:
+        raise UsageError("--resume finishes the exploration as it was planned: --inputs cannot change it")
     job = Job.resume(args.resume, "explore", what="an exploration")
     if job.is_complete:
         return already_complete(job)

@@ -19,6 +19,7 @@ from .common import (
     check_out,
     cluster,
     create,
+    parse_inputs,
     run_session,
     scenario_info,
     trusted_model,
@@ -51,21 +52,6 @@ class Settings(BaseModel):
     mode: Literal["simulation", "model"]
 
 
-def _inputs(text: str) -> dict[str, list[float]]:
-    out = {}
-    for item in text.split(","):
-        name, _, span = item.strip().partition("=")
-        low, _, high = span.partition(":")
-        try:
-            lo, hi = float(low), float(high)
-        except ValueError:
-            raise UsageError(f"--inputs: write NAME=LOW:HIGH,..., got {item.strip()!r}") from None
-        if not lo < hi:
-            raise UsageError(f"--inputs {name}: LOW must be below HIGH")
-        out[name.strip()] = [lo, hi]
-    return out
-
-
 def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
     if job is not None:
         try:
@@ -93,7 +79,7 @@ def _settings(args: argparse.Namespace, job: Job | None) -> dict[str, Any]:
     base = None if model else load(args.scenario)
     # the manifest's "baseline_ref" is the control (--control), the key kept for folders already written
     return {"scenario_ref": None if model else args.scenario, "baseline_ref": None if model else args.control,
-            "model": model, "inputs": _inputs(args.inputs) if model else None,
+            "model": model, "inputs": parse_inputs(args.inputs) if model else None,
             "instruments": None if model else ([i.strip() for i in args.instruments.split(",")]
                                                if args.instruments else programmes()),
             "regulations": regs,

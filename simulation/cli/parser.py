@@ -181,8 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-year", action="store_true", help="also indices for each year of the horizon")
     p.add_argument("--by-group", action="store_true", help="one index per registry group (Sobol, Morris)")
     p.add_argument("--no-dummy", dest="dummy", action="store_false", default=None,
-                   help="no reference input (by default eFAST, RBD-FAST, delta and PAWN also score an "
-                        "input the model never reads, to tell an effect from estimation error)")
+                   help="no reference input (by default Sobol and Morris also score an input that only "
+                        "redraws the seed noise, eFAST, RBD-FAST, delta and PAWN one the model never reads, "
+                        "to tell an effect from noise and estimation error)")
     p.add_argument("--second-order", action="store_true", help="Sobol: also second-order indices")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="a method option, e.g. levels=6, optimal_trajectories=10, M=4, num_resamples=500")

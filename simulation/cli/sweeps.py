@@ -14,6 +14,7 @@ from .common import (
     check_out,
     cluster,
     create,
+    parse_inputs,
     run_session,
     scenario_info,
     stored_model,
@@ -22,7 +23,7 @@ from .common import (
 
 # What --extend keeps from the sweep it extends: every flag that shapes the design (only N changes).
 DESIGN_FLAGS = ("scenario", "config", "method", "params", "outputs", "seeds", "seed", "steps", "per_year",
-                "by_group", "dummy", "second_order", "option")
+                "by_group", "dummy", "second_order", "option", "inputs")
 
 
 def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -46,8 +47,18 @@ def _sweep_overrides(args: argparse.Namespace) -> dict[str, Any]:
             "by_group": True if args.by_group else None, "dummy": args.dummy, "options": options or None}
 
 
+def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--model`` and ``--inputs`` of a new study (None where not given): a function model instead of the
+    simulation, as in a file's ``model = "package.module:function"`` and ``[inputs]``."""
+    if args.inputs is not None and args.model is None:
+        raise UsageError("--inputs goes with --model (the inputs of the model to run)")
+    if args.model is not None and args.inputs is None and not args.config:
+        raise UsageError("--model needs --inputs NAME=LOW:HIGH,...: the model's inputs and their ranges")
+    return {"model": args.model, "inputs": parse_inputs(args.inputs) if args.inputs else None}
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from ..sensitivity.design import SweepConfig, build
+    from ..sensitivity.design import COMMAND_LINE, SweepConfig, build, model_outputs
 
     if args.resume and args.extend:
         raise UsageError("--resume and --extend: give one (--resume finishes a sweep, --extend enlarges one)")
@@ -55,14 +66,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _resume_sweep(args)
     if args.extend:
         return _extend_sweep(args)
-    if args.model is not None:
-        raise UsageError("--model is given again only with --resume or --extend; a new sweep names its model "
-                         "in its sweep file (model = \"package.module:function\")")
-    overrides = _sweep_overrides(args)
+    overrides = {**_sweep_overrides(args), **model_overrides(args)}
     if args.config:
         cfg = SweepConfig.from_toml(args.config, overrides)
     else:
-        cfg = SweepConfig(**{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if given.get("model") and "outputs" not in given:  # by default every output the model returns
+            given["outputs"] = model_outputs(COMMAND_LINE, given["model"], given["inputs"])
+        cfg = SweepConfig(**given)
         cfg.validate()
     if cfg.model is None:
         scenario = cfg.load_scenario()
@@ -160,6 +171,7 @@ def _run_sweep(args: argparse.Namespace, cfg, design, job: Job, backend) -> int:
 
 def _print_sweep(cfg, out: dict[str, Any]) -> None:
     from ..params import DUMMY
+    from ..reporting.sweep_reading import reference_words
 
     module = cfg.method_module()
     idx = out["indices"]
@@ -169,7 +181,7 @@ def _print_sweep(cfg, out: dict[str, Any]) -> None:
         block = block[block["parameter"] != DUMMY].sort_values("value", ascending=False).head(5)
         ranked = ", ".join(f"{r.parameter} {r.value:.3g}" + (f" ± {r.conf:.2g}" if r.conf == r.conf else "")
                            for r in block.itertuples())
-        reference = f" (an input the model never reads: {ref.iloc[0]:.3g})" if len(ref) else ""
+        reference = f" (reference, {reference_words(module)}: {ref.iloc[0]:.3g})" if len(ref) else ""
         print(f"  {name:26} {module.MAIN}: {ranked}{reference}")
     for s in out["skipped"]:
         print(f"  {s['output']:26} not analysed: {s['reason']}")
@@ -188,6 +200,8 @@ def _isna(x: Any) -> bool:
 def _resume_sweep(args: argparse.Namespace) -> int:
     from ..sensitivity import sweep
 
+    if args.inputs is not None:
+        raise UsageError("--resume finishes the sweep as it was planned: --inputs cannot change it")
     job = Job.resume(args.resume, "sweep")
     if job.is_complete:
         return already_complete(job)

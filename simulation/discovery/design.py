@@ -151,7 +151,10 @@ class ExploreConfig:
             self.grid = 0  # the plausible worlds need no map (both axes are calibrated, not judged)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as plain data, only those the exploration uses (a model's has no simulation
+        parameters, the simulation's no model): what its manifest records."""
+        unused = ("params", "bounds", "steps", "over") if self.model is not None else ("model", "inputs")
+        return {k: v for k, v in asdict(self).items() if k not in unused}
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: dict[str, Any] | None = None) -> ExploreConfig:

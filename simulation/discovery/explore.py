@@ -6,8 +6,9 @@ sign, seed, run id), ``results.parquet``/``.csv`` (one row of outcomes per
 run), ``effects.csv`` (each claim's paired effect at each point, its interval
 and verdict), ``summary.csv``, ``boxes.csv`` (PRIM's chosen box for
 "holds" and for "fails", per claim, with quasi-p-values and in words),
-``prim_trajectory.csv``, ``cart.csv`` (the CART tree's leaves), ``figures/``
-and ``report.html``.
+``prim_trajectory.csv``, ``cart.csv`` (the CART tree's leaves),
+``effect_tree.csv`` (a regression tree of the effects, with its cross-validated R² against a
+permutation null), ``figures/`` and ``report.html``.
 """
 
 from __future__ import annotations
@@ -53,22 +54,26 @@ def analyze(cfg: ExploreConfig, plan: Plan, results: pd.DataFrame) -> dict[str, 
     names = plan.problem["names"]
     bounds = dict(zip(names, map(tuple, plan.problem["bounds"])))
     effects = fx.point_effects(plan, results)
-    trajectories, boxes, leaves = [], [], []
-    skipped = fx.cart_skipped()  # without scikit-learn (the explore extra): an empty CART table and this note
+    trajectories, boxes, leaves, trees = [], [], [], []
+    skipped = fx.cart_skipped()  # without scikit-learn (the explore extra): empty tree tables and this note
     for claim in plan.claims:
         e = effects[effects["claim"] == claim.name]
-        for of in (fx.HOLDS, fx.FAILS):
-            trajectory, limits = fx.prim_boxes(e, names, bounds, of)
+        # verdicts, then the effect-size reading: worlds whose estimate lies on the predicted side
+        for of in (fx.HOLDS, fx.FAILS, *((fx.ABOVE,) if claim.expect else ())):
+            trajectory, limits = fx.prim_boxes(e, names, bounds, of, claim.expect)
             if not trajectory.empty:
                 trajectories.append(trajectory.reset_index(names="step").assign(claim=claim.name, of=of))
                 boxes.append(limits.assign(claim=claim.name, of=of, **limits.attrs))
         if not skipped:
             leaves.append(fx.cart_rules(e, names).assign(claim=claim.name))
+            trees.append(fx.effect_tree(e, names, claim.expect, seed=cfg.seed).assign(claim=claim.name))
     first = ["claim", "of"]
     cart = _frame(leaves, ["claim"]) if leaves else pd.DataFrame(columns=["claim", *fx.CART_COLUMNS])
-    cart.attrs["skipped"] = skipped
+    tree = _frame(trees, ["claim"]) if trees else pd.DataFrame(columns=["claim", *fx.TREE_COLUMNS])
+    cart.attrs["skipped"] = tree.attrs["skipped"] = skipped
     return {"effects": effects, "summary": fx.summary(effects, plan.claims),
-            "trajectory": _frame(trajectories, first), "boxes": _frame(boxes, first), "cart": cart}
+            "trajectory": _frame(trajectories, first), "boxes": _frame(boxes, first), "cart": cart,
+            "effect_tree": tree}
 
 
 def _frame(frames: list[pd.DataFrame], first: list[str]) -> pd.DataFrame:
@@ -86,7 +91,7 @@ def finish(cfg: ExploreConfig, plan: Plan, folder: Path, manifest: dict[str, Any
     store.consolidate()
     out = analyze(cfg, plan, store.read("results"))
     for name, key in (("effects", "effects"), ("summary", "summary"), ("boxes", "boxes"),
-                      ("prim_trajectory", "trajectory"), ("cart", "cart")):
+                      ("prim_trajectory", "trajectory"), ("cart", "cart"), ("effect_tree", "effect_tree")):
         files.write_csv(folder, f"{name}.csv", out[key])
     write_explore_report(folder, manifest, plan.claims, out, plan.problem, cfg.map)
     return out

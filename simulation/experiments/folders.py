@@ -38,7 +38,7 @@ from .limits import MAX_MANIFEST_BYTES
 LOCK = ".lock"
 # The layout of manifest.json and of the folder. Raised when a change means an older folder
 # cannot be resumed by this code; a resume of another schema says what to do.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _held: dict[Path, int] = {}  # lock file -> the descriptor holding its flock
 # Tests set this to widen the window between taking a lock and writing into the folder.
 _PAUSE_AFTER_LOCK = float(os.environ.get("SME_TEST_PAUSE_AFTER_LOCK", "0") or 0)

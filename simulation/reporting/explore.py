@@ -14,6 +14,10 @@ from ..params import REGISTRY
 from .figures import plt, sns
 from .render import render, save_and_embed
 
+# The effect-size reading's PRIM boxes: worlds whose estimated effect lies on the side the claim predicts
+# (the ``of`` of those rows of boxes.csv; discovery.effects draws them).
+ABOVE = "effect above 0"
+
 MARK = {"holds": "+", "fails": "x", "unclear": "?"}
 EVERYWHERE = 0.9  # a claim holding in this share of the worlds has no region to find
 NOISY = 2.0       # below this ratio of world-to-world variance to seed variance, the worlds differ by noise
@@ -126,7 +130,8 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
         out.append(f"Its effect varies from world to world only {ratio:.1f} times as much as one world's estimate "
                    f"varies with its seeds: the differences between worlds are mostly what the seeds alone "
                    f"would give, so whether a world holds or is unclear says more about its seeds than about "
-                   f"the world, and more seeds (not more worlds) would sharpen the map.")
+                   f"the world: the verdicts' map is blurred, and the effect-size reading below (which uses "
+                   f"every world's estimate) is the one to trust for where the effect is larger.")
     elif np.isfinite(ratio):
         out.append(f"Its effect varies from world to world {ratio:.0f} times as much as one world's estimate "
                    f"varies with its seeds: where a world lies matters.")
@@ -167,6 +172,38 @@ def claim_sentences(claim: Any, summary: pd.Series, boxes: pd.DataFrame, cart: p
     return out
 
 
+def effect_sentences(claim: Any, boxes: pd.DataFrame, tree: pd.DataFrame) -> list[str]:
+    """The effect-size reading in plain words: the effect tree against its permutation null, and PRIM's box
+    of the worlds whose estimate lies on the predicted side."""
+    out = []
+    t = tree[tree["claim"] == claim.name] if len(tree) else tree
+    if len(t):
+        r2, null, p, cv = (float(t[c].iloc[0]) for c in ("r2", "null_r2_95", "p_value", "cv_r2"))
+        fit = (f"a regression tree of the worlds' effects explains {r2:.2f} of their variance, against at most "
+               f"{null:.2f} for the same fit on effects shuffled between worlds (95th percentile; p = {p:.2f}; "
+               f"out of sample, 5-fold, {cv:.2f})")
+        if bool(t["finding"].iloc[0]):
+            top, rest = t.iloc[0], t.iloc[1:]
+            others = (float(np.average(rest["mean_effect"], weights=rest["points"])) if len(rest) else np.nan)
+            out.append(f"Effect sizes: {fit}. Where the effect is "
+                       f"{'largest' if claim.expect >= 0 else 'most negative'}: {top['rule']} (mean "
+                       f"{_g(top['mean_effect'])} over {int(top['points'])} worlds, against {_g(others)} elsewhere).")
+        else:
+            out.append(f"Effect sizes: {fit}: no region where the effect differs stands out from the seeds' "
+                       f"noise.")
+    b = boxes[(boxes["claim"] == claim.name) & (boxes["of"] == ABOVE)] if len(boxes) else boxes
+    if len(b):
+        strong = b[b["significant"]]
+        if len(strong) and bool(b["finding"].iloc[0]):
+            out.append(f"PRIM on effect sizes: the worlds whose estimate has the claimed sign crowd where "
+                       f"{' and '.join(strong['words'])} (density {b['density'].iloc[0]:.0%} against "
+                       f"{b['share'].iloc[0]:.0%} over all worlds; coverage {b['coverage'].iloc[0]:.0%}).")
+        else:
+            out.append(f"PRIM on effect sizes: no box is denser in worlds whose estimate has the claimed sign "
+                       f"than all worlds ({b['share'].iloc[0]:.0%}) by a significant margin.")
+    return out
+
+
 def _meaning(name: str) -> str:
     if name in REGISTRY:
         return REGISTRY[name].meaning
@@ -195,9 +232,10 @@ def write_explore_report(directory: Path, manifest: Mapping[str, Any], claims: S
         table = (b[["of", "parameter", "min", "max", "qp_low", "qp_high", "significant", "words"]]
                  .to_html(index=False, float_format=_g, na_rep="–", escape=True) if len(b) else "")
         rules = cart[cart["claim"] == claim.name][["rule", "verdict", "purity", "points", "cv_accuracy", "majority"]]
-        sections.append({"name": claim.name, "sentences": claim_sentences(claim, summary.loc[claim.name], boxes
-                                                                          if len(boxes) else pd.DataFrame(
-                                                                              columns=["claim", "of"]), cart),
+        known_boxes = boxes if len(boxes) else pd.DataFrame(columns=["claim", "of"])
+        sentences = (claim_sentences(claim, summary.loc[claim.name], known_boxes, cart)
+                     + effect_sentences(claim, known_boxes, out.get("effect_tree", pd.DataFrame())))
+        sections.append({"name": claim.name, "sentences": sentences,
                          "images": images, "boxes_table": table,
                          "cart_table": f"<p>{html.escape(skipped)}</p>" if skipped else
                          rules.to_html(index=False, float_format="{:.2f}".format, escape=True)})

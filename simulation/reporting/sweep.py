@@ -13,33 +13,21 @@ import pandas as pd
 from ..params import DUMMY, DUMMY_COLUMNS
 from .figures import plt, sns
 from .render import render, save_and_embed
+from .sweep_reading import (
+    SHOWN,
+    horizon,
+    label,
+    outputs_of,
+    pretty,
+    ranked,
+    ranking_sentences,
+    reference,
+    reference_words,
+)
 from .sweep_trends import convergence_lines, convergence_sentence, indices_over_time
 
 BINS = 6
-NEGLIGIBLE = 0.01  # indices in [0, 1] at or below this are "no detectable effect"
-INTERACTING = 0.9  # "interactions matter" once the first-order indices add up to less than this, interval included
-OUTSIDE = 0.1  # bounded estimates this far outside [0, 1] mean too small a sample, not a finding
-SHOWN = {"mu_star": "mu*"}
 LABELLED = 6  # parameters named on the Morris plot
-MAX_LISTED = 6  # longer lists of negligible parameters are left to the indices table
-ACRONYMS = {"gvc": "GVC", "sme": "SME", "musd": "MUSD"}
-
-
-def _pretty(output: str) -> str:
-    words = [ACRONYMS.get(w, w) for w in output.split("_")]
-    return " ".join(words)[:1].upper() + " ".join(words)[1:]
-
-
-def _and(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _horizon(indices: pd.DataFrame) -> pd.DataFrame:
-    return indices[indices["year"].isna()]
-
-
-def _outputs(table: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(table["output"]))
 
 
 def _grid(n: int, height: float, width: float = 4.2) -> tuple[plt.Figure, np.ndarray]:
@@ -51,32 +39,20 @@ def _grid(n: int, height: float, width: float = 4.2) -> tuple[plt.Figure, np.nda
     return fig, axes
 
 
-def _ranked(h: pd.DataFrame, main: str) -> list[str]:
-    """Parameters of one output, largest main index first (not the reference input)."""
-    m = h[(h["index"] == main) & (h["parameter"] != DUMMY)]
-    return list(m.sort_values("value", ascending=False)["parameter"])
-
-
-def _reference(h: pd.DataFrame, index: str) -> float | None:
-    """What the reference input (one the model never reads) scores on ``index``, if the sweep has it."""
-    ref = h.loc[(h["parameter"] == DUMMY) & (h["index"] == index), "value"]
-    return float(ref.iloc[0]) if len(ref) and pd.notna(ref.iloc[0]) else None
-
-
 def index_bars(indices: pd.DataFrame, method_name: str, method: ModuleType) -> plt.Figure:
     """Bars of the ranking index per parameter (S1 and ST for variance-based methods), one panel per output."""
-    h = _horizon(indices)
+    h = horizon(indices)
     both = method.MAIN == "ST" and (h["index"] == "S1").any()
     shown = ["S1", "ST"] if both else [method.MAIN]
-    outputs = _outputs(h)
+    outputs = outputs_of(h)
     n_par = h.loc[(h["index"] == method.MAIN) & (h["parameter"] != DUMMY), "parameter"].nunique()
     fig, axes = _grid(len(outputs), 0.3 * n_par * len(shown) + 1.5, 5.0)
     referenced = False
     for ax, out in zip(axes.flat, outputs):
         d = h[(h["output"] == out) & h["index"].isin(shown)]
-        ref = _reference(d, method.MAIN)
+        ref = reference(d, method.MAIN)
         d = d[d["parameter"] != DUMMY]
-        order = _ranked(d, method.MAIN)
+        order = ranked(d, method.MAIN)
         sns.barplot(data=d, x="value", y="parameter", hue="index", order=order, hue_order=shown, orient="h",
                     ax=ax, legend=ax is axes.flat[0] and both)
         # seaborn's errorbar is computed from the data; the method's intervals are drawn by hand,
@@ -90,11 +66,11 @@ def index_bars(indices: pd.DataFrame, method_name: str, method: ModuleType) -> p
         if ref is not None:
             ax.axvline(ref, color="firebrick", ls=":", lw=1.5)
             referenced = True
-        ax.set_title(_pretty(out), fontsize=10)
+        ax.set_title(pretty(out), fontsize=10)
         ax.set(xlabel=" / ".join(SHOWN.get(i, i) for i in shown), ylabel="")
     note = " (lines: confidence interval)" if h["conf"].notna().any() else ""
     if referenced:
-        note += f"\n(dotted: the {SHOWN.get(method.MAIN, method.MAIN)} of an input the model never reads)"
+        note += f"\n(dotted: the {SHOWN.get(method.MAIN, method.MAIN)} of the reference, {reference_words(method)})"
     fig.suptitle(f"{method.TITLE}: indices at the horizon{note}")
     fig.tight_layout()
     return fig
@@ -102,8 +78,8 @@ def index_bars(indices: pd.DataFrame, method_name: str, method: ModuleType) -> p
 
 def morris_scatter(indices: pd.DataFrame) -> plt.Figure:
     """Morris mu* against sigma per output, with the mu* intervals and the line sigma = mu*."""
-    h = _horizon(indices)
-    outputs = _outputs(h)
+    h = horizon(indices)
+    outputs = outputs_of(h)
     fig, axes = _grid(len(outputs), 3.8, 4.4)
     for ax, out in zip(axes.flat, outputs):
         d = h[h["output"] == out].pivot(index="parameter", columns="index", values="value")
@@ -119,27 +95,22 @@ def morris_scatter(indices: pd.DataFrame) -> plt.Figure:
                         fontsize=8)
         ax.plot([0, top], [0, top], color="grey", ls="--", lw=1)
         ax.set(xlim=(0, top), ylim=(0, top), xlabel="mu* (mean absolute elementary effect)", ylabel="sigma")
-        ax.set_title(_pretty(out), fontsize=10)
+        ax.set_title(pretty(out), fontsize=10)
     fig.suptitle("Morris screening: above the dashed line (sigma > mu*) the effect is non-linear or interacting; "
                  f"the {LABELLED} strongest are named")
     fig.tight_layout()
     return fig
 
 
-def _label(x: float, digits: int = 2) -> str:
-    """``x`` to ``digits`` significant digits, without exponent notation below a million."""
-    return f"{float(f'{x:.{digits}g}'):g}"
-
-
 def _bins(values: pd.Series) -> tuple[pd.Series, list[str]]:
     """Bin code of each value and the bin labels: 6 equal-width bins, or one per value when there are fewer."""
     distinct = np.sort(values.unique())
     if len(distinct) <= BINS:  # Morris levels, integer parameters: equal-width bins would leave empty rows
-        return pd.Series(np.searchsorted(distinct, values), index=values.index), [_label(v) for v in distinct]
+        return pd.Series(np.searchsorted(distinct, values), index=values.index), [label(v) for v in distinct]
     edges = np.linspace(distinct[0], distinct[-1], BINS + 1)
     # integer codes, not labels: two bin centres may round to the same label
     codes = pd.cut(values, edges, include_lowest=True, labels=False)
-    return codes, [_label(c) for c in (edges[:-1] + edges[1:]) / 2]
+    return codes, [label(c) for c in (edges[:-1] + edges[1:]) / 2]
 
 
 def heatmaps(points: pd.DataFrame, indices: pd.DataFrame, method: ModuleType) -> plt.Figure | None:
@@ -148,10 +119,10 @@ def heatmaps(points: pd.DataFrame, indices: pd.DataFrame, method: ModuleType) ->
     None when no output has two influential parameters that are columns of ``points``
     (e.g. a sweep by group, whose indices are per group, not per parameter).
     """
-    h = _horizon(indices)
+    h = horizon(indices)
     panels = []
-    for out in _outputs(h):
-        top = [p for p in _ranked(h[h["output"] == out], method.MAIN) if p in points.columns][:2]
+    for out in outputs_of(h):
+        top = [p for p in ranked(h[h["output"] == out], method.MAIN) if p in points.columns][:2]
         if len(top) == 2 and out in points.columns:
             panels.append((out, top))
     if not panels:
@@ -163,119 +134,16 @@ def heatmaps(points: pd.DataFrame, indices: pd.DataFrame, method: ModuleType) ->
         grid = points[out].groupby([cy, cx]).mean().unstack().reindex(index=range(len(ly)), columns=range(len(lx)))
         grid.index, grid.columns = ly, lx
         grid = grid.iloc[::-1]  # low values at the bottom, as on a plot
-        sns.heatmap(grid, ax=ax, cmap="viridis", annot=grid.map(lambda v: "" if pd.isna(v) else _label(v)),
+        sns.heatmap(grid, ax=ax, cmap="viridis", annot=grid.map(lambda v: "" if pd.isna(v) else label(v)),
                     fmt="", annot_kws={"fontsize": 7}, cbar_kws={"label": "mean " + out.replace("_", " ")})
         ax.set(xlabel=px, ylabel=py)
         ax.tick_params(axis="y", labelrotation=0)
         ax.grid(False)
-        ax.set_title(_pretty(out), fontsize=10)
+        ax.set_title(pretty(out), fontsize=10)
     fig.suptitle(f"Mean output over the two parameters with the largest {SHOWN.get(method.MAIN, method.MAIN)} "
                  f"(bin centres; blank: no point)")
     fig.tight_layout()
     return fig
-
-
-def _split(m: pd.DataFrame, cut: float, use_conf: bool = True) -> tuple[list[str], list[str], list[str]]:
-    """(top, unclear, negligible): detectable effects, large estimates whose interval reaches the cut, the rest.
-
-    ``use_conf`` False: the intervals are not to be trusted (eFAST's), the estimates decide alone.
-    """
-    low = np.where(m["conf"].notna() & use_conf, m["value"] - m["conf"], m["value"])
-    weak = set(m.index[low <= cut])
-    top = [p for p in m.index if p not in weak][:3]
-    # a large estimate with a wide interval is "not known yet", not "no effect"
-    unclear = [p for p in m.index[:3] if p in weak and m.at[p, "value"] > cut]
-    return top, unclear, [p for p in m.index if p in weak and p not in unclear]
-
-
-def ranking_sentences(indices: pd.DataFrame, method_name: str, method: ModuleType,
-                      meanings: Mapping[str, str]) -> dict[str, str]:
-    """A few plain-words sentences per output (horizon): what drives it, what does not."""
-    h = _horizon(indices)
-    main = method.MAIN
-    bounded = main in method.BOUNDED
-    num = (lambda x: f"{x:.2f}") if bounded else (lambda x: _label(x, 3))  # unbounded: in output units
-    out = {}
-    for output in _outputs(h):
-        d = h[h["output"] == output]
-        ref = _reference(d, main)
-        d = d[d["parameter"] != DUMMY]
-        m = d[d["index"] == main].dropna(subset=["value"]).set_index("parameter").sort_values("value", ascending=False)
-        # unbounded indices (Morris mu*) are in output units: "negligible" is relative to the largest
-        cut = NEGLIGIBLE if bounded else NEGLIGIBLE * float(m["value"].abs().max())
-        # an effect is detectable only above what an input the model never reads scores
-        ref = ref if ref is not None and ref > cut else None
-        cut = ref if ref is not None else cut
-        top, unclear, negligible = _split(m, cut, method.CONF_RELIABLE)
-
-        def show(p: str, head: str = "", m: pd.DataFrame = m) -> str:
-            v, c = m.at[p, "value"], m.at[p, "conf"]
-            return f"{p} ({head}{num(v)}" + (f" ± {num(c)})" if pd.notna(c) else ")")
-
-        meaning = meanings.get(output, "")
-        if meaning[1:2].islower():  # lower-case "Share of" but not "SMEs'"
-            meaning = meaning[0].lower() + meaning[1:]
-        subject = f"{_pretty(output)} — {meaning} —" if meaning else f"{_pretty(output)} at the horizon"
-        reach = f"the reference level {num(cut)}" if ref is not None else "0"
-        if top:
-            named = [show(top[0], f"{SHOWN.get(main, main)} ")] + [show(p) for p in top[1:]]
-            rest = (f", then {_and(named[1:])}" if len(named) > 1 else "")
-            verb = {"morris": "shows the largest elementary effects for",
-                    "pawn": "has the largest PAWN median KS distance for"}.get(method_name, "is driven mostly by")
-            text = f"{subject} {verb} {named[0]}{rest}."
-        elif unclear:
-            text = f"{subject} shows no effect of a swept parameter that this sample tells apart from {reach}."
-        else:
-            text = f"{subject} shows no detectable effect of any swept parameter."
-        if unclear:
-            verb = "have large estimates but their intervals include" if len(unclear) > 1 else \
-                "has a large estimate but its interval includes"
-            text += f" {_and([show(p) for p in unclear])} {verb} {reach}: more samples would tell."
-        if negligible and (top or unclear):
-            if ref is not None:
-                why = f"at or below {num(cut)}, what an input the model never reads scores"
-            elif method.CONF_RELIABLE and m.loc[negligible, "conf"].notna().any():
-                why = f"each at most {num(cut)} within its interval"
-            else:
-                why = f"below {cut:.2g}"
-            who = _and(negligible) if len(negligible) <= MAX_LISTED else f"{len(negligible)} other parameters"
-            text += f" {who} {'has' if len(negligible) == 1 else 'have'} no detectable effect ({why})."
-        if method_name == "morris" and (d["index"] == "sigma").any():
-            sigma = d[d["index"] == "sigma"].set_index("parameter")["value"]
-            bent = [p for p in top if sigma.get(p, 0) > m.at[p, "value"]]
-            if bent:
-                text += f" The effect of {_and(bent)} is non-linear or interacting (sigma larger than mu*)."
-        b = d[d["index"].isin(method.BOUNDED)]
-        if ((b["value"] < -OUTSIDE) | (b["value"] > 1 + OUTSIDE)).any():
-            text += " Some estimates fall well outside [0, 1], where these indices lie: the sample is too small."
-        elif main == "ST" and (d["index"] == "S1").any():
-            text += _interactions(d[d["index"] == "S1"], method.CONF_RELIABLE)
-        if not method.CONF_RELIABLE:
-            text += " (This method's intervals are unreliable, SALib warns: they are shown but decide nothing.)"
-        out[output] = text
-    return out
-
-
-def _interactions(s1: pd.DataFrame, reliable: bool) -> str:
-    """Whether parameters acting together matter, said only as far as the first-order intervals allow.
-
-    The first-order indices add up to 1 when every parameter acts alone; the sum's
-    upper end takes the intervals as independent errors (their root sum of squares).
-    """
-    total = float(s1["value"].sum())
-    if reliable and s1["conf"].notna().all():
-        upper = total + float(np.sqrt((s1["conf"] ** 2).sum()))
-        if upper < INTERACTING:
-            return (f" Interactions matter: the first-order indices add up to {total:.2f} (at most {upper:.2f} "
-                    f"within their intervals), so at least {1 - upper:.0%} of the variance comes from parameters "
-                    f"acting together.")
-        if total < INTERACTING:
-            return (f" The first-order indices add up to {total:.2f}, but within their intervals up to "
-                    f"{upper:.2f}: whether parameters acting together matter is not settled at this sample size.")
-    elif total < INTERACTING:
-        return (f" The first-order indices add up to {total:.2f}; without reliable intervals, whether parameters "
-                f"acting together matter is not settled.")
-    return ""
 
 
 def _pm(v: float, c: float) -> str:
@@ -287,7 +155,7 @@ def _indices_table(h: pd.DataFrame, main: str) -> str:
     t = h.assign(cell=[_pm(v, c) for v, c in zip(h["value"], h["conf"])])
     wide = t.pivot(index=["output", "parameter"], columns="index", values="cell")[list(dict.fromkeys(h["index"]))]
     key = t[t["index"] == main].set_index(["output", "parameter"])["value"].reindex(wide.index)
-    outs = pd.Index(_outputs(h)).get_indexer(wide.index.get_level_values("output"))
+    outs = pd.Index(outputs_of(h)).get_indexer(wide.index.get_level_values("output"))
     wide = wide.iloc[np.lexsort(((-key).fillna(np.inf).to_numpy(), outs))]  # rows without the main index last
     return wide.reset_index().rename_axis(columns=None).to_html(index=False, na_rep="–", escape=True)
 
@@ -313,6 +181,16 @@ def _params_table(manifest: Mapping[str, Any], points: pd.DataFrame, param_meani
     return pd.DataFrame(rows).to_html(index=False, float_format="{:.4g}".format, escape=True)
 
 
+NOISE_NOTE_OWN = ("Every sample point ran on its own random streams: the seed reference of this design re-keys "
+                  "them at each value it takes, so the spread of the point means includes the whole seed noise, "
+                  "and the reference input's index measures it on the same design. The noise share is the "
+                  "variance between replicates at one point (measured on the replicates, or with one seed per "
+                  "point on a few probe points run on extra seeds), divided by the seeds per point, as a part "
+                  "of the spread of the point means, with its 95% interval. Under 5%: enough seeds. From 5 to "
+                  "20%: the ranking of the strong parameters holds, but the indices of weak parameters are "
+                  "blurred. Over 20%: the indices mostly measure noise; raise --seeds. Where the interval "
+                  "straddles a threshold the reading says so.")
+
 NOISE_NOTE = ("Every sample point ran on the same seeds and the analysis uses the mean over seeds. A seed that "
               "makes the world better for every parameter value shifts all point means alike and cancels out of "
               "the indices; what blurs them is the point x seed interaction (how a seed's effect differs from "
@@ -323,6 +201,11 @@ NOISE_NOTE = ("Every sample point ran on the same seeds and the analysis uses th
               "noise; raise --seeds. Where the interval straddles a threshold the reading says so.")
 
 
+def _own_streams(noise: pd.DataFrame) -> bool:
+    """Whether the noise was measured within points (a design whose seed reference re-keys the streams)."""
+    return "streams" in noise.columns and bool((noise["streams"] == "own").any())
+
+
 def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd.DataFrame, points: pd.DataFrame,
                        noise: pd.DataFrame, skipped: Sequence[Mapping[str, str]], method_name: str,
                        method: ModuleType, meanings: Mapping[str, str],
@@ -331,7 +214,7 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
 
     ``convergence``: the indices on the nested prefixes of the design (Sobol'), if any.
     """
-    h = _horizon(indices)
+    h = horizon(indices)
     made: dict[str, plt.Figure | None] = {}
     if not h.empty:
         made["indices"] = index_bars(indices, method_name, method)
@@ -351,7 +234,10 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
                 "convergence": "Have the indices settled? The same sweep at N/8, N/4, N/2 and N"}
 
     nh = noise[noise["year"].isna()] if "year" in noise else noise
-    sentences = ranking_sentences(indices, method_name, method, meanings)
+    samples = (manifest.get("config") or {}).get("samples")
+    sentences = ranking_sentences(indices, method_name, method, meanings,
+                                  noise_high=dict(zip(nh["output"], nh["share_high"])),
+                                  samples=int(samples) if isinstance(samples, int) else None)
     for out, share, low in zip(nh["output"], nh["noise_share"], nh["share_low"]):
         if out in sentences and low >= 0.2:  # a ranking of mostly noise must not be read without warning
             sentences[out] += f" Caution: seed noise is {share:.0%} of the spread of its point means; raise --seeds."
@@ -361,11 +247,14 @@ def write_sweep_report(directory: Path, manifest: Mapping[str, Any], indices: pd
     return render("sweep.html", Path(directory), title=manifest["title"], manifest=manifest,
                   method_title=method.TITLE,
                   options=", ".join(f"{k}={v}" for k, v in manifest.get("options", {}).items()),
-                  sentences=list(sentences.values()), noise_note=NOISE_NOTE, noise_table=_noise_table(nh),
+                  sentences=list(sentences.values()),
+                  noise_note=NOISE_NOTE_OWN if _own_streams(noise) else NOISE_NOTE, noise_table=_noise_table(nh),
                   noise_per_year=len(nh) < len(noise), params_table=_params_table(manifest, points, param_meanings),
                   images=images, figures=[(key, captions[key]) for key in images],
                   indices_table=_indices_table(h, method.MAIN) if not h.empty else "", main=method.MAIN,
                   has_conf=bool(h["conf"].notna().any()), skipped=skipped,
                   has_reference=bool((h["parameter"] == DUMMY).any()), given_data=method.GIVEN_DATA,
+                  reference_words=reference_words(method),
+                  seed_reference=getattr(method, "REFERENCE", "") == "seed",
                   dummy_columns=DUMMY_COLUMNS, settled=settled,
                   per_year=bool(indices["year"].notna().any()))

@@ -56,16 +56,30 @@ def interaction_variance(y: np.ndarray) -> tuple[float, int]:
     return float(np.sum(resid * resid) / dof), dof
 
 
+def within_variance(y: np.ndarray) -> tuple[float, int]:
+    """Pooled variance of the replicates within each point of a (points, seeds) table, and its degrees of
+    freedom: the noise of one run when points do not share their random streams (a seed reference)."""
+    p, r = y.shape
+    if p < 1 or r < 2:
+        return float("nan"), 0
+    resid = y - y.mean(axis=1, keepdims=True)
+    dof = p * (r - 1)
+    return float(np.sum(resid * resid) / dof), dof
+
+
 def seed_noise(runs: pd.DataFrame, results: pd.DataFrame, columns: Sequence[tuple[str, int | None, str]],
-               seeds: int, stochastic: bool = True, conf_level: float = 0.95) -> pd.DataFrame:
+               seeds: int, stochastic: bool = True, conf_level: float = 0.95,
+               shared_streams: bool = True) -> pd.DataFrame:
     """How much of the variance of the analysed point means is seed noise, per output, with an interval.
 
     With R seeds per point the noise in a point mean is (point x seed
-    interaction variance) / R (:func:`interaction_variance`); it comes from
-    the R seeds when R >= 2, else from the probe (a few points run on extra
-    seeds, the analysis seed among them). Its interval is the chi-square
-    interval of that variance; the verdict speaks only where the interval
-    lies on one side of a threshold.
+    interaction variance) / R (:func:`interaction_variance`) when every point
+    runs on the same streams, or (variance within points) / R
+    (:func:`within_variance`) when a seed reference gives points their own
+    (``shared_streams`` False); it comes from the R seeds when R >= 2, else
+    from the probe (a few points run on extra seeds, the analysis seed among
+    them). Its interval is the chi-square interval of that variance; the
+    verdict speaks only where the interval lies on one side of a threshold.
     """
     table = runs.merge(results[["run_id", *(col for _, _, col in columns)]], on="run_id", how="left")
     analysis = table[table["role"] == "analysis"]
@@ -81,7 +95,8 @@ def seed_noise(runs: pd.DataFrame, results: pd.DataFrame, columns: Sequence[tupl
         between = float(means.var(ddof=1))
         if stochastic:
             grid = within_rows.pivot_table(index="point", columns="seed", values=col, aggfunc="first")
-            var, dof = interaction_variance(grid.dropna().to_numpy(dtype=float))
+            var, dof = (interaction_variance if shared_streams else within_variance)(
+                grid.dropna().to_numpy(dtype=float))
         else:
             var, dof = 0.0, 0
         if dof:
@@ -93,7 +108,8 @@ def seed_noise(runs: pd.DataFrame, results: pd.DataFrame, columns: Sequence[tupl
         rows.append({"output": name, "year": year, "seeds": seeds, "interaction_sd": float(np.sqrt(var)),
                      "between_sd": float(np.sqrt(between)), "noise_share": float(min(share, 1.0)),
                      "share_low": float(min(low, 1.0)), "share_high": float(min(high, 1.0)), "dof": dof,
-                     "source": source, "verdict": verdict(share, low, high)})
+                     "source": source, "streams": "shared" if shared_streams else "own",
+                     "verdict": verdict(share, low, high)})
     return pd.DataFrame(rows)
 
 
@@ -139,10 +155,10 @@ def analyze(method: ModuleType, problem: dict[str, Any], X: np.ndarray, means: p
             dummy: bool = True) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     """Indices of every output column (tidy), and the outputs that could not be analysed, with why.
 
-    With ``dummy``, the methods whose estimates of an inert input are not 0 have rows for the
-    reference input :data:`DUMMY`: eFAST from a column of its design, the given-data methods
-    (RBD-FAST, delta, PAWN) from inert columns scored here. Sobol' and Morris need none: an
-    input the model never reads scores exactly 0 there, and the interval is the reference.
+    With ``dummy``, every method has rows for the reference input :data:`DUMMY`: Sobol' and Morris
+    from the seed reference in their design (an input that only re-keys the random streams), eFAST
+    from an inert column of its design, the given-data methods (RBD-FAST, delta, PAWN) from inert
+    columns scored here.
     """
     frames, skipped = [], []
     for name, year, col in columns:

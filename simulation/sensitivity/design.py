@@ -72,7 +72,10 @@ class SweepConfig:
     source: str = COMMAND_LINE
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as plain data, only those the sweep uses (a model's has no scenario, parameters or
+        bounds, the simulation's no model): what its manifest records."""
+        unused = SIMULATION_ONLY if self.model is not None else ("model", "inputs")
+        return {k: v for k, v in asdict(self).items() if k not in unused}
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None) -> SweepConfig:
@@ -188,6 +191,11 @@ class SweepConfig:
                 prob["groups"] = [*prob["groups"], DUMMY]
         return prob
 
+    def reseeds(self) -> bool:
+        """Whether the design's reference input re-keys the random streams (Sobol', Morris on a model that
+        takes a seed): then points no longer share their streams, and the noise is measured within points."""
+        return self.dummy and getattr(self.method_module(), "REFERENCE", "") == "seed" and self.stochastic()
+
     def stochastic(self) -> bool:
         """Whether a run depends on its seed (the simulation does; a model only if it takes a seed)."""
         return self.model is None or functions.takes_seed(functions.load(self.model))
@@ -270,24 +278,37 @@ def build(cfg: SweepConfig) -> Design:
         if cfg.model is None and name in REGISTRY and REGISTRY[name].kind is int:
             values[name] = values[name].round().astype(int)
     points = pd.concat([pd.DataFrame({"point": np.arange(len(X))}), values], axis=1)
-    # Plain Python numbers, ints where the registry says so; the dummy is never passed to the model,
-    # so a point that differs from another only in the dummy is the same run (Sobol', Morris: no extra runs).
+    # Plain Python numbers, ints where the registry says so. The dummy is never passed to the model: as the
+    # seed reference (Sobol', Morris) it re-keys the run's streams; otherwise a point that differs from
+    # another only in the dummy is the same run.
     records = values.drop(columns=[DUMMY], errors="ignore").to_dict("records")
+    keys = values[DUMMY].tolist() if cfg.reseeds() else None
     if cfg.model is not None:
         model = cfg.model
         runs, specs = plan(records, cfg.seeds, cfg.seed,
-                           lambda params, seed: FunctionSpec.make(model, params, seed), probe=cfg.stochastic())
+                           lambda params, seed: FunctionSpec.make(model, params, seed), probe=cfg.stochastic(),
+                           keys=keys)
         return Design(prob, X, points, runs, specs)
     scenario = cfg.load_scenario()
     runs, specs = plan(records, cfg.seeds, cfg.seed,
-                       lambda params, seed: RunSpec.make(scenario, seed, cfg.steps, extra_params=params))
+                       lambda params, seed: RunSpec.make(scenario, seed, cfg.steps, extra_params=params), keys=keys)
     return Design(prob, X, points, runs, specs)
 
 
+def stream_seed(seed: int, key: float) -> int:
+    """The seed of a run whose seed-noise reference input takes the value ``key`` (in [0, 1]), for replicate
+    ``seed``: the same key gives the same streams, any other key independent ones (``SeedSequence`` of the
+    pair). This is how the reference changes the random path and nothing else."""
+    return int(np.random.SeedSequence([int(seed), int(round(float(key) * 2**32))]).generate_state(1)[0])
+
+
 def plan(points: Sequence[dict[str, Any]], seeds: int, root: int,
-         make_spec: Callable[[dict[str, Any], int], Any], probe: bool = True) -> tuple[pd.DataFrame, list[Any]]:
+         make_spec: Callable[[dict[str, Any], int], Any], probe: bool = True,
+         keys: Sequence[float] | None = None) -> tuple[pd.DataFrame, list[Any]]:
     """Runs of a design: every point on the same ``seeds`` seeds; with one seed, a noise probe.
 
+    With ``keys`` (the seed reference's value at each point), a point's runs use :func:`stream_seed` of
+    each replicate seed and its key; the runs table keeps the replicate seed, so replicates still line up.
     Returns the runs table (point, seed, run_id, role) and the distinct specs:
     a design may repeat a point (Morris trajectories can cross), and a
     repeated point is run once.
@@ -300,7 +321,7 @@ def plan(points: Sequence[dict[str, Any]], seeds: int, root: int,
     specs: dict[str, RunSpec] = {}
     rows = []
     for k, seed, role in todo:
-        spec = make_spec(points[k], seed)
+        spec = make_spec(points[k], seed if keys is None else stream_seed(seed, keys[k]))
         rows.append({"point": k, "seed": seed, "run_id": spec.run_id, "role": role})
         specs.setdefault(spec.run_id, spec)
     return pd.DataFrame(rows), list(specs.values())

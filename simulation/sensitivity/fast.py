@@ -25,6 +25,7 @@ BOUNDED = ("S1", "ST")
 GIVEN_DATA = False
 GROUPS = False  # SALib gives one index per parameter, never per group
 DUMMY_IN_DESIGN = True  # the reference input: a column of the design
+REFERENCE = "inert"  # inputs the model never reads: this method's estimates of one are not 0
 CONF_RELIABLE = False  # SALib warns its eFAST intervals are unreliable: shown, never used to decide
 NESTED = False  # the design of 2N shares no points with the design of N
 

@@ -70,13 +70,49 @@ def ishigami_indices(a: float = ISHIGAMI_A, b: float = ISHIGAMI_B) -> dict[str, 
 def noisy_sum(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
     """``x1 + x2`` plus a seed's shift common to every point (sd 3) and a point x seed term (sd 0.1).
 
-    A stochastic known answer for seed noise: the shift cancels out of the
-    indices (every point runs on the same seeds), so only the interaction,
-    variance 0.01, blurs the point means; ``x1`` and ``x2`` share the signal equally.
+    A stochastic known answer for seed noise. Where every point runs on the
+    same seeds (a sweep without the seed reference, ``dummy = false``) the
+    shift cancels out of the indices and only the interaction, variance 0.01,
+    blurs the point means; the seed reference gives points their own streams,
+    and then the shift is noise like any other. ``x1`` and ``x2`` share the
+    signal equally.
     """
     shift = 3.0 * np.random.default_rng([seed, 0]).standard_normal()
     key = [seed, 1, *np.asarray([inputs["x1"], inputs["x2"]], dtype=float).view(np.uint64).tolist()]
     return {"y": float(inputs["x1"] + inputs["x2"] + shift + 0.1 * np.random.default_rng(key).standard_normal())}
+
+
+def _draw(seed: int, tag: int, *values: float) -> float:
+    """One standard normal draw keyed by the seed and the input values: any change of them redraws it."""
+    key = [int(seed), tag, *np.asarray(values, dtype=float).view(np.uint64).tolist()]
+    return float(np.random.default_rng(key).standard_normal())
+
+
+NOISE_INPUTS: dict[str, tuple[float, float]] = {f"x{i}": (0.0, 1.0) for i in (1, 2, 3)}
+
+
+def redraw_only(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """Seed noise read as effect, the null and the positive control in one model (noise sd 1).
+
+    ``x1`` only redraws the noise (its value keys the draw; the mean does not depend on it), ``x2`` has a
+    real effect of two noise standard deviations across its range (2 x2) and redraws the noise too, as
+    an input a simulation reads would; ``x3`` is never read. A sensitivity analysis must name ``x2`` and
+    neither ``x1`` nor ``x3``.
+    """
+    return {"y": 2.0 * inputs["x2"] + _draw(seed, 3, inputs["x1"], inputs["x2"])}
+
+
+def additive_noisy(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """``x1 + x2`` plus noise (sd 0.3) redrawn by either input: no interaction, only noise beside the
+    first-order effects (``x3`` never read)."""
+    return {"y": inputs["x1"] + inputs["x2"] + 0.3 * _draw(seed, 4, inputs["x1"], inputs["x2"])}
+
+
+def interacting_noisy(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """``x1 + x2 + 4 (x1 − ½)(x2 − ½)`` plus the same noise as :func:`additive_noisy`: the product term
+    is a real interaction (variance 1/9 against 1/6 for the first-order effects and 0.09 of noise)."""
+    x1, x2 = inputs["x1"], inputs["x2"]
+    return {"y": x1 + x2 + 4.0 * (x1 - 0.5) * (x2 - 0.5) + 0.3 * _draw(seed, 4, x1, x2)}
 
 
 BOX = {"x1": (0.5, 1.0), "x2": (0.0, 0.4)}  # where boxed_effect's claim holds
@@ -95,6 +131,23 @@ def boxed_effect(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
     signal = 1.0 if inside else (-1.0 if x1 < FAILS_BELOW else 0.0)
     key = [seed, 2, *np.asarray([inputs[f"x{i}"] for i in (1, 2, 3, 4)], dtype=float).view(np.uint64).tolist()]
     return {"effect": signal + 0.3 * float(np.random.default_rng(key).standard_normal())}
+
+
+FAINT_BOX = {"x1": (0.6, 1.0), "x3": (0.0, 0.3)}  # where faint_box's effect is larger (12% of the worlds)
+
+
+def faint_box(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """A paired effect of 1 inside :data:`FAINT_BOX` and 0 elsewhere, with per-seed noise of sd √2: over two
+    seeds, a world's estimate has sd 1, so the box's effect is one noise standard deviation of it. Its
+    verdicts (a t interval on two seeds) are almost all unclear; the effect-size reading must find the box.
+    Inputs ``x1`` ... ``x4`` on [0, 1]; ``x2`` and ``x4`` do nothing."""
+    inside = all(lo < inputs[k] <= hi for k, (lo, hi) in FAINT_BOX.items())
+    return {"effect": (1.0 if inside else 0.0) + no_box(inputs, seed)["effect"]}
+
+
+def no_box(inputs: Mapping[str, float], seed: int) -> dict[str, float]:
+    """:func:`faint_box`'s noise with no effect anywhere: the null control of the effect-size reading."""
+    return {"effect": np.sqrt(2.0) * _draw(seed, 5, *(inputs[f"x{i}"] for i in (1, 2, 3, 4)))}
 
 
 # Games for attribution (run.py attribute --model ...): players a, b, c are inputs, 1 in a coalition, 0 outside.

@@ -26,9 +26,10 @@ MAIN = "mu_star"
 BOUNDED: tuple[str, ...] = ()
 GIVEN_DATA = False
 GROUPS = True  # SALib estimates one index per group of parameters
-# No reference input: one the model never reads scores exactly 0 here (its runs are the base
-# runs, on the same seeds), so the interval is the reference.
-DUMMY_IN_DESIGN = False
+# The reference input is the seed noise (see sobol.py): one step of a trajectory that only re-keys the
+# random streams; its mu* is what redrawing the noise alone scores.
+DUMMY_IN_DESIGN = True
+REFERENCE = "seed"
 CONF_RELIABLE = True
 NESTED = False  # the design of 2N shares no points with the design of N
 

@@ -22,6 +22,7 @@ BOUNDED = ("S1",)
 GIVEN_DATA = True
 GROUPS = False  # SALib gives one index per parameter, never per group
 DUMMY_IN_DESIGN = False  # the reference input: columns added at analysis (given data: no runs)
+REFERENCE = "inert"  # inputs the model never reads: this method's estimates of one are not 0
 CONF_RELIABLE = True
 NESTED = False  # the design of 2N shares no points with the design of N
 

@@ -136,7 +136,8 @@ def analyze(cfg: SweepConfig, design: Design, results: pd.DataFrame, steps: int 
     module = cfg.method_module()
     indices, skipped = analysis.analyze(module, design.problem, design.analysed_inputs(module), means, columns,
                                         seed=cfg.seed + 1, options=cfg.method_options(), dummy=cfg.dummy)
-    noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds, stochastic=cfg.stochastic())
+    noise = analysis.seed_noise(design.runs, results, columns, cfg.seeds, stochastic=cfg.stochastic(),
+                                shared_streams=not cfg.reseeds())
     points = design.points.merge(means.reset_index(), on="point", how="left")
     converge = (analysis.convergence(module, design.problem, design.analysed_inputs(module), means, columns,
                                      samples=cfg.samples, seed=cfg.seed + 1, options=cfg.method_options())
@@ -180,14 +181,16 @@ def target_of(model: str | Model) -> str:
 def sweep_model(model: str | Model, inputs: Mapping[str, tuple[float, float]], *,
                 outputs: Sequence[str] | None = None, method: str = "sobol", samples: int = 1024, seeds: int = 1,
                 seed: int = 0, options: Mapping[str, Any] | None = None, workers: int = 1,
-                folder: str | Path | None = None, quiet: bool = True) -> dict[str, Any]:
+                folder: str | Path | None = None, quiet: bool = True, dummy: bool = True) -> dict[str, Any]:
     """Global sensitivity analysis of any function from named inputs to named outputs.
 
     The same design, sampler, crash-safe runner and analyzer as ``run.py sweep``
     (and as a sweep file with ``model = "package.module:function"``), for a
     model of :mod:`simulation.experiments.functions`: ``inputs`` maps each input
     to its ``(low, high)`` range; ``outputs`` defaults to every output the
-    model returns. Runs are stored in ``folder`` (a temporary one if None).
+    model returns. ``dummy`` adds the method's reference input (for Sobol' and
+    Morris on a model that takes a seed, one that re-keys its random streams).
+    Runs are stored in ``folder`` (a temporary one if None).
     Returns the tables ``indices``, ``noise``, ``points`` and the ``skipped`` outputs.
 
         >>> from simulation.sensitivity import known, sweep_model
@@ -195,7 +198,7 @@ def sweep_model(model: str | Model, inputs: Mapping[str, tuple[float, float]], *
         >>> out["indices"].query("index == 'S1'")  # doctest: +SKIP
     """
     target = target_of(model)
-    cfg = SweepConfig(method=method, samples=samples, seeds=seeds, seed=seed, options=dict(options or {}),
+    cfg = SweepConfig(method=method, samples=samples, seeds=seeds, seed=seed, options=dict(options or {}), dummy=dummy,
                       model=target, inputs={k: [float(v[0]), float(v[1])] for k, v in inputs.items()},
                       outputs=list(outputs) if outputs is not None else model_outputs(COMMAND_LINE, target, inputs),
                       source=COMMAND_LINE)
