@@ -21,19 +21,23 @@ ACRONYMS = {"gvc": "GVC", "sme": "SME", "musd": "MUSD"}
 
 
 def pretty(output: str) -> str:
+    """An output's name as a heading: words, acronyms in capitals, the first letter capitalised."""
     words = [ACRONYMS.get(w, w) for w in output.split("_")]
     return " ".join(words)[:1].upper() + " ".join(words)[1:]
 
 
 def and_list(names: Sequence[str]) -> str:
+    """Names as a list in words: "a, b and c"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def horizon(indices: pd.DataFrame) -> pd.DataFrame:
+    """The indices at the horizon (not the per-year rows)."""
     return indices[indices["year"].isna()]
 
 
 def outputs_of(table: pd.DataFrame) -> list[str]:
+    """The outputs of a table, in the order they first appear."""
     return list(dict.fromkeys(table["output"]))
 
 
@@ -69,7 +73,7 @@ TOP = 3  # parameters named as drivers, plus any tied with the last of them
 
 
 def split_ranking(m: pd.DataFrame, cut: float, use_conf: bool = True, shown: frozenset[str] = frozenset(),
-           unshown: frozenset[str] = frozenset()) -> tuple[list[str], list[str], list[str]]:
+                  unshown: frozenset[str] = frozenset()) -> tuple[list[str], list[str], list[str]]:
     """(top, unclear, negligible): detectable effects, large estimates whose interval reaches the cut, the rest.
 
     ``m`` is sorted by value, largest first. The drivers named are the first :data:`TOP` detectable ones and
