@@ -139,20 +139,11 @@ def cart_rules(effects: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     tree = model.fit(X, pts["verdict"])
     t = tree.tree_
     rows: list[dict[str, Any]] = []
-
-    def walk(node: int, limits: dict[str, list[float]]) -> None:
-        if t.children_left[node] == -1:  # a leaf
-            counts = t.value[node][0]
-            k = int(np.argmax(counts))
-            rows.append({"rule": _rule(limits), "verdict": tree.classes_[k],
-                         "purity": float(counts[k] / counts.sum()), "points": int(t.n_node_samples[node])})
-            return
-        name, cut = names[t.feature[node]], float(t.threshold[node])
-        lo, hi = limits.get(name, [-np.inf, np.inf])
-        walk(t.children_left[node], {**limits, name: [lo, min(hi, cut)]})
-        walk(t.children_right[node], {**limits, name: [max(lo, cut), hi]})
-
-    walk(0, {})
+    for node, rule in _leaves(t, names):
+        counts = t.value[node][0]
+        k = int(np.argmax(counts))
+        rows.append({"rule": rule, "verdict": tree.classes_[k], "purity": float(counts[k] / counts.sum()),
+                     "points": int(t.n_node_samples[node])})
     for r in rows:
         r.update(cv_accuracy=accuracy, majority=majority)
     return pd.DataFrame(rows).sort_values(["verdict", "points"], ascending=[True, False]).reset_index(drop=True)
@@ -243,24 +234,31 @@ def effect_tree(effects: pd.DataFrame, names: Sequence[str], expect: int, seed: 
     folds = selection.KFold(n_splits=5, shuffle=True, random_state=seed)
     cv_r2 = float(selection.cross_val_score(model, X, y, cv=folds, scoring="r2").mean())
     fitted = model.fit(X, y).tree_
-    rows: list[dict[str, Any]] = []
-
-    def walk(node: int, limits: dict[str, list[float]]) -> None:
-        if fitted.children_left[node] == -1:
-            rows.append({"rule": _rule(limits), "mean_effect": float(fitted.value[node][0][0]),
-                         "points": int(fitted.n_node_samples[node])})
-            return
-        name, cut = names[fitted.feature[node]], float(fitted.threshold[node])
-        lo, hi = limits.get(name, [-np.inf, np.inf])
-        walk(fitted.children_left[node], {**limits, name: [lo, min(hi, cut)]})
-        walk(fitted.children_right[node], {**limits, name: [max(lo, cut), hi]})
-
-    walk(0, {})
+    rows = [{"rule": rule, "mean_effect": float(fitted.value[node][0][0]), "points": int(fitted.n_node_samples[node])}
+            for node, rule in _leaves(fitted, names)]
     table = pd.DataFrame(rows).assign(r2=real, null_r2_95=float(np.quantile(null, 0.95)), p_value=p_value,
                                       cv_r2=cv_r2, finding=p_value < SIGNIFICANT)
     # leaves in the order of the claim: where the predicted effect is largest first
     order = np.argsort(-table["mean_effect"].to_numpy() * (expect if expect else 1), kind="stable")
     return table.iloc[order].reset_index(drop=True)[TREE_COLUMNS]
+
+
+def _leaves(t: Any, names: Sequence[str]) -> list[tuple[int, str]]:
+    """(node, rule in words) of every leaf of a fitted scikit-learn tree (``estimator.tree_``), left to right:
+    the path's splits gathered into one interval per parameter."""
+    out: list[tuple[int, str]] = []
+
+    def walk(node: int, limits: dict[str, list[float]]) -> None:
+        if t.children_left[node] == -1:
+            out.append((node, _rule(limits)))
+            return
+        name, cut = names[t.feature[node]], float(t.threshold[node])
+        lo, hi = limits.get(name, [-np.inf, np.inf])
+        walk(t.children_left[node], {**limits, name: [lo, min(hi, cut)]})
+        walk(t.children_right[node], {**limits, name: [max(lo, cut), hi]})
+
+    walk(0, {})
+    return out
 
 
 def _rule(limits: dict[str, list[float]]) -> str:
